@@ -1,0 +1,29 @@
+"""The `siegeline` command."""
+
+from __future__ import annotations
+
+import typer
+
+from siegeline.cli import scenario_commands
+
+app = typer.Typer(
+    name="siegeline",
+    help="Model, forecast and plan the fuel supply of a city under armed interdiction.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+app.command("scenarios")(scenario_commands.scenarios)
+app.command("show")(scenario_commands.show)
+app.command("validate")(scenario_commands.validate)
+app.command("schema")(scenario_commands.schema)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Loading scenarios from files or the packaged library, applying ``--set`` overrides, and turning
+validation failures into one readable error that names the field path and the rule broken."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from siegeline.scenario.schema import Scenario
+
+MAX_SCENARIO_BYTES = 5_000_000
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; ``problems`` lists (field path, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]], source: str = "scenario") -> None:
+        self.problems = problems
+        self.source = source
+        lines = [f"{path}: {msg}" if path else msg for path, msg in problems]
+        super().__init__(f"invalid {source}:\n  " + "\n  ".join(lines))
+
+
+def packaged_scenarios() -> list[str]:
+    """Names of the scenarios shipped with siegeline."""
+    folder = resources.files("siegeline.scenario") / "scenarios"
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def _read_text(source: str | Path) -> tuple[str, str]:
+    """Return (text, label) for a packaged scenario name or a file path."""
+    if isinstance(source, str) and source in packaged_scenarios():
+        folder = resources.files("siegeline.scenario") / "scenarios"
+        return (folder / f"{source}.yaml").read_text(encoding="utf-8"), source
+    path = Path(source)
+    if not path.exists():
+        known = ", ".join(packaged_scenarios())
+        raise ScenarioError(
+            [("", f"no scenario file {str(path)!r} and no packaged scenario of that name "
+                  f"(packaged: {known})")]
+        )
+    if path.is_dir():
+        raise ScenarioError([("", f"{str(path)!r} is a directory, not a scenario file")])
+    if path.stat().st_size > MAX_SCENARIO_BYTES:
+        raise ScenarioError([("", f"{str(path)!r} is larger than {MAX_SCENARIO_BYTES} bytes")])
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([("", f"{str(path)!r} is not UTF-8 text ({exc.reason})")]) from None
+
+
+def parse_document(text: str, label: str = "scenario") -> dict[str, Any]:
+    """Parse YAML (a superset of JSON) into a mapping, with a readable error."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError([("", f"not valid YAML/JSON{where}: {problem}")], label) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([("", "the document must be a mapping of scenario fields")], label)
+    return data
+
+
+def load_raw(source: str | Path) -> dict[str, Any]:
+    """The scenario document as plain data, before validation."""
+    text, label = _read_text(source)
+    return parse_document(text, label)
+
+
+def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
+    """Turn a pydantic location into a dotted path, naming list items by their name/id."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            label = None
+            if isinstance(node, list) and 0 <= item < len(node) and isinstance(node[item], dict):
+                label = node[item].get("name") or node[item].get("id")
+            parts[-1:] = [f"{parts[-1]}[{item}]" if parts else f"[{item}]"]
+            if label:
+                parts[-1] += f"({label})"
+            node = node[item] if isinstance(node, list) and 0 <= item < len(node) else None
+        else:
+            parts.append(str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return ".".join(p for p in parts if not p.startswith("function-after"))
+
+
+def validation_problems(exc: ValidationError, data: Any) -> list[tuple[str, str]]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(x for x in err["loc"] if not str(x).startswith(("function-", "union[")))
+        # The float|range union reports both branches; keep the more specific message.
+        loc = tuple(x for x in loc if x not in ("float", "UncertainRange", "constrained-float"))
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        problems.append((_format_loc(loc, data), msg))
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            unique.append(p)
+    return unique
+
+
+def validate_scenario(data: dict[str, Any], label: str = "scenario") -> Scenario:
+    """Validate plain data into a :class:`Scenario`, raising :class:`ScenarioError`."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(validation_problems(exc, data), label) from None
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ScenarioError([("", str(exc))], label) from None
+
+
+def _step_into(node: Any, key: str, path: str) -> Any:
+    if isinstance(node, dict):
+        if key not in node:
+            raise ScenarioError([(path, f"no field {key!r} here")], "override")
+        return node[key]
+    if isinstance(node, list):
+        for item in node:
+            if isinstance(item, dict) and key in (item.get("name"), item.get("id")):
+                return item
+        if key.isdigit() and int(key) < len(node):
+            return node[int(key)]
+        raise ScenarioError([(path, f"no list item named {key!r}")], "override")
+    raise ScenarioError([(path, f"cannot descend into {type(node).__name__}")], "override")
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``value`` at a dotted path; list items are addressed by their name or id.
+
+    A missing final key of a mapping is created, so optional fields with defaults can be set.
+    """
+    keys = path.split(".")
+    if not path or any(not k for k in keys):
+        raise ScenarioError([(path, "empty path element")], "override")
+    node: Any = data
+    for i, key in enumerate(keys[:-1]):
+        if isinstance(node, dict) and key not in node:
+            node[key] = {}
+        node = _step_into(node, key, ".".join(keys[: i + 1]))
+    last = keys[-1]
+    if isinstance(node, dict):
+        node[last] = value
+    elif isinstance(node, list):
+        target = _step_into(node, last, path)
+        node[node.index(target)] = value
+    else:
+        raise ScenarioError([(path, "cannot set a field here")], "override")
+
+
+def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
+    """Apply ``path=value`` strings (values parsed as YAML) to a copy of ``data``."""
+    out = copy.deepcopy(data)
+    for text in assignments:
+        if "=" not in text:
+            raise ScenarioError([(text, "expected path=value")], "override")
+        path, raw = text.split("=", 1)
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            value = raw
+        set_path(out, path.strip(), value)
+    return out
+
+
+def load_scenario(source: str | Path = "bamako-2025", overrides: list[str] | None = None) -> Scenario:
+    """Load and validate a scenario from a packaged name or a YAML/JSON file."""
+    text, label = _read_text(source)
+    data = parse_document(text, label)
+    if overrides:
+        data = apply_overrides(data, overrides)
+    return validate_scenario(data, label)
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """Content hash of a validated scenario (stable across processes)."""
+    blob = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def resolve_path(scenario: Scenario, path: str) -> Any:
+    """Value at a dotted path of a validated scenario (list items by name or id)."""
+    node: Any = scenario
+    for key in path.split("."):
+        if isinstance(node, list):
+            match = [x for x in node if key in (getattr(x, "name", None), getattr(x, "id", None))]
+            if not match:
+                raise ScenarioError([(path, f"no list item named {key!r}")], "parameter path")
+            node = match[0]
+        elif isinstance(node, dict):
+            if key not in node:
+                raise ScenarioError([(path, f"no key {key!r}")], "parameter path")
+            node = node[key]
+        elif hasattr(node, "model_fields") and key in type(node).model_fields:
+            node = getattr(node, key)
+        else:
+            raise ScenarioError([(path, f"no field {key!r}")], "parameter path")
+    return node

@@ -1,0 +1,581 @@
+"""Pydantic schema of a siegeline scenario: the single source of truth for validation,
+documentation (units, descriptions) and the exported JSON Schema.
+
+Numbers that are uncertain are :class:`UncertainRange` values; the Monte Carlo samples one value
+per replication. Every field carries ``unit`` in its JSON-schema extras.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+
+def param(default: Any = ..., *, unit: str, description: str, **constraints: Any) -> Any:
+    """A schema field with its unit recorded next to the description."""
+    return Field(default, description=description, json_schema_extra={"unit": unit}, **constraints)
+
+
+def uparam(
+    default: Any = ...,
+    *,
+    unit: str,
+    description: str,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+) -> Any:
+    """A field holding a number or an :class:`UncertainRange`; bounds apply to both ends."""
+    bounds = {k: v for k, v in (("ge", ge), ("gt", gt), ("le", le)) if v is not None}
+    return Field(
+        default, description=description, json_schema_extra={"unit": unit, "bounds": bounds}
+    )
+
+
+_BOUND_RULES = {
+    "ge": (lambda x, b: x >= b, "greater than or equal to"),
+    "gt": (lambda x, b: x > b, "greater than"),
+    "le": (lambda x, b: x <= b, "less than or equal to"),
+}
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="after")
+    def _check_uncertain_bounds(self) -> StrictModel:
+        for name, info in type(self).model_fields.items():
+            extra = info.json_schema_extra
+            bounds = extra.get("bounds") if isinstance(extra, dict) else None
+            if not bounds:
+                continue
+            value = getattr(self, name)
+            ends = (value.low, value.high) if isinstance(value, UncertainRange) else (value,)
+            for rule, bound in bounds.items():
+                check, words = _BOUND_RULES[rule]
+                if not all(check(x, bound) for x in ends):
+                    raise ValueError(f"{name} must be {words} {bound} (got {value!r})")
+        return self
+
+
+class UncertainRange(StrictModel):
+    """A parameter known only within bounds; each replication draws one value."""
+
+    low: float = param(unit="same as the parameter", description="Lower bound.", allow_inf_nan=False)
+    high: float = param(unit="same as the parameter", description="Upper bound.", allow_inf_nan=False)
+    distribution: Literal["uniform", "triangular", "loguniform"] = param(
+        "uniform", unit="-", description="Sampling distribution between low and high."
+    )
+    mode: float | None = param(
+        None, unit="same as the parameter", description="Mode of a triangular distribution."
+    )
+
+    @model_validator(mode="after")
+    def _check_bounds(self) -> UncertainRange:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high}) must be >= low ({self.low})")
+        if self.distribution == "loguniform" and self.low <= 0:
+            raise ValueError("a loguniform range needs low > 0")
+        if self.distribution == "triangular":
+            if self.mode is None:
+                raise ValueError("a triangular range needs a mode")
+            if not self.low <= self.mode <= self.high:
+                raise ValueError("mode must lie between low and high")
+        return self
+
+    @property
+    def midpoint(self) -> float:
+        if self.distribution == "triangular" and self.mode is not None:
+            return (self.low + self.high + self.mode) / 3.0
+        return 0.5 * (self.low + self.high)
+
+
+def _range_shorthand(value: Any) -> Any:
+    """Accept ``[low, high]`` as shorthand for a uniform range."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return {"low": value[0], "high": value[1]}
+    return value
+
+
+Uncertain = Annotated[
+    Annotated[float, Field(allow_inf_nan=False)] | UncertainRange,
+    BeforeValidator(_range_shorthand),
+]
+"""A number, or a range the Monte Carlo samples from."""
+
+
+def lower_bound(value: float | UncertainRange) -> float:
+    return value.low if isinstance(value, UncertainRange) else float(value)
+
+
+def upper_bound(value: float | UncertainRange) -> float:
+    return value.high if isinstance(value, UncertainRange) else float(value)
+
+
+def central_value(value: float | UncertainRange) -> float:
+    return value.midpoint if isinstance(value, UncertainRange) else float(value)
+
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", max_length=64)]
+
+
+class Product(StrictModel):
+    name: Identifier = param(unit="-", description="Product identifier (e.g. diesel).")
+    label: str = param("", unit="-", description="Human-readable name.")
+    tanker_capacity_litres: float = param(
+        45_000.0, unit="L", description="Load of one tanker of this product.", gt=0, le=100_000
+    )
+    official_price: float = param(
+        unit="FCFA/L", description="Regulated pump price.", gt=0, allow_inf_nan=False
+    )
+
+
+NodeKind = Literal["port", "border", "town", "city", "staging"]
+
+
+class Node(StrictModel):
+    id: Identifier = param(unit="-", description="Node identifier.")
+    name: str = param(unit="-", description="Place name.")
+    kind: NodeKind = param(unit="-", description="Role of the node in the network.")
+    lat: float = param(unit="degree", description="Latitude (WGS84).", ge=-90, le=90)
+    lon: float = param(unit="degree", description="Longitude (WGS84).", ge=-180, le=180)
+    country: str = param("", unit="ISO 3166-1 alpha-2", description="Country code.")
+    customs_delay_days: Uncertain = uparam(
+        0.0, unit="day", description="Mean customs/border delay of a tanker passing here.", ge=0
+    )
+    loading_capacity_tankers_per_day: dict[str, Uncertain] = param(
+        default_factory=dict,
+        unit="tanker/day",
+        description="Ports only: tankers of each product that can be loaded per day.",
+    )
+    checkpoint_turnback_probability: Uncertain = uparam(
+        0.0,
+        unit="probability per passage",
+        description="Probability that a checkpoint here turns a loaded tanker back to its port.",
+        ge=0,
+        le=1,
+    )
+
+
+class Segment(StrictModel):
+    id: Identifier = param(unit="-", description="Segment identifier.")
+    a: Identifier = param(unit="-", description="Node at one end.")
+    b: Identifier = param(unit="-", description="Node at the other end.")
+    length_km: float = param(unit="km", description="Road length.", gt=0, le=5000)
+    speed_km_per_day: float = param(
+        300.0,
+        unit="km/day",
+        description="Effective distance a loaded tanker covers per day, stops included.",
+        gt=0,
+        le=2000,
+    )
+    hazard_per_100km: Uncertain = uparam(
+        0.0,
+        unit="1/(100 km)",
+        description=(
+            "Base attack hazard of a single vehicle group crossing 100 km of this segment at "
+            "adversary intensity 1; P(attack) = 1 - exp(-hazard * intensity * km / 100)."
+        ),
+        ge=0,
+    )
+    capacity_tankers_per_day: float = param(
+        200.0,
+        unit="tanker/day",
+        description="Road throughput, used by the planning models.",
+        gt=0,
+    )
+
+
+class ConvoyPolicy(StrictModel):
+    mode: Literal["free", "convoy"] = param(
+        "free", unit="-", description="free: tankers leave on their own; convoy: grouped, escorted."
+    )
+    interval_days: int = param(
+        1, unit="day", description="Days between scheduled convoy departures.", ge=1, le=60
+    )
+    max_size: int = param(
+        60, unit="tanker", description="Most tankers one convoy takes.", ge=1, le=2000
+    )
+    escorts_per_convoy: int = param(
+        0, unit="escort unit", description="Escort units a convoy asks for.", ge=0, le=100
+    )
+    wait_for_escorts: bool = param(
+        True,
+        unit="-",
+        description="If true a convoy waits (day by day) until its escorts are free.",
+    )
+
+
+class Corridor(StrictModel):
+    name: Identifier = param(unit="-", description="Corridor identifier.")
+    label: str = param("", unit="-", description="Human-readable name.")
+    path: list[Identifier] = param(
+        unit="-", description="Node ids from the port to the city.", min_length=2
+    )
+    fleet: dict[str, int] = param(
+        unit="tanker", description="Tankers working this corridor, per product."
+    )
+    drivers: int | None = param(
+        None,
+        unit="driver",
+        description="Drivers available to this corridor (default: one per tanker).",
+        ge=0,
+    )
+    order_share: float = param(
+        1.0,
+        unit="-",
+        description="Weight of this corridor in importers' orders (normalised over corridors).",
+        ge=0,
+    )
+    policy: ConvoyPolicy = param(
+        default_factory=ConvoyPolicy, unit="-", description="Convoy and escort policy."
+    )
+
+
+class Drivers(StrictModel):
+    willingness_max: Uncertain = uparam(
+        0.95, unit="probability/day", description="Daily willingness to depart with no fear.", ge=0,
+        le=1,
+    )
+    fear_sensitivity: Uncertain = uparam(
+        0.05, unit="1/loss", description="Fall of willingness per recent loss (log scale).", ge=0
+    )
+    fear_memory_days: Uncertain = uparam(
+        30.0, unit="day", description="e-folding time of the fear index.", gt=0
+    )
+    escort_reassurance: Uncertain = uparam(
+        0.5, unit="1/escort unit", description="How much each escort unit damps fear.", ge=0
+    )
+    kidnap_probability: Uncertain = uparam(
+        0.3,
+        unit="probability per destroyed tanker",
+        description="Chance that the crew of a destroyed tanker is killed or kidnapped.",
+        ge=0,
+        le=1,
+    )
+    recruitment_per_day: Uncertain = uparam(
+        0.5, unit="driver/day per corridor", description="New drivers joining each corridor.", ge=0
+    )
+
+
+class Escorts(StrictModel):
+    pool_size: int = param(
+        20, unit="escort unit", description="Escort units (platoons) available nationally.", ge=0
+    )
+
+
+class Ban(StrictModel):
+    corridors: list[Identifier] | Literal["all"] = param(
+        "all", unit="-", description="Corridors the declared ban covers."
+    )
+    start_day: int = param(0, unit="day", description="First day of the ban.", ge=0)
+    end_day: int | None = param(
+        None, unit="day", description="Last day of the ban (inclusive; none = open-ended)."
+    )
+    compliance: Uncertain = uparam(
+        1.0, unit="share", description="Share of drivers who respect the ban.", ge=0, le=1
+    )
+
+
+class Adversary(StrictModel):
+    intensity: Uncertain = uparam(
+        1.0, unit="-", description="Multiplier of every segment hazard on day 0.", ge=0
+    )
+    growth_per_year: Uncertain = uparam(
+        1.0,
+        unit="factor/year",
+        description="Year-on-year growth of attack intensity (2 = doubling).",
+        gt=0,
+    )
+    adaptation: Uncertain = uparam(
+        0.5,
+        unit="share",
+        description="Share of attack effort that shifts towards busy, weakly escorted corridors.",
+        ge=0,
+        le=1,
+    )
+    adaptation_rate: Uncertain = uparam(
+        0.1, unit="1/day", description="Speed at which the adversary re-targets.", ge=0, le=1
+    )
+    escort_aversion: Uncertain = uparam(
+        2.0, unit="1/(escort per 10 tankers)", description="Avoidance of escorted traffic.", ge=0
+    )
+    size_visibility_exponent: Uncertain = uparam(
+        0.3,
+        unit="-",
+        description="Attack hazard of a group of n tankers scales as n**exponent.",
+        ge=0,
+        le=1,
+    )
+    deterrence_per_escort: Uncertain = uparam(
+        0.25, unit="1/escort unit", description="Hazard multiplier exp(-d * escorts).", ge=0
+    )
+    protection_per_escort: Uncertain = uparam(
+        0.15,
+        unit="1/escort unit",
+        description="Loss-given-attack multiplier exp(-p * escorts).",
+        ge=0,
+    )
+    destroy_share: Uncertain = uparam(
+        0.5,
+        unit="share",
+        description="Share of tankers in an attacked group that are destroyed (unescorted).",
+        ge=0,
+        le=1,
+    )
+    empty_leg_factor: Uncertain = uparam(
+        0.5, unit="-", description="Hazard of empty tankers relative to loaded ones.", ge=0
+    )
+    bans: list[Ban] = param(default_factory=list, unit="-", description="Declared bans.")
+
+
+class Sector(StrictModel):
+    name: Identifier = param(unit="-", description="Sector identifier.")
+    label: str = param("", unit="-", description="Human-readable name.")
+    priority: int = param(
+        unit="rank", description="Rationing priority (1 is served first).", ge=1, le=100
+    )
+    demand_litres_per_day: dict[str, Uncertain] = param(
+        unit="L/day", description="Normal daily demand per product."
+    )
+    retail: bool = param(
+        False, unit="-", description="Buys at filling stations (queues, informal price)."
+    )
+    panic_multiplier: Uncertain = uparam(
+        0.0,
+        unit="share",
+        description="Extra demand at full visible scarcity (panic buying).",
+        ge=0,
+    )
+
+
+class RationingLevel(StrictModel):
+    below_cover_days: float = param(
+        unit="day", description="Level applies when cover falls below this.", gt=0
+    )
+    caps: dict[str, float] = param(
+        unit="share", description="Most of its normal demand each sector may draw."
+    )
+
+
+class Depot(StrictModel):
+    name: str = param(unit="-", description="Depot name.")
+    capacity_litres: dict[str, float] = param(unit="L", description="Storage per product.")
+    initial_fill: Uncertain = uparam(
+        0.5, unit="share", description="Stock on day 0 as a share of capacity.", ge=0, le=1
+    )
+
+
+class City(StrictModel):
+    name: str = param(unit="-", description="City name.")
+    node: Identifier = param(unit="-", description="Network node of the city's depots.")
+    depots: list[Depot] = param(unit="-", description="Depots.", min_length=1)
+    sectors: list[Sector] = param(unit="-", description="Demand sectors.", min_length=1)
+    rationing: list[RationingLevel] = param(
+        default_factory=list, unit="-", description="Rationing levels."
+    )
+    demand_multiplier: Uncertain = uparam(
+        1.0, unit="-", description="Scales every sector's demand (uncertain national demand).",
+        gt=0,
+    )
+    panic_cover_days: Uncertain = uparam(
+        5.0, unit="day", description="Cover below which panic buying starts.", ge=0
+    )
+    stockout_cover_days: float = param(
+        0.5, unit="day", description="A product is in stockout below this cover.", ge=0
+    )
+    order_target_cover_days: Uncertain = uparam(
+        12.0, unit="day", description="Importers order to keep this cover in depots + transit.",
+        gt=0,
+    )
+
+
+class Stations(StrictModel):
+    count: int = param(600, unit="station", description="Filling stations in the city.", ge=1)
+    pumps_per_station: int = param(4, unit="pump", description="Pumps per station.", ge=1, le=64)
+    service_rate_per_pump_per_hour: float = param(
+        12.0, unit="vehicle/h", description="Vehicles one pump serves per hour.", gt=0
+    )
+    opening_hours: float = param(14.0, unit="h/day", description="Opening hours.", gt=0, le=24)
+    litres_per_fill: float = param(25.0, unit="L/vehicle", description="Mean purchase.", gt=0)
+    min_daily_litres_to_open: float = param(
+        3000.0, unit="L/day", description="Supply a station needs to open for a day.", gt=0
+    )
+    max_wait_hours: float = param(
+        12.0, unit="h", description="Waiting time at which motorists give up (queue cap).", gt=0
+    )
+
+
+class Prices(StrictModel):
+    elasticity: Uncertain = uparam(
+        0.3, unit="-", description="Price elasticity of retail fuel demand (absolute).", gt=0
+    )
+    cap_multiple: Uncertain = uparam(
+        4.0, unit="x official", description="Informal price ceiling.", ge=1
+    )
+    goods_pass_through: Uncertain = uparam(
+        0.3, unit="-", description="Share of fuel price rise passed to goods prices.", ge=0, le=1
+    )
+
+
+class Impacts(StrictModel):
+    power_sector: Identifier | None = param(
+        None, unit="-", description="Sector that generates electricity."
+    )
+    power_hours_normal: float = param(
+        19.0, unit="h/day", description="Hours of electricity when fully supplied.", ge=0, le=24
+    )
+    thermal_share: Uncertain = uparam(
+        0.7, unit="share", description="Share of power from fuel-fired plants.", ge=0, le=1
+    )
+    disruption_cover_days: float = param(
+        2.0, unit="day", description="Cover below which schools/services are disrupted.", ge=0
+    )
+    disruption_min_days: int = param(
+        7, unit="day", description="Consecutive low-cover days before disruption.", ge=1
+    )
+
+
+class Simulation(StrictModel):
+    start_date: dt.date = param(unit="date", description="Calendar date of day 0.")
+    horizon_days: int = param(180, unit="day", description="Days simulated.", ge=1, le=3650)
+    replications: int = param(1000, unit="-", description="Monte Carlo replications.", ge=1,
+                              le=1_000_000)
+    seed: int = param(20250903, unit="-", description="Root seed.", ge=0)
+
+
+class SourceRef(StrictModel):
+    source: str = param(unit="-", description="Where the figure comes from.")
+    fact: str | None = param(None, unit="-", description="Key in the packaged facts table.")
+    confidence: Literal["high", "medium", "low", "estimate"] = param(
+        "estimate", unit="-", description="Confidence in the figure."
+    )
+    note: str = param("", unit="-", description="Remarks.")
+
+
+class Scenario(StrictModel):
+    name: Identifier = param(unit="-", description="Scenario identifier.")
+    title: str = param("", unit="-", description="Title.")
+    description: str = param("", unit="-", description="What the scenario represents.")
+    simulation: Simulation
+    products: list[Product] = param(unit="-", description="Fuel products.", min_length=1)
+    nodes: list[Node] = param(unit="-", description="Network nodes.", min_length=2)
+    segments: list[Segment] = param(unit="-", description="Road segments.", min_length=1)
+    corridors: list[Corridor] = param(unit="-", description="Supply corridors.", min_length=1)
+    drivers: Drivers = param(default_factory=Drivers, unit="-", description="Driver behaviour.")
+    escorts: Escorts = param(default_factory=Escorts, unit="-", description="Escort pool.")
+    adversary: Adversary = param(default_factory=Adversary, unit="-", description="Adversary.")
+    city: City
+    stations: Stations = param(default_factory=Stations, unit="-", description="Stations.")
+    prices: Prices = param(default_factory=Prices, unit="-", description="Prices.")
+    impacts: Impacts = param(default_factory=Impacts, unit="-", description="Impacts.")
+    sources: dict[str, SourceRef] = param(
+        default_factory=dict,
+        unit="-",
+        description="Source of each figure, keyed by parameter path (e.g. adversary.intensity).",
+    )
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Scenario:
+        problems: list[str] = []
+        product_names = [p.name for p in self.products]
+        _unique("products", product_names, problems)
+        node_ids = [n.id for n in self.nodes]
+        _unique("nodes", node_ids, problems)
+        _unique("segments", [s.id for s in self.segments], problems)
+        _unique("corridors", [c.name for c in self.corridors], problems)
+        _unique("city.sectors", [s.name for s in self.city.sectors], problems)
+        nodes = {n.id: n for n in self.nodes}
+        pairs: dict[frozenset[str], str] = {}
+        for seg in self.segments:
+            for end in (seg.a, seg.b):
+                if end not in nodes:
+                    problems.append(f"segment {seg.id!r} refers to unknown node {end!r}")
+            if seg.a == seg.b:
+                problems.append(f"segment {seg.id!r} starts and ends at {seg.a!r}")
+            pairs[frozenset((seg.a, seg.b))] = seg.id
+        if self.city.node not in nodes:
+            problems.append(f"city.node {self.city.node!r} is not a node")
+        elif nodes[self.city.node].kind != "city":
+            problems.append(f"city.node {self.city.node!r} is not of kind 'city'")
+        for n in self.nodes:
+            for prod in n.loading_capacity_tankers_per_day:
+                if prod not in product_names:
+                    problems.append(f"node {n.id!r} loads unknown product {prod!r}")
+        for cor in self.corridors:
+            where = f"corridor {cor.name!r}"
+            for nid in cor.path:
+                if nid not in nodes:
+                    problems.append(f"{where} passes unknown node {nid!r}")
+            if len(set(cor.path)) != len(cor.path):
+                problems.append(f"{where} visits a node twice")
+            if cor.path[0] in nodes and nodes[cor.path[0]].kind != "port":
+                problems.append(f"{where} must start at a port, not {cor.path[0]!r}")
+            if cor.path[-1] != self.city.node:
+                problems.append(
+                    f"{where} does not reach the city: it ends at {cor.path[-1]!r}, "
+                    f"not {self.city.node!r}"
+                )
+            for u, v in zip(cor.path, cor.path[1:], strict=False):
+                if frozenset((u, v)) not in pairs:
+                    problems.append(f"{where}: no segment joins {u!r} and {v!r}")
+            for prod, count in cor.fleet.items():
+                if prod not in product_names:
+                    problems.append(f"{where} has a fleet of unknown product {prod!r}")
+                if count < 0:
+                    problems.append(f"{where} has a negative fleet of {prod!r}")
+        corridor_names = {c.name for c in self.corridors}
+        for i, ban in enumerate(self.adversary.bans):
+            if ban.corridors != "all":
+                for name in ban.corridors:
+                    if name not in corridor_names:
+                        problems.append(f"adversary.bans[{i}] names unknown corridor {name!r}")
+            if ban.end_day is not None and ban.end_day < ban.start_day:
+                problems.append(f"adversary.bans[{i}] ends before it starts")
+        sector_names = {s.name for s in self.city.sectors}
+        for s in self.city.sectors:
+            for prod in s.demand_litres_per_day:
+                if prod not in product_names:
+                    problems.append(f"sector {s.name!r} demands unknown product {prod!r}")
+        for i, level in enumerate(self.city.rationing):
+            for sec, share in level.caps.items():
+                if sec not in sector_names:
+                    problems.append(f"city.rationing[{i}] caps unknown sector {sec!r}")
+                if not 0 <= share <= 1:
+                    problems.append(f"city.rationing[{i}].caps.{sec} must be within [0, 1]")
+        for d in self.city.depots:
+            for prod, cap in d.capacity_litres.items():
+                if prod not in product_names:
+                    problems.append(f"depot {d.name!r} stores unknown product {prod!r}")
+                if cap < 0:
+                    problems.append(f"depot {d.name!r} has negative capacity for {prod!r}")
+        if self.impacts.power_sector is not None and self.impacts.power_sector not in sector_names:
+            problems.append(f"impacts.power_sector {self.impacts.power_sector!r} is not a sector")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def node(self, node_id: str) -> Node:
+        return next(n for n in self.nodes if n.id == node_id)
+
+    def segment_between(self, u: str, v: str) -> Segment:
+        return next(s for s in self.segments if {s.a, s.b} == {u, v})
+
+    def corridor(self, name: str) -> Corridor:
+        return next(c for c in self.corridors if c.name == name)
+
+
+def _unique(where: str, names: list[str], problems: list[str]) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            problems.append(f"{where}: duplicate name {n!r}")
+        seen.add(n)
