@@ -21,8 +21,13 @@ def scenarios() -> None:
         table.add_column(col)
     for name in packaged_scenarios():
         s = load_scenario(name)
-        table.add_row(name, s.title, str(s.simulation.start_date), str(len(s.corridors)),
-                      str(s.simulation.horizon_days))
+        table.add_row(
+            name,
+            s.title,
+            str(s.simulation.start_date),
+            str(len(s.corridors)),
+            str(s.simulation.horizon_days),
+        )
     console.print(table)
 
 
@@ -41,21 +46,33 @@ def show(
 ) -> None:
     """Show a scenario: corridors, fleet, policy, demand and (with --sources) each source."""
     s = load_scenario(scenario)
-    console.print(f"[bold]{s.title or s.name}[/]  (start {s.simulation.start_date}, "
-                  f"{s.simulation.horizon_days} days, {s.simulation.replications} replications)")
+    console.print(
+        f"[bold]{s.title or s.name}[/]  (start {s.simulation.start_date}, "
+        f"{s.simulation.horizon_days} days, {s.simulation.replications} replications)"
+    )
     if s.description:
         console.print(s.description, highlight=False)
     t = Table(title="Corridors")
     for col in ("corridor", "path", "km", "fleet", "share", "policy"):
         t.add_column(col)
     for c in s.corridors:
-        km = sum(s.segment_between(u, v).length_km for u, v in zip(c.path, c.path[1:],
-                                                                    strict=False))
+        km = sum(
+            s.segment_between(u, v).length_km for u, v in zip(c.path, c.path[1:], strict=False)
+        )
         p = c.policy
-        policy = (f"convoy every {p.interval_days} d, ≤{p.max_size}, {p.escorts_per_convoy} "
-                  f"escorts" if p.mode == "convoy" else "free running")
-        t.add_row(c.name, " → ".join(c.path), f"{km:,.0f}", str(sum(c.fleet.values())),
-                  f"{c.order_share:.2f}", policy)
+        policy = (
+            f"convoy every {p.interval_days} d, ≤{p.max_size}, {p.escorts_per_convoy} escorts"
+            if p.mode == "convoy"
+            else "free running"
+        )
+        t.add_row(
+            c.name,
+            " → ".join(c.path),
+            f"{km:,.0f}",
+            str(sum(c.fleet.values())),
+            f"{c.order_share:.2f}",
+            policy,
+        )
     console.print(t)
     d = Table(title=f"Demand in {s.city.name} (L/day)")
     d.add_column("sector")
@@ -63,8 +80,11 @@ def show(
     for p in s.products:
         d.add_column(p.name)
     for sec in s.city.sectors:
-        d.add_row(sec.label or sec.name, str(sec.priority),
-                  *[_fmt(sec.demand_litres_per_day.get(p.name, 0.0)) for p in s.products])
+        d.add_row(
+            sec.label or sec.name,
+            str(sec.priority),
+            *[_fmt(sec.demand_litres_per_day.get(p.name, 0.0)) for p in s.products],
+        )
     console.print(d)
     if sources:
         st = Table(title="Sources")
@@ -79,8 +99,10 @@ def show(
 def validate(file: Path = typer.Argument(..., help="Scenario file to check.")) -> None:
     """Validate a scenario file; prints each problem with its field path."""
     s = load_scenario(file)
-    console.print(f"[green]valid[/]: {s.name} ({len(s.nodes)} nodes, {len(s.segments)} segments, "
-                  f"{len(s.corridors)} corridors)")
+    console.print(
+        f"[green]valid[/]: {s.name} ({len(s.nodes)} nodes, {len(s.segments)} segments, "
+        f"{len(s.corridors)} corridors)"
+    )
 
 
 @friendly_errors

@@ -20,12 +20,21 @@ def to_projected(lon: float, lat: float) -> tuple[float, float]:
     lam, phi = math.radians(lon), math.radians(lat)
     k = math.sqrt(
         2.0
-        / (1.0 + math.sin(_LAT0) * math.sin(phi)
-           + math.cos(_LAT0) * math.cos(phi) * math.cos(lam - _LON0))
+        / (
+            1.0
+            + math.sin(_LAT0) * math.sin(phi)
+            + math.cos(_LAT0) * math.cos(phi) * math.cos(lam - _LON0)
+        )
     )
     x = _R * k * math.cos(phi) * math.sin(lam - _LON0)
-    y = _R * k * (math.cos(_LAT0) * math.sin(phi)
-                  - math.sin(_LAT0) * math.cos(phi) * math.cos(lam - _LON0))
+    y = (
+        _R
+        * k
+        * (
+            math.cos(_LAT0) * math.sin(phi)
+            - math.sin(_LAT0) * math.cos(phi) * math.cos(lam - _LON0)
+        )
+    )
     return x, y
 
 

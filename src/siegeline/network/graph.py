@@ -13,8 +13,15 @@ def build_graph(scenario: Scenario) -> nx.Graph:
     and ``travel_days``."""
     g = nx.Graph(name=scenario.name, city=scenario.city.node)
     for n in scenario.nodes:
-        g.add_node(n.id, kind=n.kind, name=n.name, lat=n.lat, lon=n.lon, country=n.country,
-                   customs_delay_days=central_value(n.customs_delay_days))
+        g.add_node(
+            n.id,
+            kind=n.kind,
+            name=n.name,
+            lat=n.lat,
+            lon=n.lon,
+            country=n.country,
+            customs_delay_days=central_value(n.customs_delay_days),
+        )
     for s in scenario.segments:
         g.add_edge(
             s.a,
@@ -43,6 +50,13 @@ def ports_to_city_graph(scenario: Scenario) -> nx.DiGraph:
     g.add_node(source, kind="source")
     for n, data in list(g.nodes(data=True)):
         if data.get("kind") == "port":
-            g.add_edge(source, n, id=f"source-{n}", capacity_tankers_per_day=float("inf"),
-                       length_km=0.0, hazard_per_100km=0.0, travel_days=0.0)
+            g.add_edge(
+                source,
+                n,
+                id=f"source-{n}",
+                capacity_tankers_per_day=float("inf"),
+                length_km=0.0,
+                hazard_per_100km=0.0,
+                travel_days=0.0,
+            )
     return g

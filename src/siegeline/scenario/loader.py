@@ -43,8 +43,13 @@ def _read_text(source: str | Path) -> tuple[str, str]:
     if not path.exists():
         known = ", ".join(packaged_scenarios())
         raise ScenarioError(
-            [("", f"no scenario file {str(path)!r} and no packaged scenario of that name "
-                  f"(packaged: {known})")]
+            [
+                (
+                    "",
+                    f"no scenario file {str(path)!r} and no packaged scenario of that name "
+                    f"(packaged: {known})",
+                )
+            ]
         )
     if path.is_dir():
         raise ScenarioError([("", f"{str(path)!r} is a directory, not a scenario file")])
@@ -103,7 +108,7 @@ def validation_problems(exc: ValidationError, data: Any) -> list[tuple[str, str]
         loc = tuple(x for x in loc if x not in ("float", "UncertainRange", "constrained-float"))
         msg = err["msg"]
         if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
+            msg = msg[len("Value error, ") :]
         problems.append((_format_loc(loc, data), msg))
     seen: set[tuple[str, str]] = set()
     unique = []
@@ -177,7 +182,9 @@ def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, A
     return out
 
 
-def load_scenario(source: str | Path = "bamako-2025", overrides: list[str] | None = None) -> Scenario:
+def load_scenario(
+    source: str | Path = "bamako-2025", overrides: list[str] | None = None
+) -> Scenario:
     """Load and validate a scenario from a packaged name or a YAML/JSON file."""
     text, label = _read_text(source)
     data = parse_document(text, label)

@@ -69,8 +69,12 @@ class StrictModel(BaseModel):
 class UncertainRange(StrictModel):
     """A parameter known only within bounds; each replication draws one value."""
 
-    low: float = param(unit="same as the parameter", description="Lower bound.", allow_inf_nan=False)
-    high: float = param(unit="same as the parameter", description="Upper bound.", allow_inf_nan=False)
+    low: float = param(
+        unit="same as the parameter", description="Lower bound.", allow_inf_nan=False
+    )
+    high: float = param(
+        unit="same as the parameter", description="Upper bound.", allow_inf_nan=False
+    )
     distribution: Literal["uniform", "triangular", "loguniform"] = param(
         "uniform", unit="-", description="Sampling distribution between low and high."
     )
@@ -242,7 +246,10 @@ class Corridor(StrictModel):
 
 class Drivers(StrictModel):
     willingness_max: Uncertain = uparam(
-        0.95, unit="probability/day", description="Daily willingness to depart with no fear.", ge=0,
+        0.95,
+        unit="probability/day",
+        description="Daily willingness to depart with no fear.",
+        ge=0,
         le=1,
     )
     fear_sensitivity: Uncertain = uparam(
@@ -383,7 +390,9 @@ class City(StrictModel):
         default_factory=list, unit="-", description="Rationing levels."
     )
     demand_multiplier: Uncertain = uparam(
-        1.0, unit="-", description="Scales every sector's demand (uncertain national demand).",
+        1.0,
+        unit="-",
+        description="Scales every sector's demand (uncertain national demand).",
         gt=0,
     )
     panic_cover_days: Uncertain = uparam(
@@ -393,7 +402,9 @@ class City(StrictModel):
         0.5, unit="day", description="A product is in stockout below this cover.", ge=0
     )
     order_target_cover_days: Uncertain = uparam(
-        12.0, unit="day", description="Importers order to keep this cover in depots + transit.",
+        12.0,
+        unit="day",
+        description="Importers order to keep this cover in depots + transit.",
         gt=0,
     )
 
@@ -447,8 +458,9 @@ class Impacts(StrictModel):
 class Simulation(StrictModel):
     start_date: dt.date = param(unit="date", description="Calendar date of day 0.")
     horizon_days: int = param(180, unit="day", description="Days simulated.", ge=1, le=3650)
-    replications: int = param(1000, unit="-", description="Monte Carlo replications.", ge=1,
-                              le=1_000_000)
+    replications: int = param(
+        1000, unit="-", description="Monte Carlo replications.", ge=1, le=1_000_000
+    )
     seed: int = param(20250903, unit="-", description="Root seed.", ge=0)
 
 
