@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from siegeline.cli import scenario_commands
+from siegeline.cli.events import events_app
 
 app = typer.Typer(
     name="siegeline",
@@ -19,6 +20,7 @@ app.command("scenarios")(scenario_commands.scenarios)
 app.command("show")(scenario_commands.show)
 app.command("validate")(scenario_commands.validate)
 app.command("schema")(scenario_commands.schema)
+app.add_typer(events_app, name="events")
 
 
 def main() -> None:

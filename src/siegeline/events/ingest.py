@@ -1,0 +1,334 @@
+"""Read ACLED exports and UCDP GED CSV files into normalised event records.
+
+Every rejected row is reported with its line number in the file; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+
+from siegeline.events.schema import (
+    ACLED_COLUMNS,
+    ACLED_MULTI_VALUE,
+    EVENT_COLUMNS,
+    INTER_CODES,
+    UCDP_GED_COLUMNS,
+    UCDP_VIOLENCE,
+)
+
+Dataset = Literal["acled", "ucdp"]
+_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d-%b-%Y", "%Y-%m-%d %H:%M:%S.%f")
+
+
+class IngestError(ValueError):
+    """A file that cannot be read at all (wrong format, missing columns)."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class ParsedEvents:
+    dataset: Dataset
+    records: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    rows_read: int = 0
+
+    def to_arrow(self) -> pa.Table:
+        return records_to_arrow(self.records)
+
+
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "DATE": pa.date32(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "VARCHAR[]": pa.list_(pa.string()),
+}
+ARROW_SCHEMA = pa.schema([(name, _ARROW_TYPES[t]) for name, t in EVENT_COLUMNS.items()])
+
+
+def records_to_arrow(records: list[dict[str, Any]]) -> pa.Table:
+    columns = {name: [r.get(name) for r in records] for name in EVENT_COLUMNS}
+    return pa.table(columns, schema=ARROW_SCHEMA)
+
+
+def parse_date(text: str) -> dt.date:
+    """ISO dates (2025-05-16) and ACLED's day-month-year form (16 May 2025)."""
+    text = text.strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"unreadable date {text!r} (expected 2025-05-16 or 16 May 2025)")
+
+
+def actor_type(value: str) -> str:
+    """An inter1/inter2 value as ACLED's text label; the old numeric codes are translated."""
+    value = value.strip()
+    if value.isdigit():
+        code = int(value)
+        if code not in INTER_CODES:
+            raise ValueError(f"unknown actor-type code {value!r} (known: 0-8)")
+        return INTER_CODES[code]
+    return value
+
+
+def interaction_label(value: str) -> str:
+    """ACLED's interaction as text; old two-digit codes (e.g. 27, 20) become 'A-B' / 'A only'."""
+    value = value.strip()
+    if not value.isdigit():
+        return value
+    code = int(value)
+    first, second = divmod(code, 10)
+    if first not in INTER_CODES or first == 0 or code >= 90:
+        raise ValueError(f"unknown interaction code {value!r}")
+    if second == 0:
+        return f"{INTER_CODES[first]} only"
+    return f"{INTER_CODES[first]}-{INTER_CODES[second]}"
+
+
+def split_multi(value: str) -> list[str]:
+    return [part.strip() for part in value.split(";") if part.strip()]
+
+
+def _int(value: str, name: str, *, minimum: int | None = None) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name} is not a number: {value!r}") from None
+    if not number.is_integer():
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if minimum is not None and number < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(number)
+
+
+def _coord(value: str, name: str, bound: float) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name} is not a number: {value!r}") from None
+    if not math.isfinite(number) or abs(number) > bound:
+        raise ValueError(f"{name} {value!r} is outside [-{bound:g}, {bound:g}]")
+    return number
+
+
+def _text(value: str) -> str | None:
+    value = value.strip()
+    return value or None
+
+
+def acled_record(row: Mapping[str, str]) -> dict[str, Any]:
+    """One ACLED CSV row as a normalised record; raises ValueError naming the bad field."""
+    event_id = row["event_id_cnty"].strip()
+    if not event_id:
+        raise ValueError("event_id_cnty is empty")
+    date = parse_date(row["event_date"])
+    year = _int(row["year"], "year")
+    if year is not None and year != date.year:
+        raise ValueError(f"year {year} does not match event_date {date.isoformat()}")
+    rec: dict[str, Any] = {
+        "event_uid": f"acled:{event_id}",
+        "dataset": "acled",
+        "source_id": event_id,
+        "event_date": date,
+        "year": date.year,
+        "time_precision": _int(row["time_precision"], "time_precision", minimum=1),
+        "inter1": actor_type(row["inter1"]) or None,
+        "inter2": actor_type(row["inter2"]) or None,
+        "interaction": interaction_label(row["interaction"]) or None,
+        "civilian_targeting": bool(row["civilian_targeting"].strip()),
+        "iso": _int(row["iso"], "iso", minimum=0),
+        "latitude": _coord(row["latitude"], "latitude", 90),
+        "longitude": _coord(row["longitude"], "longitude", 180),
+        "geo_precision": _int(row["geo_precision"], "geo_precision", minimum=1),
+        "fatalities": _int(row["fatalities"], "fatalities", minimum=0) or 0,
+        "timestamp": _int(row["timestamp"], "timestamp", minimum=0),
+    }
+    for name in (
+        "disorder_type",
+        "event_type",
+        "sub_event_type",
+        "actor1",
+        "actor2",
+        "region",
+        "country",
+        "admin1",
+        "admin2",
+        "admin3",
+        "location",
+        "source_scale",
+        "notes",
+    ):
+        rec[name] = _text(row[name])
+    for name in ACLED_MULTI_VALUE:
+        rec[name] = split_multi(row[name])
+    if not rec["event_type"]:
+        raise ValueError("event_type is empty")
+    if not rec["actor1"]:
+        raise ValueError("actor1 is empty")
+    return rec
+
+
+def _ucdp_precision(date_prec: int | None) -> int | None:
+    # UCDP 1 = exact day, 2-3 = within a week/few days, 4-5 = month or longer; ACLED uses 1-3.
+    if date_prec is None:
+        return None
+    return 1 if date_prec == 1 else (2 if date_prec <= 3 else 3)
+
+
+def ucdp_record(row: Mapping[str, str]) -> dict[str, Any]:
+    """One UCDP GED row as a normalised record (fatalities = UCDP's best estimate)."""
+    event_id = row["id"].strip()
+    if not event_id:
+        raise ValueError("id is empty")
+    date = parse_date(row["date_start"].split(" ")[0])
+    violence = _int(row["type_of_violence"], "type_of_violence")
+    if violence not in UCDP_VIOLENCE:
+        raise ValueError(f"type_of_violence must be 1, 2 or 3, got {row['type_of_violence']!r}")
+    event_type, civilians = UCDP_VIOLENCE[violence]
+    return {
+        "event_uid": f"ucdp:{event_id}",
+        "dataset": "ucdp",
+        "source_id": event_id,
+        "event_date": date,
+        "year": date.year,
+        "time_precision": _ucdp_precision(_int(row["date_prec"], "date_prec", minimum=1)),
+        "disorder_type": "Political violence",
+        "event_type": event_type,
+        "sub_event_type": None,
+        "actor1": _text(row["side_a"]),
+        "assoc_actor_1": [],
+        "inter1": None,
+        "actor2": _text(row["side_b"]),
+        "assoc_actor_2": [],
+        "inter2": None,
+        "interaction": None,
+        "civilian_targeting": civilians,
+        "iso": None,  # UCDP's country_id is a Gleditsch-Ward code, not ISO 3166
+        "region": _text(row["region"]),
+        "country": _text(row["country"]),
+        "admin1": _text(row["adm_1"].split(" province")[0]),
+        "admin2": _text(row["adm_2"]),
+        "admin3": None,
+        "location": _text(row["where_coordinates"]),
+        "latitude": _coord(row["latitude"], "latitude", 90),
+        "longitude": _coord(row["longitude"], "longitude", 180),
+        "geo_precision": _int(row["where_prec"], "where_prec", minimum=1),
+        "source": split_multi(row["source_office"]),
+        "source_scale": None,
+        "notes": _text(row["source_headline"]),
+        "fatalities": _int(row["best"], "best", minimum=0) or 0,
+        "tags": [],
+        "timestamp": None,
+    }
+
+
+def detect_dataset(header: Iterable[str]) -> Dataset:
+    names = set(header)
+    if "event_id_cnty" in names:
+        return "acled"
+    if {"id", "side_a", "date_start"} <= names:
+        return "ucdp"
+    raise IngestError(
+        "not an ACLED export (no event_id_cnty column) "
+        "nor a UCDP GED file (no id/side_a/date_start columns)"
+    )
+
+
+def parse_csv_text(text: str, label: str = "input") -> ParsedEvents:
+    """Parse an ACLED or UCDP GED CSV document; bad rows go to ``problems`` with line numbers."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    if reader.fieldnames is None:
+        raise IngestError(f"{label} is empty")
+    header = [h.strip() for h in reader.fieldnames]
+    reader.fieldnames = header
+    dataset = detect_dataset(header)
+    expected = ACLED_COLUMNS if dataset == "acled" else UCDP_GED_COLUMNS
+    missing = [c for c in expected if c not in header]
+    if missing:
+        raise IngestError(f"{label}: missing {dataset.upper()} columns: {', '.join(missing)}")
+    convert = acled_record if dataset == "acled" else ucdp_record
+    out = ParsedEvents(dataset)
+    seen: dict[str, int] = {}
+    end_of_previous = reader.line_num
+    for row in reader:
+        line = end_of_previous + 1
+        end_of_previous = reader.line_num
+        out.rows_read += 1
+        if None in row or any(v is None for v in row.values()):
+            out.problems.append(RowProblem(line, f"expected {len(header)} fields"))
+            continue
+        try:
+            rec = convert(row)
+        except ValueError as exc:
+            out.problems.append(RowProblem(line, str(exc)))
+            continue
+        uid = rec["event_uid"]
+        if uid in seen:
+            out.problems.append(
+                RowProblem(line, f"duplicate id {rec['source_id']} (also on line {seen[uid]})")
+            )
+            continue
+        seen[uid] = line
+        out.records.append(rec)
+    return out
+
+
+def parse_csv(path: str | Path) -> ParsedEvents:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{path} is not UTF-8 text ({exc.reason})") from None
+    return parse_csv_text(text, str(path))
+
+
+def parse_deleted_csv(path: str | Path) -> list[tuple[str, int | None]]:
+    """ACLED's deleted-events list (columns event_id_cnty, deleted_timestamp) from a CSV file."""
+    with Path(path).open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or "event_id_cnty" not in reader.fieldnames:
+            raise IngestError(f"{path}: a deletions file needs an event_id_cnty column")
+        return [
+            (row["event_id_cnty"].strip(), _int(row.get("deleted_timestamp") or "", "ts"))
+            for row in reader
+            if row["event_id_cnty"].strip()
+        ]
+
+
+def acled_api_records(rows: Iterable[Mapping[str, Any]]) -> ParsedEvents:
+    """Normalise rows returned by the ACLED API (JSON values, same field names as the export)."""
+    out = ParsedEvents("acled")
+    for i, row in enumerate(rows, start=1):
+        out.rows_read += 1
+        as_text = {c: "" if row.get(c) is None else str(row.get(c)) for c in ACLED_COLUMNS}
+        try:
+            out.records.append(acled_record(as_text))
+        except ValueError as exc:
+            out.problems.append(RowProblem(i, f"API row {row.get('event_id_cnty')}: {exc}"))
+    return out
