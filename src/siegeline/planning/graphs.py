@@ -8,9 +8,13 @@ Edge attributes written by both builders (the solvers take the attribute names a
 ``capacity_tankers_per_day``  throughput (tanker/day)
 ``hazard_per_100km``          attack hazard of one vehicle group per 100 km at intensity 1
 ``risk``                      -log survival of one crossing: hazard * intensity * km / 100
-``loss_per_tanker``           expected tankers lost per tanker crossing: (1 - e^-risk) * destroy share
+``loss_per_tanker``           expected tankers lost per tanker crossing:
+                              (1 - e^-risk) * destroy share
 ``travel_days``               length / speed (day)
 ``interdiction_cost``         what cutting the segment costs the adversary (default 1)
+
+Ports carry ``supply_tankers_per_day`` (loading capacity); the scenario graph also carries
+``demand_tankers_per_day``, ``corridors`` (name -> node path) and ``order_shares``.
 """
 
 from __future__ import annotations
@@ -67,13 +71,33 @@ def planning_graph(
         data["hazard_per_100km"] = float(hz)
         data["interdiction_cost"] = float(costs.get(s.id, 1.0))
         _set_risk(data, lam, share)
+    for n in scenario.nodes:
+        if n.kind == "port":
+            g.nodes[n.id]["supply_tankers_per_day"] = sum(
+                central_value(v) for v in n.loading_capacity_tankers_per_day.values()
+            )
     g.graph.update(
         city=scenario.city.node,
         ports=[n.id for n in scenario.nodes if n.kind == "port"],
         intensity=lam,
         destroy_share=share,
+        demand_tankers_per_day=daily_tanker_demand(scenario),
+        corridors={c.name: list(c.path) for c in scenario.corridors},
+        order_shares={c.name: c.order_share for c in scenario.corridors},
     )
     return g
+
+
+def daily_tanker_demand(scenario: Scenario) -> float:
+    """The city's normal daily demand, all sectors and products, in tanker loads per day
+    (central values, demand multiplier included)."""
+    load = {p.name: p.tanker_capacity_litres for p in scenario.products}
+    scale = central_value(scenario.city.demand_multiplier)
+    return sum(
+        central_value(litres) * scale / load[product]
+        for sector in scenario.city.sectors
+        for product, litres in sector.demand_litres_per_day.items()
+    )
 
 
 def _set_risk(data: dict, intensity: float, destroy_share: float) -> None:

@@ -165,7 +165,8 @@ def _wood_model(g, src, snk, budget, capacity, cost, protected):
     vals += list(costs)
     a = sp.coo_matrix((vals, (rows, cols)), shape=(n_arc + 1, n + n_arc + n_edge))
     arc_cap = caps[np.array(owner, dtype=int)] if n_arc else np.zeros(0)
-    c = np.concatenate([np.zeros(n), np.where(np.isfinite(arc_cap), arc_cap, 0.0), np.zeros(n_edge)])
+    beta_cost = np.where(np.isfinite(arc_cap), arc_cap, 0.0)
+    c = np.concatenate([np.zeros(n), beta_cost, np.zeros(n_edge)])
     lo = np.zeros(n + n_arc + n_edge)
     hi = np.ones_like(lo)
     hi[beta_col:gamma_col][~np.isfinite(arc_cap)] = 0.0  # an unbounded arc cannot be paid for
@@ -235,7 +236,12 @@ def max_flow_interdiction(
         allowed = [i for i, lab in enumerate(labels) if lab not in set(protected)]
         if count_attack_candidates(list(costs), budget, allowed) <= brute_force_limit:
             bf_value, _, tried = brute_force_max_flow_interdiction(
-                g, budget, sources=src, sink=snk, capacity=capacity, cost=cost,
+                g,
+                budget,
+                sources=src,
+                sink=snk,
+                capacity=capacity,
+                cost=cost,
                 protected=protected,
             )
         result_check = Check(
@@ -259,15 +265,17 @@ def max_flow_interdiction(
         flows=flows,
         baseline=baseline,
         budget=float(budget),
-        details={"budget_spent": spent, "mip_nodes": sol.nodes, "sink": str(snk),
-                 "sources": [str(s) for s in src]},
+        details={
+            "budget_spent": spent,
+            "mip_nodes": sol.nodes,
+            "sink": str(snk),
+            "sources": [str(s) for s in src],
+        },
         check=result_check,
     )
 
 
-def interdiction_curve(
-    g: nx.Graph, budgets: Iterable[float], **kwargs
-) -> LossCurve:
+def interdiction_curve(g: nx.Graph, budgets: Iterable[float], **kwargs) -> LossCurve:
     """Max-flow interdiction for each budget: the loss curve (keyword arguments as for
     :func:`max_flow_interdiction`)."""
     return LossCurve(tuple(max_flow_interdiction(g, b, **kwargs) for b in budgets))

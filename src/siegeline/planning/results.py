@@ -49,9 +49,8 @@ class Check:
     def ok(self) -> bool:
         """True when NetworkX agrees and brute force (where run) found the same optimum."""
         return self.matches and (
-            self.brute_force_value is None or math.isclose(
-                self.brute_force_value, self.value, rel_tol=1e-6, abs_tol=1e-6
-            )
+            self.brute_force_value is None
+            or math.isclose(self.brute_force_value, self.value, rel_tol=1e-6, abs_tol=1e-6)
         )
 
     def to_dict(self) -> dict[str, Any]:

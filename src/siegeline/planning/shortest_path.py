@@ -188,8 +188,7 @@ def shortest_path_interdiction(
     c = np.zeros(n + n_edge)
     c[index[snk]] = 1.0
     integer = np.concatenate([np.zeros(n, dtype=bool), np.ones(n_edge, dtype=bool)])
-    sol = _highs.solve(c, a, row_lo, row_hi, lo, hi, integer, maximize=True,
-                       time_limit=time_limit)
+    sol = _highs.solve(c, a, row_lo, row_hi, lo, hi, integer, maximize=True, time_limit=time_limit)
     if not np.all(np.isfinite(sol.x)):
         raise RuntimeError(f"HiGHS found no interdiction plan (status: {sol.status})")
     attack = tuple(lab for e, lab in enumerate(labels) if sol.x[n + e] > 0.5)
@@ -211,14 +210,12 @@ def shortest_path_interdiction(
         result_check = Check(
             method="networkx.single_source_dijkstra under the attack",
             value=value,
-            matches=(value == objective) or math.isclose(value, objective, rel_tol=1e-6,
-                                                         abs_tol=1e-6),
+            matches=(value == objective)
+            or math.isclose(value, objective, rel_tol=1e-6, abs_tol=1e-6),
             brute_force_value=bf_value,
             brute_force_candidates=tried,
         )
-    on_route = {
-        edge_label(g, u, v) for u, v in zip(route, route[1:], strict=False)
-    }
+    on_route = {edge_label(g, u, v) for u, v in zip(route, route[1:], strict=False)}
     unit = UNITS.get(weight, weight)
     details = {
         "weight": weight,

@@ -1,0 +1,45 @@
+"""Planning against an adversary: interdiction, escort placement and risk-aware routing.
+
+NetworkX style: functions over a graph, with the attribute names as arguments. Every solver
+returns an immutable :class:`PlanResult` carrying HiGHS' status, objective, bound and gap and an
+independent :class:`Check` (NetworkX re-solve; brute force on small networks).
+"""
+
+from siegeline.planning.escorts import enumerate_escort_placement, escort_placement
+from siegeline.planning.graphs import (
+    daily_tanker_demand,
+    planning_graph,
+    road_like_graph,
+)
+from siegeline.planning.maxflow import (
+    brute_force_max_flow_interdiction,
+    interdiction_curve,
+    max_flow_after,
+    max_flow_interdiction,
+)
+from siegeline.planning.results import Check, LossCurve, PlanResult
+from siegeline.planning.routing import risk_aware_routing
+from siegeline.planning.shortest_path import (
+    best_route,
+    brute_force_shortest_path_interdiction,
+    shortest_path_interdiction,
+)
+
+__all__ = [
+    "Check",
+    "LossCurve",
+    "PlanResult",
+    "best_route",
+    "brute_force_max_flow_interdiction",
+    "brute_force_shortest_path_interdiction",
+    "daily_tanker_demand",
+    "enumerate_escort_placement",
+    "escort_placement",
+    "interdiction_curve",
+    "max_flow_after",
+    "max_flow_interdiction",
+    "planning_graph",
+    "risk_aware_routing",
+    "road_like_graph",
+    "shortest_path_interdiction",
+]

@@ -1,0 +1,149 @@
+"""PNG maps and charts of planning results (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import networkx as nx  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from shapely.geometry import shape  # noqa: E402
+
+from siegeline.planning.graphs import edge_label  # noqa: E402
+from siegeline.planning.results import LossCurve, PlanResult  # noqa: E402
+
+
+def _countries():
+    text = (resources.files("siegeline") / "data" / "west-africa-countries.geojson").read_text(
+        encoding="utf-8"
+    )
+    for feature in json.loads(text)["features"]:
+        geom = shape(feature["geometry"])
+        polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+        yield feature["properties"].get("name", ""), polys
+
+
+def plot_plan_map(
+    g: nx.Graph, result: PlanResult, path: str | Path, title: str | None = None
+) -> Path:
+    """Map of a planning result on a scenario graph (nodes need ``lon``/``lat``): segment width
+    and colour by flow, attacked segments red, defended segments blue, country outlines."""
+    if not all("lon" in d and "lat" in d for _, d in g.nodes(data=True)):
+        raise ValueError("the graph has no lon/lat node coordinates to map")
+    fig, ax = plt.subplots(figsize=(9, 7.5))
+    xs = [d["lon"] for _, d in g.nodes(data=True)]
+    ys = [d["lat"] for _, d in g.nodes(data=True)]
+    pad = 1.5
+    for name, polys in _countries():
+        for poly in polys:
+            x, y = poly.exterior.xy
+            ax.fill(x, y, facecolor="#f3f1ea", edgecolor="#9a9a9a", linewidth=0.7, zorder=0)
+        c = (
+            polys[0].representative_point()
+            if len(polys) == 1
+            else max(polys, key=lambda p: p.area).representative_point()
+        )
+        if min(xs) - pad < c.x < max(xs) + pad and min(ys) - pad < c.y < max(ys) + pad:
+            ax.text(c.x, c.y, name, color="#9a9a9a", fontsize=8, ha="center", zorder=1)
+    top = max([*result.flows.values(), 1e-9])
+    cmap = plt.get_cmap("viridis_r")
+    attacked, defended = set(result.attack), set(result.defence)
+    for u, v in g.edges:
+        label = edge_label(g, u, v)
+        flow = float(result.flows.get(label, 0.0))
+        line = ([g.nodes[u]["lon"], g.nodes[v]["lon"]], [g.nodes[u]["lat"], g.nodes[v]["lat"]])
+        if label in defended:
+            ax.plot(
+                *line, color="#1f5fbf", linewidth=9, alpha=0.35, zorder=2, solid_capstyle="round"
+            )
+        color = cmap(0.15 + 0.85 * flow / top) if flow > 1e-9 else "#bbbbbb"
+        ax.plot(
+            *line, color=color, linewidth=1.5 + 5 * flow / top, zorder=3, solid_capstyle="round"
+        )
+        if label in attacked:
+            mx, my = sum(line[0]) / 2, sum(line[1]) / 2
+            ax.plot(*line, color="#d62728", linewidth=2, linestyle=(0, (2, 2)), zorder=4)
+            ax.plot(
+                mx,
+                my,
+                marker="X",
+                color="#d62728",
+                markersize=13,
+                zorder=5,
+                markeredgecolor="white",
+            )
+    for n, d in g.nodes(data=True):
+        kind = d.get("kind")
+        marker = {"port": "s", "city": "*", "border": "D"}.get(kind, "o")
+        size = {"port": 9, "city": 18, "border": 5}.get(kind, 4)
+        ax.plot(
+            d["lon"],
+            d["lat"],
+            marker=marker,
+            color="black",
+            markersize=size,
+            zorder=6,
+            linestyle="none",
+        )
+        if kind in ("port", "city"):
+            ax.annotate(
+                d.get("name", str(n)),
+                (d["lon"], d["lat"]),
+                xytext=(5, 5),
+                textcoords="offset points",
+                fontsize=9,
+                weight="bold",
+                zorder=7,
+            )
+    ax.set_xlim(min(xs) - pad, max(xs) + pad)
+    ax.set_ylim(min(ys) - pad, max(ys) + pad)
+    ax.set_aspect("equal")
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+    handles = [
+        Line2D([], [], color=cmap(1.0), linewidth=5, label=f"flow (max {top:,.1f})"),
+        Line2D([], [], color="#bbbbbb", linewidth=1.5, label="no flow"),
+        Line2D([], [], color="#d62728", marker="X", linestyle=(0, (2, 2)), label="attacked"),
+        Line2D([], [], color="#1f5fbf", linewidth=9, alpha=0.35, label="defended"),
+    ]
+    ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
+    headline = f"{result.problem}: {result.objective:,.4g} {result.unit}"
+    ax.set_title(title or headline, fontsize=11)
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=130)
+    plt.close(fig)
+    return out
+
+
+def plot_loss_curve(curve: LossCurve, path: str | Path, title: str | None = None) -> Path:
+    """Step chart of the max flow left (and share lost) against the adversary's budget."""
+    df = curve.to_frame()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.step(df["budget"], df["max_flow"], where="post", color="#1f77b4", linewidth=2)
+    ax.plot(df["budget"], df["max_flow"], "o", color="#1f77b4")
+    for b, f, attack in zip(df["budget"], df["max_flow"], df["attack"], strict=True):
+        if attack:
+            ax.annotate(
+                attack.replace(", ", "\n"),
+                (b, f),
+                xytext=(4, 4),
+                textcoords="offset points",
+                fontsize=7,
+                color="#555555",
+            )
+    ax.set_xlabel("adversary budget (segments cut, cost units)")
+    ax.set_ylabel("max flow to the city (tanker/day)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.set_title(title or "Max-flow interdiction loss curve")
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=130)
+    plt.close(fig)
+    return out
