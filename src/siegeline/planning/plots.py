@@ -57,16 +57,25 @@ def plot_plan_map(
         label = edge_label(g, u, v)
         flow = float(result.flows.get(label, 0.0))
         line = ([g.nodes[u]["lon"], g.nodes[v]["lon"]], [g.nodes[u]["lat"], g.nodes[v]["lat"]])
-        if label in defended:
+        mx, my = sum(line[0]) / 2, sum(line[1]) / 2
+        if label in defended:  # short segments need the marker to be seen
             ax.plot(
                 *line, color="#1f5fbf", linewidth=9, alpha=0.35, zorder=2, solid_capstyle="round"
+            )
+            ax.plot(
+                mx,
+                my,
+                marker="P",
+                color="#1f5fbf",
+                markersize=13,
+                zorder=5,
+                markeredgecolor="white",
             )
         color = cmap(0.15 + 0.85 * flow / top) if flow > 1e-9 else "#bbbbbb"
         ax.plot(
             *line, color=color, linewidth=1.5 + 5 * flow / top, zorder=3, solid_capstyle="round"
         )
         if label in attacked:
-            mx, my = sum(line[0]) / 2, sum(line[1]) / 2
             ax.plot(*line, color="#d62728", linewidth=2, linestyle=(0, (2, 2)), zorder=4)
             ax.plot(
                 mx,
@@ -109,7 +118,7 @@ def plot_plan_map(
         Line2D([], [], color=cmap(1.0), linewidth=5, label=f"flow (max {top:,.1f})"),
         Line2D([], [], color="#bbbbbb", linewidth=1.5, label="no flow"),
         Line2D([], [], color="#d62728", marker="X", linestyle=(0, (2, 2)), label="attacked"),
-        Line2D([], [], color="#1f5fbf", linewidth=9, alpha=0.35, label="defended"),
+        Line2D([], [], color="#1f5fbf", marker="P", linewidth=9, alpha=0.5, label="defended"),
     ]
     ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
     headline = f"{result.problem}: {result.objective:,.4g} {result.unit}"

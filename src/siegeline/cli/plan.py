@@ -1,0 +1,357 @@
+"""`siegeline plan interdict | shortest-path | escorts | route`."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import typer
+from rich.table import Table
+
+from siegeline.cli.common import UserError, console, friendly_errors
+from siegeline.planning import (
+    PlanResult,
+    escort_placement,
+    interdiction_curve,
+    max_flow_interdiction,
+    planning_graph,
+    risk_aware_routing,
+    shortest_path_interdiction,
+)
+from siegeline.scenario.loader import load_scenario
+
+plan_app = typer.Typer(
+    help="Plan against the adversary: interdiction, escort placement, risk-aware routing.",
+    no_args_is_help=True,
+)
+
+
+class HazardLevel(StrEnum):
+    central = "central"
+    low = "low"
+    high = "high"
+
+
+class Length(StrEnum):
+    km = "km"
+    risk = "risk"
+
+
+class Candidates(StrEnum):
+    all = "all"
+    hazardous = "hazardous"
+
+
+ScenarioOpt = typer.Option("bamako-2025", "--scenario", "-s", help="Packaged name or file.")
+HazardOpt = typer.Option(HazardLevel.central, "--hazard-level", help="Which hazard to use.")
+IntensityOpt = typer.Option(None, "--intensity", help="Adversary intensity (default: day 0).")
+CostOpt = typer.Option(
+    None, "--cost", help="Interdiction cost of a segment, SEGMENT=COST (repeatable; default 1)."
+)
+MapOpt = typer.Option(None, "--map", help="Write a PNG map of the result here.")
+JsonOpt = typer.Option(None, "--json", help="Write the full result as JSON here.")
+TimeOpt = typer.Option(60.0, "--time-limit", help="HiGHS time limit per solve (s).", min=0.1)
+
+
+def _parse_costs(items: list[str] | None) -> dict[str, float]:
+    costs = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            costs[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise UserError(f"--cost expects SEGMENT=NUMBER, got {item!r}")
+    return costs
+
+
+def _graph(scenario: str, hazard: HazardLevel, intensity: float | None, costs: list[str] | None):
+    s = load_scenario(scenario)
+    try:
+        g = planning_graph(
+            s,
+            interdiction_costs=_parse_costs(costs),
+            hazard_level=hazard.value,
+            intensity=intensity,
+        )
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    return s, g
+
+
+def _solve(label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        with console.status(label):
+            return fn(*args, **kwargs)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return "∞" if math.isinf(value) else f"{value:,.6g}"
+    return str(value)
+
+
+def _summary(result: PlanResult) -> None:
+    t = Table(title=result.problem, show_header=False)
+    t.add_column("", style="bold")
+    t.add_column("")
+    for key, value in result.summary().items():
+        t.add_row(key, _fmt(value))
+    if result.check is not None:
+        c = result.check
+        t.add_row("NetworkX re-solve", f"{_fmt(c.value)} ({c.method})")
+        bf = (
+            f"{_fmt(c.brute_force_value)} over {c.brute_force_candidates} candidates"
+            if c.brute_force_value is not None
+            else "not run (too many candidates)"
+        )
+        t.add_row("brute force", bf)
+    console.print(t)
+
+
+def _segments(g: nx.Graph, result: PlanResult, only_used: bool = True) -> None:
+    t = Table(title="Segments")
+    for col in ("segment", "km", "capacity (tanker/day)", "flow", "attacked", "defended"):
+        t.add_column(col, justify="right" if col in ("km", "flow") else "left")
+    attacked, defended = set(result.attack), set(result.defence)
+    for _, _, d in g.edges(data=True):
+        label = d["id"]
+        flow = result.flows.get(label, 0.0)
+        if only_used and flow <= 1e-9 and label not in attacked | defended:
+            continue
+        t.add_row(
+            label,
+            f"{d['length_km']:,.0f}",
+            f"{d['capacity_tankers_per_day']:,.0f}",
+            f"{flow:,.2f}",
+            "[red]yes[/]" if label in attacked else "",
+            "[blue]yes[/]" if label in defended else "",
+        )
+    console.print(t)
+
+
+def _outputs(g: nx.Graph, result: PlanResult, map_path: Path | None, json_path: Path | None):
+    if map_path is not None:
+        from siegeline.planning.plots import plot_plan_map
+
+        console.print(f"map written to {plot_plan_map(g, result, map_path)}")
+    if json_path is not None:
+        json_path.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
+        console.print(f"result written to {json_path}")
+
+
+@plan_app.command("interdict")
+@friendly_errors
+def interdict(
+    scenario: str = ScenarioOpt,
+    budget: float = typer.Option(2.0, "--budget", "-b", help="Adversary budget.", min=0),
+    curve: bool = typer.Option(False, "--curve", help="Solve every budget 0..--max-budget."),
+    max_budget: int = typer.Option(6, "--max-budget", help="Largest budget of the curve.", min=0),
+    curve_png: Path = typer.Option(None, "--curve-png", help="Write the loss curve as PNG."),
+    hazard_level: HazardLevel = HazardOpt,
+    intensity: float = IntensityOpt,
+    cost: list[str] = CostOpt,
+    time_limit: float = TimeOpt,
+    map_path: Path = MapOpt,
+    json_path: Path = JsonOpt,
+) -> None:
+    """Max-flow interdiction (Wood 1993): the segments an adversary with a budget would cut to
+    minimise the tankers/day that can reach the city from all ports."""
+    _, g = _graph(scenario, hazard_level, intensity, cost)
+    if curve:
+        budgets = list(range(max_budget + 1))
+        lc = _solve(
+            f"Solving {len(budgets)} interdiction MILPs…",
+            interdiction_curve,
+            g,
+            budgets,
+            time_limit=time_limit,
+        )
+        t = Table(title="Loss curve: max flow to the city against the adversary's budget")
+        for col in ("budget", "max flow (tanker/day)", "lost", "lost %", "attack", "check"):
+            t.add_column(col)
+        for row in lc.to_frame().itertuples():
+            t.add_row(
+                f"{row.budget:g}",
+                f"{row.max_flow:,.1f}",
+                f"{row.loss:,.1f}",
+                f"{100 * row.loss_share:.0f}",
+                row.attack or "-",
+                "ok" if row.check_ok else "[red]MISMATCH[/]",
+            )
+        console.print(t)
+        if curve_png is not None:
+            from siegeline.planning.plots import plot_loss_curve
+
+            console.print(f"loss curve written to {plot_loss_curve(lc, curve_png)}")
+        if json_path is not None:
+            json_path.write_text(json.dumps(lc.to_dict(), indent=2), encoding="utf-8")
+            console.print(f"curve written to {json_path}")
+        return
+    result = _solve(
+        "Solving the interdiction MILP…", max_flow_interdiction, g, budget, time_limit=time_limit
+    )
+    _summary(result)
+    _segments(g, result)
+    _outputs(g, result, map_path, json_path)
+
+
+@plan_app.command("shortest-path")
+@friendly_errors
+def shortest_path(
+    scenario: str = ScenarioOpt,
+    budget: float = typer.Option(1.0, "--budget", "-b", help="Adversary budget.", min=0),
+    length: Length = typer.Option(Length.km, "--length", help="Route length: km or risk."),
+    delay: float = typer.Option(
+        None,
+        "--delay",
+        help="What an interdiction adds to a segment's length (km or risk); default: closure.",
+        min=0,
+    ),
+    hazard_level: HazardLevel = HazardOpt,
+    intensity: float = IntensityOpt,
+    cost: list[str] = CostOpt,
+    time_limit: float = TimeOpt,
+    map_path: Path = MapOpt,
+    json_path: Path = JsonOpt,
+) -> None:
+    """Shortest-path interdiction (Israeli & Wood 2002): the attack that makes the defender's
+    best route from any port to the city as long (or as risky) as possible."""
+    _, g = _graph(scenario, hazard_level, intensity, cost)
+    weight = "length_km" if length is Length.km else "risk"
+    result = _solve(
+        "Solving the interdiction MILP…",
+        shortest_path_interdiction,
+        g,
+        budget,
+        weight=weight,
+        delay=delay,
+        time_limit=time_limit,
+    )
+    _summary(result)
+    d = result.details
+    console.print(f"best route before the attack: {' → '.join(d['baseline_route'])}")
+    after = " → ".join(d["route"]) if d["route"] else "[red]none: the city is cut off[/]"
+    console.print(f"best route after the attack:  {after}")
+    if "survival" in d:
+        console.print(
+            f"survival of one crossing: {d['baseline_survival']:.4f} before, "
+            f"{d['survival']:.4f} after the attack"
+        )
+    _outputs(g, result, map_path, json_path)
+
+
+@plan_app.command("escorts")
+@friendly_errors
+def escorts(
+    scenario: str = ScenarioOpt,
+    k: int = typer.Option(2, "--escorts", "-k", help="Segments the defender protects.", min=0),
+    budget: float = typer.Option(2.0, "--budget", "-b", help="Adversary budget.", min=0),
+    candidates: Candidates = typer.Option(
+        Candidates.all, "--candidates", help="Segments that may be protected."
+    ),
+    hazard_level: HazardLevel = HazardOpt,
+    intensity: float = IntensityOpt,
+    cost: list[str] = CostOpt,
+    time_limit: float = typer.Option(300.0, "--time-limit", help="Overall limit (s).", min=1),
+    map_path: Path = MapOpt,
+    json_path: Path = JsonOpt,
+) -> None:
+    """Defender-attacker-defender escort placement (Brown et al. 2006): where k escort units
+    keep the most tankers/day reaching the city against the adversary's best reply."""
+    _, g = _graph(scenario, hazard_level, intensity, cost)
+    cand = None
+    if candidates is Candidates.hazardous:
+        cand = [d["id"] for _, _, d in g.edges(data=True) if d["hazard_per_100km"] > 0]
+    result = _solve(
+        "Solving the defender-attacker-defender decomposition…",
+        escort_placement,
+        g,
+        k,
+        budget,
+        candidates=cand,
+        time_limit=time_limit,
+    )
+    _summary(result)
+    d = result.details
+    console.print(
+        f"no attack: {d['no_attack_flow']:,.1f} tanker/day; best attack without escorts "
+        f"({', '.join(d['attack_without_defence']) or '-'}): {result.baseline:,.1f}; "
+        f"with escorts on {', '.join(result.defence) or '-'}: {result.objective:,.1f} "
+        f"(attacker's best reply: {', '.join(result.attack) or '-'}); "
+        f"{d['iterations']} iterations, {d['attack_plans']} attack plans"
+    )
+    _segments(g, result)
+    _outputs(g, result, map_path, json_path)
+
+
+@plan_app.command("route")
+@friendly_errors
+def route(
+    scenario: str = ScenarioOpt,
+    demand: float = typer.Option(
+        None, "--demand", help="Tankers/day to deliver (default: the city's demand).", min=0
+    ),
+    time_weight: float = typer.Option(
+        1e-4, "--time-weight", help="Tankers lost per tanker-day of travel (tie-breaker).", min=0
+    ),
+    hazard_level: HazardLevel = HazardOpt,
+    intensity: float = IntensityOpt,
+    time_limit: float = TimeOpt,
+    map_path: Path = MapOpt,
+    json_path: Path = JsonOpt,
+) -> None:
+    """Risk-aware routing: the daily tankers allocated over the corridors at least expected
+    loss (min-cost flow), compared with the scenario's order shares."""
+    _, g = _graph(scenario, hazard_level, intensity, None)
+    result = _solve(
+        "Solving the min-cost flow…",
+        risk_aware_routing,
+        g,
+        demand,
+        time_weight=time_weight,
+        time_limit=time_limit,
+    )
+    _summary(result)
+    d = result.details
+    t = Table(title=f"Routes for {d['demand']:,.1f} tankers/day")
+    cols = (
+        "route",
+        "km",
+        "loss/tanker",
+        "optimal tanker/day",
+        "optimal share",
+        "exp. loss/day",
+        "scenario share",
+        "scenario exp. loss/day",
+    )
+    for col in cols:
+        t.add_column(col, justify="left" if col == "route" else "right")
+    for r in d["routes"]:
+        t.add_row(
+            r["route"],
+            _fmt(r["km"]),
+            f"{r['loss_per_tanker']:.4f}",
+            f"{r['tankers_per_day']:,.1f}",
+            f"{100 * r['share']:.0f} %",
+            f"{r['expected_loss']:.3f}",
+            "-" if r["scenario_share"] is None else f"{100 * r['scenario_share']:.0f} %",
+            "-" if r["scenario_expected_loss"] is None else f"{r['scenario_expected_loss']:.3f}",
+        )
+    console.print(t)
+    ref = d["reference_loss"]
+    console.print(
+        f"expected tankers lost per day: {d['expected_loss']:.3f} with the risk-aware allocation"
+        + ("" if ref is None else f", {ref:.3f} with the scenario's order shares")
+    )
+    _outputs(g, result, map_path, json_path)
