@@ -65,7 +65,7 @@ def period_label(dates: pd.Series, period: Period) -> pd.Series:
     """Period of each date: weeks start on Monday (labelled by that Monday), halves are H1/H2."""
     dates = pd.to_datetime(dates)
     if period == "week":
-        return (dates - pd.to_timedelta(dates.dt.weekday, unit="D")).dt.strftime("%Y-%m-%d")
+        return (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
     if period == "month":
         return dates.dt.strftime("%Y-%m")
     if period == "quarter":
