@@ -110,12 +110,13 @@ def _summary(result: PlanResult) -> None:
     if result.check is not None:
         c = result.check
         t.add_row("NetworkX re-solve", f"{_fmt(c.value)} ({c.method})")
-        bf = (
-            f"{_fmt(c.brute_force_value)} over {c.brute_force_candidates} candidates"
-            if c.brute_force_value is not None
-            else "not run (too many candidates)"
-        )
-        t.add_row("brute force", bf)
+        if c.brute_force_value is not None:
+            t.add_row(
+                "brute force",
+                f"{_fmt(c.brute_force_value)} over {c.brute_force_candidates} candidates",
+            )
+        elif result.attack or result.defence or result.budget is not None:
+            t.add_row("brute force", "not run (too many candidates)")
     console.print(t)
 
 

@@ -113,7 +113,11 @@ def _master(g, src, snk, k, plans, candidates, capacity, time_limit):
         maximize=True,
         time_limit=time_limit,
     )
-    defence = tuple(labels[e] for e in cand if sol.x[w_col[e]] > 0.5)
+    chosen = [e for e in cand if sol.x[w_col[e]] > 0.5]
+    # units the master leaves idle (they change no known attack) go to the remaining candidates
+    # in order: protecting more never helps the attacker, so the value cannot fall
+    idle = [e for e in cand if e not in chosen][: max(0, int(k) - len(chosen))]
+    defence = tuple(labels[e] for e in sorted(chosen + idle))
     return sol, defence
 
 

@@ -119,8 +119,8 @@ def road_like_graph(
     points (about ``spacing_km`` apart), ports on the convex hull spread around it, the city at
     the node nearest the centre. Capacities are uniform in ``capacity_range``; hazards are
     exponential with mean ``mean_hazard``; lengths are 1.2 x the straight line (road detour)."""
-    if n_nodes < max(4, n_ports + 1):
-        raise ValueError("need at least 4 nodes and more nodes than ports")
+    if n_nodes < max(4, n_ports + 2):
+        raise ValueError("need at least 4 nodes and two more nodes than ports")
     rng = np.random.default_rng(seed)
     side = spacing_km * math.sqrt(n_nodes)
     pts = rng.uniform(0.0, side, size=(n_nodes, 2))
@@ -134,10 +134,10 @@ def road_like_graph(
     centre = np.array([side / 2, side / 2])
     city = int(np.argmin(np.linalg.norm(pts - centre, axis=1)))
     hull = tri.convex_hull  # boundary edges; pick ports spread by angle around the centre
-    hull_nodes = np.unique(hull)
+    hull_nodes = np.array([i for i in np.unique(hull) if i != city])
     angles = np.arctan2(pts[hull_nodes, 1] - centre[1], pts[hull_nodes, 0] - centre[0])
     order = hull_nodes[np.argsort(angles)]
-    ports = [int(order[int(i * len(order) / n_ports)]) for i in range(n_ports)]
+    ports = list(dict.fromkeys(int(order[int(i * len(order) / n_ports)]) for i in range(n_ports)))
     for i, (x, y) in enumerate(pts):
         kind = "city" if i == city else "port" if i in ports else "town"
         g.add_node(i, kind=kind, x=float(x), y=float(y))

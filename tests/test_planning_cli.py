@@ -1,0 +1,52 @@
+"""`siegeline plan ...` end to end on the packaged scenario."""
+
+from typer.testing import CliRunner
+
+from siegeline.cli.main import app
+
+runner = CliRunner()
+
+
+def test_interdict_writes_map_and_json(tmp_path):
+    png, out = tmp_path / "map.png", tmp_path / "r.json"
+    res = runner.invoke(
+        app, ["plan", "interdict", "-b", "1", "--map", str(png), "--json", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "max-flow interdiction" in res.output and "Optimal" in res.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert '"attack"' in out.read_text()
+
+
+def test_interdict_curve(tmp_path):
+    png = tmp_path / "curve.png"
+    res = runner.invoke(
+        app, ["plan", "interdict", "--curve", "--max-budget", "2", "--curve-png", str(png)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "Loss curve" in res.output and "MISMATCH" not in res.output
+    assert png.stat().st_size > 10_000
+
+
+def test_shortest_path_escorts_route():
+    res = runner.invoke(app, ["plan", "shortest-path", "-b", "1", "--length", "risk"])
+    assert res.exit_code == 0, res.output
+    assert "survival of one crossing" in res.output
+    res = runner.invoke(app, ["plan", "escorts", "-k", "1", "-b", "1"])
+    assert res.exit_code == 0, res.output
+    assert "attacker's best reply" in res.output
+    res = runner.invoke(app, ["plan", "route"])
+    assert res.exit_code == 0, res.output
+    assert "scenario's order shares" in res.output
+
+
+def test_user_errors_exit_2_without_traceback():
+    for args in (
+        ["plan", "interdict", "--cost", "no-such-road=2"],
+        ["plan", "interdict", "--cost", "oops"],
+        ["plan", "route", "--demand", "100000"],
+        ["plan", "interdict", "--scenario", "no-such-scenario"],
+    ):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert "Traceback" not in res.output
