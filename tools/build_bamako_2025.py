@@ -142,6 +142,13 @@ estimate(
     "JNIM checkpoints reported on the Didiéni-Kolokani axis (RFI, 2025-09-13); share turned back unknown",
 )
 
+for n in nodes:
+    if "customs_delay_days" not in n:
+        estimate(f"nodes.{n['id']}.customs_delay_days", "not a border post: no customs delay")
+    if "checkpoint_turnback_probability" not in n:
+        estimate(f"nodes.{n['id']}.checkpoint_turnback_probability",
+                 "no checkpoint turning tankers back reported here")
+
 # (a, b, length km or None for 1.25 x great-circle, fact key, speed km/day, hazard per 100 km)
 ROAD_FACTOR = 1.25
 segments_spec = [
@@ -334,8 +341,13 @@ for s in ("essential", "commerce", "private"):
         "sector split of the 2.5-3.5 million L/day non-power demand is a siegeline estimate "
         "(diesel 65%, gasoline 35%); the range enters through city.demand_multiplier",
     )
+for s in ("power", "essential"):
+    estimate(f"city.sectors.{s}.panic_multiplier", "institutional buyers: no panic buying")
 for s in ("commerce", "private"):
     estimate(f"city.sectors.{s}.panic_multiplier", "extra buying when queues are visible; no data")
+for s in sectors:
+    estimate(f"city.sectors.{s['name']}.priority",
+             "rationing order: power and essential services first (policy assumption)")
 
 total_non_power = sum(v for s in sectors[1:] for v in s["demand_litres_per_day"].values())
 assert abs(total_non_power - demand_total_central) < 1, total_non_power
@@ -479,7 +491,7 @@ scenario = {
     "corridors": corridors,
     "drivers": {
         "willingness_max": [0.85, 0.98],
-        "fear_sensitivity": [0.01, 0.04],
+        "fear_sensitivity": [0.02, 0.06],
         "fear_memory_days": [20.0, 45.0],
         "escort_reassurance": 0.5,
         "kidnap_probability": [0.1, 0.4],
@@ -487,7 +499,7 @@ scenario = {
     },
     "escorts": {"pool_size": 12},
     "adversary": {
-        "intensity": [0.8, 1.2],
+        "intensity": [0.15, 0.3],
         "growth_per_year": [1.5, 2.5],
         "adaptation": [0.3, 0.7],
         "adaptation_rate": 0.1,
@@ -497,7 +509,7 @@ scenario = {
         "protection_per_escort": [0.05, 0.2],
         "destroy_share": [0.3, 0.7],
         "empty_leg_factor": 0.3,
-        "bans": [{"corridors": "all", "start_day": 0, "end_day": None, "compliance": [0.05, 0.25]}],
+        "bans": [{"corridors": "all", "start_day": 0, "end_day": None, "compliance": [0.3, 0.6]}],
     },
     "city": {
         "name": "Bamako",
@@ -555,9 +567,22 @@ estimate(
 )
 estimate("prices.goods_pass_through", "transport-cost pass-through to goods prices; no data")
 fact("adversary.growth_per_year", "jnim_attacks_h1_2025", "attacks in H1 2025 doubled year on year")
-fact("adversary.bans", "blockade_declared", "JNIM's declared ban; compliance share is an estimate")
+fact(
+    "adversary.bans",
+    "blockade_declared",
+    "JNIM's declared ban; compliance (drivers refusing the trip) is an estimate calibrated with "
+    "adversary.intensity",
+)
+CALIBRATION = (
+    "calibrated by hand against the 2025 record: about 130 tankers destroyed in the first 30 "
+    "days (data/blockade-2025-timeline.csv documents 113 burned between 13 Sep and 17 Oct), "
+    "first stockout after about three weeks (security stocks exhausted in early October, fact "
+    "security_stock_cover) and informal prices of 2000-3000 FCFA/L in Oct-Nov (fact "
+    "informal_price_range)"
+)
+estimate("adversary.intensity", CALIBRATION)
+estimate("drivers.fear_sensitivity", CALIBRATION)
 for k in (
-    "intensity",
     "adaptation",
     "adaptation_rate",
     "escort_aversion",
@@ -574,7 +599,6 @@ estimate(
 )
 for k in (
     "willingness_max",
-    "fear_sensitivity",
     "fear_memory_days",
     "escort_reassurance",
     "kidnap_probability",
@@ -602,6 +626,8 @@ estimate(
     "schools closed 2025-10-27 to 2025-11-09 (fact school_closure) once stocks were exhausted",
 )
 estimate("simulation.horizon_days", "six months")
+estimate("impacts.disruption_min_days", "a week of low cover before schools close (policy "
+         "assumption; closures came about three weeks into the 2025 shortage)")
 scenario["sources"] = dict(sorted(sources.items()))
 
 header = (

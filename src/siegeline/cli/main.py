@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from siegeline.cli import scenario_commands
+from siegeline.cli import run_commands, scenario_commands
 from siegeline.cli.events import events_app
 from siegeline.cli.plan import plan_app
 
@@ -17,6 +17,10 @@ app = typer.Typer(
     add_completion=False,
 )
 
+app.command("run")(run_commands.run)
+app.command("runs")(run_commands.runs)
+app.command("summary")(run_commands.summary)
+app.command("plot")(run_commands.plot)
 app.command("scenarios")(scenario_commands.scenarios)
 app.command("show")(scenario_commands.show)
 app.command("validate")(scenario_commands.validate)

@@ -96,7 +96,9 @@ def show(
 
 
 @friendly_errors
-def validate(file: Path = typer.Argument(..., help="Scenario file to check.")) -> None:
+def validate(
+    file: str = typer.Argument(..., help="Scenario file (or packaged name) to check."),
+) -> None:
     """Validate a scenario file; prints each problem with its field path."""
     s = load_scenario(file)
     console.print(

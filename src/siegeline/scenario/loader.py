@@ -70,6 +70,8 @@ def parse_document(text: str, label: str = "scenario") -> dict[str, Any]:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError([("", f"not valid YAML/JSON{where}: {problem}")], label) from None
+    except (ValueError, RecursionError) as exc:  # PyYAML's constructors, e.g. a bad date
+        raise ScenarioError([("", f"not a valid value in the document: {exc}")], label) from None
     if not isinstance(data, dict):
         raise ScenarioError([("", "the document must be a mapping of scenario fields")], label)
     return data
@@ -176,7 +178,7 @@ def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, A
         path, raw = text.split("=", 1)
         try:
             value = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError):  # e.g. an impossible date: let the schema say so
             value = raw
         set_path(out, path.strip(), value)
     return out
@@ -205,6 +207,8 @@ def resolve_path(scenario: Scenario, path: str) -> Any:
     for key in path.split("."):
         if isinstance(node, list):
             match = [x for x in node if key in (getattr(x, "name", None), getattr(x, "id", None))]
+            if not match and key.isdigit() and int(key) < len(node):
+                match = [node[int(key)]]
             if not match:
                 raise ScenarioError([(path, f"no list item named {key!r}")], "parameter path")
             node = match[0]
@@ -212,7 +216,7 @@ def resolve_path(scenario: Scenario, path: str) -> Any:
             if key not in node:
                 raise ScenarioError([(path, f"no key {key!r}")], "parameter path")
             node = node[key]
-        elif hasattr(node, "model_fields") and key in type(node).model_fields:
+        elif key in getattr(type(node), "model_fields", {}):
             node = getattr(node, key)
         else:
             raise ScenarioError([(path, f"no field {key!r}")], "parameter path")

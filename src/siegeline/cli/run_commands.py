@@ -1,0 +1,166 @@
+"""`siegeline run | runs | plot`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from siegeline.cli.common import UserError, console, friendly_errors
+from siegeline.engines import simulate
+from siegeline.results import NEVER, ResultStore, RunNotFound, SimulationResult
+from siegeline.results.plots import standard_charts
+from siegeline.scenario.loader import load_scenario
+
+STORE_OPTION = typer.Option(None, "--store", help="Results store (default "
+                            "./siegeline-runs/siegeline.duckdb or $SIEGELINE_STORE).")
+
+
+def _band(values: np.ndarray, fmt: str = "{:,.1f}") -> str:
+    lo, med, hi = np.quantile(values, [0.05, 0.5, 0.95])
+    return f"{fmt.format(med)}  [{fmt.format(lo)} – {fmt.format(hi)}]"
+
+
+def print_summary(result: SimulationResult) -> None:
+    """The run's headline figures: median and 90% band over replications."""
+    ds = result.dataset
+    days = result.days
+    checkpoints = [d for d in (30, 60, 90, 180) if d < days] + [days]
+    t = Table(title=f"{result.metadata.get('scenario_name')}: {result.replications} replications "
+                    f"× {days} days (median [5% – 95%])", show_lines=False)
+    t.add_column("indicator")
+    for d in checkpoints:
+        t.add_column(f"day {d}", justify="right")
+    for prod in ds["product"].values:
+        t.add_row(f"days of cover: {prod}", *[
+            _band(ds["cover_days"].sel(product=prod).values[:, d - 1]) for d in checkpoints])
+    p_any = result.stockout_probability()
+    t.add_row("P(stockout by day), any product", *[f"{p_any.iloc[d - 1]:.0%}"
+                                                   for d in checkpoints])
+    t.add_row("stations open", *[_band(ds["stations_open"].values[:, d - 1], "{:,.0f}")
+                                 for d in checkpoints])
+    t.add_row("queue wait (h)", *[_band(ds["queue_wait_hours"].values[:, d - 1])
+                                  for d in checkpoints])
+    for prod in ("gasoline", "diesel"):
+        if prod in ds["product"].values:
+            t.add_row(f"informal price {prod} (FCFA/L)", *[
+                _band(ds["informal_price"].sel(product=prod).values[:, d - 1], "{:,.0f}")
+                for d in checkpoints])
+    t.add_row("electricity (h/day)", *[_band(ds["electricity_hours"].values[:, d - 1])
+                                       for d in checkpoints])
+    lost = ds["tankers_lost"].sum("corridor").values.cumsum(axis=1)
+    t.add_row("tankers lost to date", *[_band(lost[:, d - 1], "{:,.0f}") for d in checkpoints])
+    delivered = ds["delivered_litres"].sum("product").values.cumsum(axis=1) / 1e6
+    t.add_row("delivered to date (million L)", *[_band(delivered[:, d - 1], "{:,.0f}")
+                                                 for d in checkpoints])
+    console.print(t)
+    first = result.first_stockout_day()
+    ran_out = first != NEVER
+    if ran_out.any():
+        days_out = first[ran_out]
+        console.print(f"First stockout (any product): {ran_out.mean():.0%} of replications; "
+                      f"median day {np.median(days_out):.0f} "
+                      f"[5%–95%: {np.quantile(days_out, 0.05):.0f}–"
+                      f"{np.quantile(days_out, 0.95):.0f}]")
+    else:
+        console.print("No replication ran out of any product.")
+    totals = result.totals()
+    console.print(f"Losses over the horizon: {_band(totals['tankers_lost'].values, '{:,.0f}')} "
+                  f"tankers, {_band(totals['destroyed_litres'].values / 1e6)} million L burned, "
+                  f"{_band(totals['attacks'].values, '{:,.0f}')} attacks, "
+                  f"{_band(totals['drivers_kidnapped'].values, '{:,.0f}')} drivers kidnapped or "
+                  "killed.")
+
+
+@friendly_errors
+def run(
+    scenario: str = typer.Argument("bamako-2025", help="Packaged scenario name or YAML/JSON."),
+    reps: int | None = typer.Option(None, "--reps", "-n", min=1, max=1_000_000,
+                                    help="Replications (default: the scenario's)."),
+    days: int | None = typer.Option(None, "--days", "-d", min=1, max=3650,
+                                    help="Horizon in days (default: the scenario's)."),
+    seed: int | None = typer.Option(None, "--seed", "-s", min=0, help="Root random seed."),
+    set_: list[str] = typer.Option([], "--set", help="Override a field: path=value "
+                                   "(e.g. --set escorts.pool_size=30). Repeatable."),
+    engine: str = typer.Option("vectorized", "--engine", help="vectorized or reference."),
+    parquet: Path | None = typer.Option(None, "--parquet", help="Also write outputs here."),
+    plots: Path | None = typer.Option(None, "--plots", help="Write PNG fan charts here."),
+    store: Path | None = STORE_OPTION,
+    no_store: bool = typer.Option(False, "--no-store", help="Do not save to the store."),
+    label: str = typer.Option("", "--label", help="A note kept with the stored run."),
+) -> None:
+    """Run a scenario's Monte Carlo replications and print the headline figures."""
+    sc = load_scenario(scenario, set_)
+    n = reps or sc.simulation.replications
+    with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(),
+                  TextColumn("day {task.completed}/{task.total}"), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(f"{sc.name}, {n} replications ({engine})",
+                            total=days or sc.simulation.horizon_days)
+        result = simulate(sc, engine=engine, replications=reps, days=days, seed=seed,
+                          progress=lambda done, total: bar.update(task, completed=done))
+    print_summary(result)
+    console.print(f"[dim]{result.metadata['elapsed_seconds']:.2f} s of simulation "
+                  f"({engine} engine, seed {result.metadata['seed']}).[/]")
+    if not no_store:
+        st = ResultStore(store)
+        run_id = st.save(result, sc.model_dump_json(), label=label)
+        console.print(f"Saved run [bold]{run_id}[/] to {st.path}")
+    if parquet:
+        console.print(f"Wrote {result.save_parquet(parquet)}")
+    if plots:
+        for p in standard_charts(result, plots):
+            console.print(f"Wrote {p}")
+
+
+@friendly_errors
+def runs(store: Path | None = STORE_OPTION) -> None:
+    """List stored runs."""
+    frame = ResultStore(store).list_runs()
+    if frame.empty:
+        console.print("No stored runs yet: `siegeline run` stores one.")
+        return
+    t = Table(title="Stored runs")
+    for col in frame.columns:
+        t.add_column(str(col))
+    for row in frame.itertuples(index=False):
+        t.add_row(*[str(v) for v in row])
+    console.print(t)
+
+
+def load_stored(run_id: str, store: Path | None) -> SimulationResult:
+    try:
+        return ResultStore(store).load(run_id)
+    except RunNotFound as exc:
+        raise UserError(str(exc)) from None
+
+
+@friendly_errors
+def plot(
+    run_id: str = typer.Argument("latest", help="Run id (or unique prefix, or 'latest')."),
+    out: Path = typer.Option(Path("siegeline-plots"), "--out", "-o", help="Folder for PNGs."),
+    store: Path | None = STORE_OPTION,
+) -> None:
+    """Write PNG fan charts (cover, stations, queues, prices, electricity, deliveries) and the
+    stockout-probability curve of a stored run."""
+    result = load_stored(run_id, store)
+    for p in standard_charts(result, out / str(result.run_id)):
+        console.print(f"Wrote {p}")
+
+
+@friendly_errors
+def summary(
+    run_id: str = typer.Argument("latest", help="Run id (or unique prefix, or 'latest')."),
+    store: Path | None = STORE_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print the summary table as JSON."),
+) -> None:
+    """Print the headline figures of a stored run."""
+    result = load_stored(run_id, store)
+    if as_json:
+        typer.echo(json.dumps(result.summary().to_dict(orient="records"), default=float))
+    else:
+        print_summary(result)

@@ -1,0 +1,362 @@
+"""The vectorized engine: every replication advances together, one day per step.
+
+Tankers are tracked as cohorts: all tankers a corridor dispatches on one day travel together (a
+convoy is exactly such a cohort; free-running tankers share the cohort's timing but are attacked
+one by one). Cohorts live in a ring buffer of ``K`` slots indexed by dispatch day, so a cohort's age
+is ``(t - slot) mod K`` and no array is shifted. All counts are integers, so fuel is conserved
+exactly: loaded = delivered + destroyed + returned + in transit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from siegeline.city.prices import goods_price_index, informal_price
+from siegeline.city.queueing import mean_wait_hours
+from siegeline.city.rationing import allocate_by_priority, rationing_caps
+from siegeline.model.outputs import allocate_outputs
+from siegeline.model.parameters import ModelParameters, compile_parameters, dynamics_seed_sequence
+from siegeline.scenario.schema import Scenario
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def _sparse_binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Binomial(n, p) evaluated only where n > 0 and p > 0 (most entries draw nothing)."""
+    out = np.zeros(n.shape, dtype=np.int64)
+    hit = (n > 0) & (p > 0)
+    if hit.any():
+        out[hit] = rng.binomial(n[hit], np.minimum(p[hit], 1.0))
+    return out
+
+
+def _age_tables(m: ModelParameters) -> tuple[np.ndarray, np.ndarray]:
+    """By cohort age (R, C, K): whether the cohort is loaded, and its single-vehicle hazard
+    integral for that day at intensity 1 (the empty return retraces the loaded leg)."""
+    ages = np.arange(m.slots)[None, None, :]
+    leg = m.leg_days[:, :, None]
+    loaded = ages < leg
+    returning = (ages >= leg) & (ages < 2 * leg)
+    mirror = np.clip(2 * leg - 1 - ages, 0, m.slots - 1)
+    exposure = np.where(
+        loaded,
+        m.exposure_loaded,
+        np.where(returning, np.take_along_axis(m.exposure_loaded, mirror, axis=2)
+                 * m.empty_leg_factor[:, None, None], 0.0),
+    )
+    return loaded, exposure
+
+
+def warm_start(m: ModelParameters, cohort: np.ndarray, size: np.ndarray, traffic: np.ndarray,
+               transit: np.ndarray, idle: np.ndarray, drivers: np.ndarray) -> None:
+    """Put the pre-blockade traffic on the road at day 0: each corridor carries its order share
+    of normal demand, one cohort per past day of the round trip (as far as fleet and drivers
+    allow), so deliveries continue from day 1 instead of after an empty first leg."""
+    R, C, P = m.shape
+    K = m.slots
+    # Drivers who respect a ban in force on day 0 were not on the road either.
+    daily = np.floor(m.base_demand.sum(axis=1)[:, None, :] * m.order_share[None, :, None]
+                     * (1.0 - m.ban_refusal[:, :, :1]) / m.tanker_litres)  # (R, C, P)
+    trip = 2 * m.leg_days - 1  # ages 1 .. 2L-1 are on the road at day 0
+    usable = np.minimum(idle, np.floor(drivers[..., None] * idle
+                                       / np.maximum(idle.sum(axis=2, keepdims=True), 1)))
+    daily = np.minimum(daily, np.floor(usable / np.maximum(trip, 1)[..., None])).astype(np.int64)
+    ages = np.arange(1, K)
+    on_road = ages[None, None, :] <= trip[..., None]  # (R, C, K-1)
+    slots = (-ages) % K
+    cohort[:, :, slots, :] = daily[:, :, None, :] * on_road[..., None]
+    size[:, :, slots] = cohort[:, :, slots, :].sum(axis=3)
+    loaded = ages[None, None, :] < m.leg_days[..., None]
+    transit += (cohort[:, :, slots, :] * loaded[..., None]).sum(axis=2)
+    placed = cohort[:, :, slots, :].sum(axis=2)
+    idle -= placed
+    drivers -= placed.sum(axis=2)
+    traffic += placed.sum(axis=2)
+
+
+def simulate_vectorized(
+    params: ModelParameters, progress: ProgressCallback | None = None
+) -> dict[str, np.ndarray]:
+    """Run the model on compiled parameters; returns output arrays (replication, day, ...)."""
+    m = params
+    R, C, P = m.shape
+    S, K, T = len(m.sectors), m.slots, m.days
+    rng = np.random.Generator(np.random.PCG64(dynamics_seed_sequence(m.seed)))
+    out = allocate_outputs(R, T, {"product": P, "corridor": C, "sector": S})
+
+    litres = m.tanker_litres  # (P,)
+    leg = m.leg_days  # (R, C)
+    normal_demand = m.base_demand.sum(axis=1)  # (R, P)
+    exposure_mass = m.exposure_loaded.sum(axis=2)  # (R, C)
+    convoy = m.convoy[None, :]  # (1, C)
+    loaded_by_age, exposure_by_age = _age_tables(m)
+    has_checkpoints = bool(np.any(m.checkpoint_prob > 0))
+    has_free = not bool(m.convoy.all())
+    # Flat views: cohort slot (r, c, k) is row (r*C + c)*K + k; 1-D gathers are numpy's fast path.
+    base = np.arange(R * C).reshape(R, C) * K
+
+    idle = m.fleet.copy()  # (R, C, P) tankers waiting at the port
+    drivers = m.drivers.copy()  # (R, C) drivers at the port
+    cohort = np.zeros((R, C, K, P), dtype=np.int64)  # tankers of the cohort in each slot
+    size = np.zeros((R, C, K), dtype=np.int64)  # cohort sizes, kept in step with `cohort`
+    traffic = np.zeros((R, C), dtype=np.int64)  # tankers on the road, per corridor
+    escorts_on = np.zeros((R, C, K), dtype=np.int64)
+    escorts_out = np.zeros((R, C), dtype=np.int64)  # escort units on the road, per corridor
+    port_calendar = np.zeros((R, C, K, P), dtype=np.int64)  # turned back, due at the port
+    transit = np.zeros((R, C, P), dtype=np.int64)  # loaded tankers on the road
+    cohort_rows, size_flat, escorts_flat = cohort.reshape(-1, P), size.ravel(), escorts_on.ravel()
+    calendar_rows = port_calendar.reshape(-1, P)
+    warm_start(m, cohort, size, traffic, transit, idle, drivers)
+    out["loaded_litres"][:, 0] = (transit * litres).sum(axis=1)  # fuel already on the road
+    escorts_free = m.escort_pool.copy()
+    fear = np.zeros((R, C))
+    adapt = np.ones((R, C))
+    stock = m.initial_stock.copy()
+    pending = np.zeros((R, C), dtype=bool)
+    since = np.ones((R, C))
+    low_cover_run = np.zeros(R, dtype=np.int64)
+
+    for t in range(T):
+        age = (t - np.arange(K)) % K  # age of the cohort in each slot
+
+        # 1. Cohorts back at the port after their round trip, and tankers turned back earlier.
+        back = (base + (t - 2 * leg) % K).ravel()
+        returning = cohort_rows[back].reshape(R, C, P)
+        released = port_calendar[:, :, t % K]
+        idle += returning + released
+        drivers += returning.sum(axis=2) + released.sum(axis=2)
+        traffic -= size_flat[back].reshape(R, C)
+        escorts_back = escorts_flat[back].reshape(R, C)
+        escorts_free += escorts_back.sum(axis=1)
+        escorts_out -= escorts_back
+        cohort_rows[back] = 0
+        size_flat[back] = 0
+        escorts_flat[back] = 0
+        port_calendar[:, :, t % K] = 0
+
+        # 2. Loaded cohorts reaching the city unload.
+        # Before day `leg` that slot has never been used, so it holds zeros.
+        delivered = cohort_rows[(base + (t - leg) % K).ravel()].reshape(R, C, P)
+        transit -= delivered
+        delivered_l = delivered * litres
+        stock += delivered_l.sum(axis=1)
+        out["delivered_litres"][:, t] = delivered_l.sum(axis=1)
+        out["delivered_by_corridor_litres"][:, t] = delivered_l.sum(axis=2)
+
+        # 3. Dispatch: importers order to hold the target cover in depots and on the road.
+        transit_l = (transit * litres).sum(axis=1)  # (R, P)
+        order_l = np.maximum(0.0, m.order_target_cover_days[:, None] * normal_demand
+                             - stock - transit_l)
+        want = np.ceil(np.ceil(order_l / litres)[:, None, :] * m.order_share[None, :, None])
+        departing = ~convoy | (t % m.convoy_interval == 0) | pending  # (R, C)
+        loading = np.floor(m.port_capacity * since[..., None])
+        candidates = np.minimum(np.minimum(want, idle), loading).astype(np.int64)
+        candidates *= departing[..., None]
+        planned_escorts = np.where(convoy, m.escorts_per_convoy, 0)
+        willingness = (m.willingness_max[:, None]
+                       * np.exp(-m.fear_sensitivity[:, None] * fear
+                                / (1.0 + m.escort_reassurance[:, None] * planned_escorts))
+                       * (1.0 - m.ban_refusal[:, :, t]))
+        go = _sparse_binomial(rng, candidates, np.broadcast_to(willingness[..., None],
+                                                               candidates.shape))
+        limit = np.where(convoy, np.minimum(drivers, m.convoy_max_size), drivers)
+        total = go.sum(axis=2)
+        over = total > limit
+        if over.any():
+            scale = np.where(over, limit / np.maximum(total, 1), 1.0)
+            go = np.floor(go * scale[..., None]).astype(np.int64)
+            total = go.sum(axis=2)
+        assigned = np.zeros((R, C), dtype=np.int64)
+        for c in np.flatnonzero(m.convoy):
+            sending = total[:, c] > 0
+            need = m.escorts_per_convoy[:, c]
+            give = np.where(sending, np.minimum(need, escorts_free), 0)
+            hold = sending & (give < need) & m.wait_for_escorts[c]
+            give = np.where(hold, 0, give)
+            escorts_free -= give
+            assigned[:, c] = give
+            go[hold, c, :] = 0
+            pending[:, c] = hold
+        total = go.sum(axis=2)
+        since = np.where((total > 0) | ~convoy, 1.0,
+                         np.minimum(since + 1.0, 2.0 * m.convoy_interval))
+        cohort[:, :, t % K] = go
+        size[:, :, t % K] = total
+        traffic += total
+        escorts_on[:, :, t % K] = assigned
+        escorts_out += assigned
+        idle -= go
+        drivers -= total
+        transit += go
+        out["loaded_litres"][:, t] += (go * litres).sum(axis=1)
+        out["tankers_dispatched"][:, t] = total
+
+        # 4. Attacks on the cohorts on the road: a convoy is one target whose hazard grows with
+        # its size and falls with escorts; free-running tankers are attacked one by one.
+        intensity = m.intensity * m.growth_per_year ** (t / 365.0)
+        mult = intensity[:, None] * ((1.0 - m.adaptation[:, None]) + m.adaptation[:, None] * adapt)
+        occupied = np.flatnonzero(size)
+        age_i = age[occupied % K]
+        exposure_i = exposure_by_age.reshape(-1, K)[occupied // K, age_i]
+        keep = exposure_i > 0
+        active, age_i, exposure_i = occupied[keep], age_i[keep], exposure_i[keep]
+        lost = np.zeros(R * C)
+        attacks = np.zeros(R * C)
+        destroyed_fuel = np.zeros((R, P))
+        if active.size:
+            r_i = active // (C * K)
+            rc_i = active // K
+            c_i = rc_i % C
+            esc = escorts_flat[active]
+            n_p = cohort_rows[active]
+            hazard = exposure_i * mult.ravel()[rc_i]
+            in_convoy = m.convoy[c_i]
+            group_hazard = (hazard * size.ravel()[active] ** m.size_exponent[r_i]
+                            * np.exp(-m.deterrence[r_i] * esc))
+            group_hit = in_convoy & (rng.random(active.size) < -np.expm1(-group_hazard))
+            exposed = n_p * group_hit[:, None]
+            if has_free:
+                free_p = np.where(in_convoy, 0.0, -np.expm1(-hazard))
+                exposed += rng.binomial(n_p, free_p[:, None])
+            hit = np.flatnonzero(exposed.any(axis=1))
+            if hit.size:
+                active, r_i, rc_i, age_i, exposed = (active[hit], r_i[hit], rc_i[hit], age_i[hit],
+                                                    exposed[hit])
+                attacks = np.bincount(rc_i, np.where(group_hit[hit], 1, exposed.sum(axis=1)),
+                                      minlength=R * C)
+                share = m.destroy_share[r_i] * np.exp(-m.protection[r_i] * esc[hit])
+                destroyed = rng.binomial(exposed, share[:, None])
+                cohort_rows[active] -= destroyed
+                size_flat[active] -= destroyed.sum(axis=1)
+                was_loaded = loaded_by_age.reshape(-1, K)[rc_i, age_i]
+                burned = destroyed * was_loaded[:, None]
+                np.subtract.at(transit.reshape(-1, P), rc_i, burned)
+                for p in range(P):
+                    destroyed_fuel[:, p] = np.bincount(r_i, burned[:, p], minlength=R) * litres[p]
+                lost = np.bincount(rc_i, destroyed.sum(axis=1), minlength=R * C)
+        lost = lost.reshape(R, C).astype(np.int64)
+        traffic -= lost
+        kidnapped = _sparse_binomial(rng, lost, np.broadcast_to(m.kidnap_probability[:, None],
+                                                                lost.shape))
+        drivers += lost - kidnapped  # crews who escape walk back to the port
+        fear = fear * m.fear_decay[:, None] + lost + kidnapped
+        out["destroyed_litres"][:, t] = destroyed_fuel
+        out["tankers_lost"][:, t] = lost
+        out["attacks"][:, t] = attacks.reshape(R, C)
+        out["drivers_kidnapped"][:, t] = kidnapped.sum(axis=1)
+
+        # 5. Checkpoints turn loaded tankers back; they reach the port after as many days.
+        if has_checkpoints:
+            returned = np.zeros((R, P), dtype=np.int64)
+            for q in range(m.checkpoint_age.shape[2]):
+                cp_age = m.checkpoint_age[:, :, q]
+                at = (base + (t - cp_age) % K).ravel()  # probability 0 where cp_age < 0
+                turned = _sparse_binomial(rng, cohort_rows[at].reshape(R, C, P), np.broadcast_to(
+                    m.checkpoint_prob[:, :, q, None], (R, C, P)))
+                if not turned.any():
+                    continue
+                n_turned = turned.sum(axis=2)
+                rc = np.flatnonzero(n_turned)
+                cohort_rows[at[rc]] -= turned.reshape(-1, P)[rc]
+                size_flat[at[rc]] -= n_turned.ravel()[rc]
+                traffic -= n_turned
+                transit -= turned
+                due = (base + (t + cp_age + 1) % K).ravel()[rc]
+                calendar_rows[due] += turned.reshape(-1, P)[rc]
+                returned += turned.sum(axis=1)
+            out["returned_litres"][:, t] = returned * litres
+
+        # 6. The adversary shifts effort towards busy, weakly escorted corridors, keeping the
+        # total hazard mass fixed.
+        escort_ratio = escorts_out / np.maximum(traffic / 10.0, 1.0)
+        attract = (traffic + 1.0) * np.exp(-m.escort_aversion[:, None] * escort_ratio)
+        norm = (attract * exposure_mass).sum(axis=1, keepdims=True) / np.maximum(
+            exposure_mass.sum(axis=1, keepdims=True), 1e-300)
+        target = attract / np.maximum(norm, 1e-300)
+        adapt = (1.0 - m.adaptation_rate[:, None]) * adapt + m.adaptation_rate[:, None] * target
+
+        # 7. Recruitment replaces drivers slowly.
+        drivers += rng.poisson(np.broadcast_to(m.recruitment_per_day[:, None], (R, C)))
+
+        # 8. The city: rationing by cover, panic buying, priority allocation, stations, prices.
+        cover = stock / np.maximum(normal_demand, 1e-300)
+        caps = rationing_caps(cover, m.rationing_thresholds, m.rationing_caps)
+        scarcity = np.clip(1.0 - cover / np.maximum(m.panic_cover_days[:, None], 1e-300), 0, 1)
+        demand = m.base_demand * (1.0 + m.panic_multiplier[:, :, None] * scarcity[:, None, :])
+        served = allocate_by_priority(demand * caps, stock, m.sector_priority)
+        stock = np.maximum(stock - served.sum(axis=1), 0.0)
+        city_day(m, t, out, served, demand, stock, normal_demand, m.retail, low_cover_run)
+
+        out["stock_litres"][:, t] = stock
+        out["in_transit_litres"][:, t] = (transit * litres).sum(axis=1)
+        out["tankers_in_transit"][:, t] = traffic.sum(axis=1)
+        out["escorts_busy"][:, t] = m.escort_pool - escorts_free
+        if progress is not None:
+            progress(t + 1, T)
+    return out
+
+
+def city_day(
+    m: ModelParameters,
+    t: int,
+    out: dict[str, np.ndarray],
+    served: np.ndarray,
+    demand: np.ndarray,
+    stock: np.ndarray,
+    normal_demand: np.ndarray,
+    retail: np.ndarray,
+    low_cover_run: np.ndarray,
+) -> None:
+    """Record the city's indicators for day ``t`` (shared by the engines; arrays may carry any
+    leading replication axis)."""
+    cover = stock / np.maximum(normal_demand, 1e-300)
+    out["cover_days"][:, t] = cover
+    out["stockout"][:, t] = (cover < m.stockout_cover_days) & (normal_demand > 0)
+    base = m.base_demand.sum(axis=-1)
+    out["served_share"][:, t] = np.where(base > 0, served.sum(axis=-1) / np.maximum(base, 1e-300),
+                                         1.0)
+    retail_supply = served[..., retail, :].sum(axis=-2)  # (R, P)
+    retail_demand = demand[..., retail, :].sum(axis=-2)
+    by_product = np.minimum(m.station_count,
+                            np.floor(retail_supply / m.min_daily_litres_to_open))
+    open_any = by_product.max(axis=-1)
+    out["stations_open_by_product"][:, t] = by_product
+    out["stations_open"][:, t] = open_any
+    vehicles_per_hour = retail_demand.sum(axis=-1) / m.litres_per_fill / m.opening_hours
+    per_station = vehicles_per_hour / np.maximum(open_any, 1.0)
+    wait = mean_wait_hours(per_station, m.service_rate, m.pumps_per_station, m.opening_hours,
+                           m.max_wait_hours)
+    out["queue_wait_hours"][:, t] = np.where(open_any > 0, wait, m.max_wait_hours)
+    price = informal_price(m.official_price, retail_demand, retail_supply,
+                           m.elasticity[..., None], m.price_cap_multiple[..., None])
+    price = np.where(retail_demand > 0, price, m.official_price)
+    out["informal_price"][:, t] = price
+    weights = retail_demand.sum(axis=-1)
+    multiple = np.where(weights > 0, (retail_demand * price / m.official_price).sum(axis=-1)
+                        / np.maximum(weights, 1e-300), 1.0)
+    out["goods_price_index"][:, t] = goods_price_index(multiple, m.goods_pass_through)
+    if m.power_sector >= 0:
+        power_share = out["served_share"][:, t][..., m.power_sector]
+        out["electricity_hours"][:, t] = m.power_hours_normal * (
+            (1.0 - m.thermal_share) + m.thermal_share * power_share)
+    else:
+        out["electricity_hours"][:, t] = m.power_hours_normal
+    demanded = normal_demand > 0
+    low = np.any((cover < m.disruption_cover_days) & demanded, axis=-1)
+    low_cover_run[:] = np.where(low, low_cover_run + 1, 0)
+    out["disruption"][:, t] = low_cover_run >= m.disruption_min_days
+
+
+def run_vectorized(
+    scenario: Scenario,
+    replications: int | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[ModelParameters, dict[str, np.ndarray]]:
+    params = compile_parameters(scenario, replications, days, seed, overrides)
+    return params, simulate_vectorized(params, progress)

@@ -1,0 +1,435 @@
+"""The model's parameters compiled from a scenario into arrays with a leading replication axis.
+
+This is the one model definition both engines read: every number the dynamics use is here, with
+its unit in the attribute's comment. Uncertain scenario numbers are sampled once per replication;
+``overrides`` replace any numeric parameter path with per-replication values, so a whole design
+(sensitivity analysis, policy search) runs in one engine call.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from siegeline.scenario.loader import ScenarioError, resolve_path, set_path, validate_scenario
+from siegeline.scenario.schema import Scenario, UncertainRange
+
+ArrayLike = float | int | np.ndarray
+
+
+def parameter_stream(seed: int, path: str) -> np.random.Generator:
+    """Independent, order-free random stream for sampling one parameter path."""
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([seed, 1, zlib.crc32(path.encode())]))
+    )
+
+
+def dynamics_seed_sequence(seed: int) -> np.random.SeedSequence:
+    """Root of the random streams that drive the dynamics (separate from parameter sampling)."""
+    return np.random.SeedSequence([seed, 2])
+
+
+def sample_value(value: Any, rng: np.random.Generator, n: int) -> np.ndarray:
+    if isinstance(value, UncertainRange):
+        if value.distribution == "uniform":
+            return rng.uniform(value.low, value.high, n)
+        if value.distribution == "loguniform":
+            return np.exp(rng.uniform(math.log(value.low), math.log(value.high), n))
+        if value.high == value.low:
+            return np.full(n, value.low)
+        return rng.triangular(value.low, value.mode, value.high, n)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"not a number: {value!r}")
+    return np.full(n, float(value))
+
+
+def check_overrides(
+    scenario: Scenario, overrides: Mapping[str, Any], n: int
+) -> dict[str, np.ndarray]:
+    """Validate per-replication overrides: known numeric paths, right length, values the schema
+    accepts (checked by validating the scenario at each override's extremes)."""
+    checked: dict[str, np.ndarray] = {}
+    base = scenario.model_dump(mode="json")
+    for path, values in overrides.items():
+        current = resolve_path(scenario, path)
+        if not isinstance(current, int | float | UncertainRange) or isinstance(current, bool):
+            raise ScenarioError([(path, "is not a numeric parameter")], "override")
+        arr = np.asarray(values, dtype=float)
+        if arr.ndim == 0:
+            arr = np.full(n, float(arr))
+        if arr.shape != (n,):
+            raise ScenarioError(
+                [(path, f"needs one value per replication ({n}), got shape {arr.shape}")],
+                "override",
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ScenarioError([(path, "values must be finite")], "override")
+        checked[path] = arr
+    # Bounds live in the schema: validate the scenario at each override's extremes.
+    for pick in (np.min, np.max):
+        data = copy.deepcopy(base) if checked else None
+        for path, arr in checked.items():
+            v = float(pick(arr))
+            set_path(data, path, int(v) if isinstance(resolve_path(scenario, path), int) else v)
+        if data is not None:
+            validate_scenario(data, "override")
+    return checked
+
+
+class ParameterSource:
+    """Gives each parameter path as an array over replications."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        n: int,
+        seed: int,
+        overrides: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.n = n
+        self.seed = seed
+        self.overrides = dict(overrides or {})
+        self.used: dict[str, np.ndarray] = {}
+
+    def get(self, path: str, value: Any | None = None) -> np.ndarray:
+        if path in self.overrides:
+            arr = self.overrides[path]
+        else:
+            if value is None:
+                value = resolve_path(self.scenario, path)
+            arr = sample_value(value, parameter_stream(self.seed, path), self.n)
+        if path in self.overrides or isinstance(value, UncertainRange):
+            self.used[path] = arr
+        return arr
+
+
+@dataclass(frozen=True)
+class ModelParameters:
+    """Arrays for R replications, C corridors, P products, S sectors, K pipeline slots."""
+
+    scenario: Scenario
+    replications: int
+    days: int
+    seed: int
+    products: list[str]
+    corridors: list[str]
+    sectors: list[str]
+    ports: list[str]
+    # Products
+    tanker_litres: np.ndarray  # (P,) L per tanker
+    official_price: np.ndarray  # (P,) FCFA/L
+    # Corridors and pipeline
+    corridor_port: np.ndarray  # (C,) index into ports
+    leg_days: np.ndarray  # (R, C) int: days from dispatch to arrival at the city
+    exposure_loaded: np.ndarray  # (R, C, K) hazard integral (sum hazard*km/100) per day of age
+    checkpoint_age: np.ndarray  # (R, C, Q) int age at which checkpoint q is passed (-1 if none)
+    checkpoint_prob: np.ndarray  # (R, C, Q) turn-back probability
+    slots: int  # K: ring-buffer length (> every round trip)
+    fleet: np.ndarray  # (R, C, P) tankers
+    drivers: np.ndarray  # (R, C) drivers
+    order_share: np.ndarray  # (C,) normalised
+    port_capacity: np.ndarray  # (R, C, P) tankers/day this corridor may load at its port
+    convoy: np.ndarray  # (C,) bool: convoy mode
+    convoy_interval: np.ndarray  # (R, C) days
+    convoy_max_size: np.ndarray  # (R, C) tankers
+    escorts_per_convoy: np.ndarray  # (R, C) escort units
+    wait_for_escorts: np.ndarray  # (C,) bool
+    escort_pool: np.ndarray  # (R,) escort units
+    # Drivers
+    willingness_max: np.ndarray  # (R,)
+    fear_sensitivity: np.ndarray  # (R,) 1/loss
+    fear_decay: np.ndarray  # (R,) daily multiplier exp(-1/memory)
+    escort_reassurance: np.ndarray  # (R,)
+    kidnap_probability: np.ndarray  # (R,)
+    recruitment_per_day: np.ndarray  # (R,)
+    # Adversary
+    intensity: np.ndarray  # (R,)
+    growth_per_year: np.ndarray  # (R,)
+    adaptation: np.ndarray  # (R,)
+    adaptation_rate: np.ndarray  # (R,)
+    escort_aversion: np.ndarray  # (R,)
+    size_exponent: np.ndarray  # (R,)
+    deterrence: np.ndarray  # (R,)
+    protection: np.ndarray  # (R,)
+    destroy_share: np.ndarray  # (R,)
+    empty_leg_factor: np.ndarray  # (R,)
+    ban_refusal: np.ndarray  # (R, C, T) share of drivers refusing because of declared bans
+    # City
+    base_demand: np.ndarray  # (R, S, P) L/day
+    sector_priority: np.ndarray  # (S,) int
+    retail: np.ndarray  # (S,) bool
+    panic_multiplier: np.ndarray  # (R, S)
+    panic_cover_days: np.ndarray  # (R,)
+    rationing_thresholds: np.ndarray  # (V,) days, descending
+    rationing_caps: np.ndarray  # (V, S) share
+    initial_stock: np.ndarray  # (R, P) L
+    depot_capacity: np.ndarray  # (P,) L
+    order_target_cover_days: np.ndarray  # (R,)
+    stockout_cover_days: float
+    # Stations and prices
+    station_count: int
+    pumps_per_station: int
+    service_rate: float  # vehicles/h per pump
+    opening_hours: float
+    litres_per_fill: float
+    min_daily_litres_to_open: float
+    max_wait_hours: float
+    elasticity: np.ndarray  # (R,)
+    price_cap_multiple: np.ndarray  # (R,)
+    goods_pass_through: np.ndarray  # (R,)
+    # Impacts
+    power_sector: int  # index or -1
+    power_hours_normal: float
+    thermal_share: np.ndarray  # (R,)
+    disruption_cover_days: float
+    disruption_min_days: int
+    sampled: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.replications, len(self.corridors), len(self.products)
+
+    def replication(self, r: int) -> dict[str, Any]:
+        """Plain values of replication ``r`` (for the event-level engine)."""
+        out: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            v = getattr(self, name)
+            if (
+                isinstance(v, np.ndarray)
+                and v.ndim >= 1
+                and v.shape[0] == self.replications
+                and name not in ("tanker_litres", "official_price", "order_share")
+            ):
+                out[name] = v[r]
+            else:
+                out[name] = v
+        return out
+
+
+def _travel_schedule(scenario: Scenario, ps: ParameterSource, corridor: str):
+    """Per replication: segment time windows (days since dispatch) and checkpoint times."""
+    cor = scenario.corridor(corridor)
+    n = ps.n
+    t = np.zeros(n)
+    windows = []  # (segment, start (R,), end (R,))
+    checkpoints = []  # (time (R,), prob (R,))
+    for i, (u, v) in enumerate(zip(cor.path, cor.path[1:], strict=False)):
+        node = scenario.node(u)
+        if i > 0 or node.kind != "port":
+            t = t + ps.get(f"nodes.{u}.customs_delay_days")
+            cp = ps.get(f"nodes.{u}.checkpoint_turnback_probability")
+            if np.any(cp > 0):
+                checkpoints.append((t.copy(), cp))
+        seg = scenario.segment_between(u, v)
+        dt = seg.length_km / seg.speed_km_per_day
+        windows.append((seg, t.copy(), t + dt))
+        t = t + dt
+    return windows, checkpoints, t
+
+
+def compile_parameters(
+    scenario: Scenario,
+    replications: int | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> ModelParameters:
+    """Sample and arrange every parameter the engines need."""
+    n = int(replications or scenario.simulation.replications)
+    horizon = int(days or scenario.simulation.horizon_days)
+    seed = int(scenario.simulation.seed if seed is None else seed)
+    if n < 1:
+        raise ScenarioError([("replications", "must be at least 1")], "run")
+    if horizon < 1:
+        raise ScenarioError([("days", "must be at least 1")], "run")
+    checked = check_overrides(scenario, overrides or {}, n)
+    ps = ParameterSource(scenario, n, seed, checked)
+    products = [p.name for p in scenario.products]
+    corridors = [c.name for c in scenario.corridors]
+    sectors = [s.name for s in scenario.city.sectors]
+    P, C, S = len(products), len(corridors), len(sectors)
+    ports = sorted({c.path[0] for c in scenario.corridors})
+
+    # Pipeline: km of each segment covered on each day of age, times the segment hazard.
+    schedules = [_travel_schedule(scenario, ps, c) for c in corridors]
+    leg_days = np.stack(
+        [np.maximum(1, np.ceil(total - 1e-9)).astype(np.int64) for _, _, total in schedules], axis=1
+    )
+    slots = int(2 * leg_days.max() + 2)
+    ages = np.arange(slots)[None, :]
+    exposure = np.zeros((n, C, slots))
+    q_max = max(1, max(len(cps) for _, cps, _ in schedules))
+    cp_age = np.full((n, C, q_max), -1, dtype=np.int64)
+    cp_prob = np.zeros((n, C, q_max))
+    for c, (windows, cps, _) in enumerate(schedules):
+        for seg, start, end in windows:
+            hazard = ps.get(f"segments.{seg.id}.hazard_per_100km")
+            overlap = np.clip(
+                np.minimum(end[:, None], ages + 1) - np.maximum(start[:, None], ages), 0.0, None
+            )
+            km = overlap / (end - start)[:, None] * seg.length_km
+            exposure[:, c, :] += km * hazard[:, None] / 100.0
+        for q, (time, prob) in enumerate(cps):
+            cp_age[:, c, q] = np.minimum(np.floor(time).astype(np.int64), leg_days[:, c] - 1)
+            cp_prob[:, c, q] = prob
+
+    fleet = np.zeros((n, C, P), dtype=np.int64)
+    drivers = np.zeros((n, C), dtype=np.int64)
+    for c, cor in enumerate(scenario.corridors):
+        for p, prod in enumerate(products):
+            if prod in cor.fleet:
+                fleet[:, c, p] = np.round(ps.get(f"corridors.{cor.name}.fleet.{prod}")).astype(
+                    np.int64
+                )
+        drivers[:, c] = (
+            np.round(ps.get(f"corridors.{cor.name}.drivers")).astype(np.int64)
+            if cor.drivers is not None
+            else fleet[:, c, :].sum(axis=1)
+        )
+    shares = np.array([c.order_share for c in scenario.corridors], dtype=float)
+    if shares.sum() <= 0:
+        raise ScenarioError([("corridors", "order_share must be positive on some corridor")])
+    shares = shares / shares.sum()
+
+    # A port's loading capacity is split over its corridors by order share.
+    port_cap = np.zeros((n, C, P))
+    for port in ports:
+        members = [i for i, c in enumerate(scenario.corridors) if c.path[0] == port]
+        total = shares[members].sum()
+        node = scenario.node(port)
+        for p, prod in enumerate(products):
+            if prod not in node.loading_capacity_tankers_per_day:
+                continue
+            cap = ps.get(f"nodes.{port}.loading_capacity_tankers_per_day.{prod}")
+            for i in members:
+                frac = shares[i] / total if total > 0 else 1.0 / len(members)
+                port_cap[:, i, p] = cap * frac
+
+    def policy(name: str, field_name: str) -> np.ndarray:
+        return ps.get(f"corridors.{name}.policy.{field_name}")
+
+    interval = np.stack([np.round(policy(c, "interval_days")) for c in corridors], 1)
+    max_size = np.stack([np.round(policy(c, "max_size")) for c in corridors], 1)
+    esc_per = np.stack([np.round(policy(c, "escorts_per_convoy")) for c in corridors], 1)
+
+    # Declared bans: share of drivers refusing, by corridor and day.
+    refusal_keep = np.ones((n, C, horizon))
+    for b, ban in enumerate(scenario.adversary.bans):
+        comp = ps.get(f"adversary.bans.{b}.compliance")
+        end = horizon - 1 if ban.end_day is None else min(ban.end_day, horizon - 1)
+        covered = (
+            range(C) if ban.corridors == "all" else [corridors.index(x) for x in ban.corridors]
+        )
+        for c in covered:
+            if ban.start_day <= end:
+                refusal_keep[:, c, ban.start_day : end + 1] *= 1.0 - comp[:, None]
+
+    city = scenario.city
+    mult = ps.get("city.demand_multiplier")
+    base_demand = np.zeros((n, S, P))
+    for s, sec in enumerate(city.sectors):
+        for p, prod in enumerate(products):
+            if prod in sec.demand_litres_per_day:
+                base_demand[:, s, p] = (
+                    ps.get(f"city.sectors.{sec.name}.demand_litres_per_day.{prod}") * mult
+                )
+    levels = sorted(city.rationing, key=lambda lv: -lv.below_cover_days)
+    thresholds = np.array([lv.below_cover_days for lv in levels], dtype=float)
+    caps = np.ones((len(levels), S))
+    for v, lv in enumerate(levels):
+        for s, sec in enumerate(sectors):
+            caps[v, s] = lv.caps.get(sec, 1.0)
+    # A more severe level never serves a sector more than a milder one.
+    caps = np.minimum.accumulate(caps, axis=0) if len(levels) else caps
+
+    depot_cap = np.zeros(P)
+    initial = np.zeros((n, P))
+    for depot in city.depots:
+        fill = ps.get(f"city.depots.{depot.name}.initial_fill")
+        for p, prod in enumerate(products):
+            cap = depot.capacity_litres.get(prod, 0.0)
+            depot_cap[p] += cap
+            initial[:, p] += cap * fill
+    power = scenario.impacts.power_sector
+    adv, drv = "adversary", "drivers"
+    return ModelParameters(
+        scenario=scenario,
+        replications=n,
+        days=horizon,
+        seed=seed,
+        products=products,
+        corridors=corridors,
+        sectors=sectors,
+        ports=ports,
+        tanker_litres=np.array([p.tanker_capacity_litres for p in scenario.products]),
+        official_price=np.array([p.official_price for p in scenario.products]),
+        corridor_port=np.array([ports.index(c.path[0]) for c in scenario.corridors]),
+        leg_days=leg_days,
+        exposure_loaded=exposure,
+        checkpoint_age=cp_age,
+        checkpoint_prob=cp_prob,
+        slots=slots,
+        fleet=fleet,
+        drivers=drivers,
+        order_share=shares,
+        port_capacity=port_cap,
+        convoy=np.array([c.policy.mode == "convoy" for c in scenario.corridors]),
+        convoy_interval=np.maximum(1, interval).astype(np.int64),
+        convoy_max_size=np.maximum(1, max_size).astype(np.int64),
+        escorts_per_convoy=np.maximum(0, esc_per).astype(np.int64),
+        wait_for_escorts=np.array([c.policy.wait_for_escorts for c in scenario.corridors]),
+        escort_pool=np.round(ps.get("escorts.pool_size")).astype(np.int64),
+        willingness_max=ps.get(f"{drv}.willingness_max"),
+        fear_sensitivity=ps.get(f"{drv}.fear_sensitivity"),
+        fear_decay=np.exp(-1.0 / ps.get(f"{drv}.fear_memory_days")),
+        escort_reassurance=ps.get(f"{drv}.escort_reassurance"),
+        kidnap_probability=ps.get(f"{drv}.kidnap_probability"),
+        recruitment_per_day=ps.get(f"{drv}.recruitment_per_day"),
+        intensity=ps.get(f"{adv}.intensity"),
+        growth_per_year=ps.get(f"{adv}.growth_per_year"),
+        adaptation=ps.get(f"{adv}.adaptation"),
+        adaptation_rate=ps.get(f"{adv}.adaptation_rate"),
+        escort_aversion=ps.get(f"{adv}.escort_aversion"),
+        size_exponent=ps.get(f"{adv}.size_visibility_exponent"),
+        deterrence=ps.get(f"{adv}.deterrence_per_escort"),
+        protection=ps.get(f"{adv}.protection_per_escort"),
+        destroy_share=ps.get(f"{adv}.destroy_share"),
+        empty_leg_factor=ps.get(f"{adv}.empty_leg_factor"),
+        ban_refusal=1.0 - refusal_keep,
+        base_demand=base_demand,
+        sector_priority=np.array([s.priority for s in city.sectors]),
+        retail=np.array([s.retail for s in city.sectors]),
+        panic_multiplier=np.stack(
+            [ps.get(f"city.sectors.{s}.panic_multiplier") for s in sectors], 1
+        ),
+        panic_cover_days=ps.get("city.panic_cover_days"),
+        rationing_thresholds=thresholds,
+        rationing_caps=caps,
+        initial_stock=initial,
+        depot_capacity=depot_cap,
+        order_target_cover_days=ps.get("city.order_target_cover_days"),
+        stockout_cover_days=float(city.stockout_cover_days),
+        station_count=scenario.stations.count,
+        pumps_per_station=scenario.stations.pumps_per_station,
+        service_rate=scenario.stations.service_rate_per_pump_per_hour,
+        opening_hours=scenario.stations.opening_hours,
+        litres_per_fill=scenario.stations.litres_per_fill,
+        min_daily_litres_to_open=scenario.stations.min_daily_litres_to_open,
+        max_wait_hours=scenario.stations.max_wait_hours,
+        elasticity=ps.get("prices.elasticity"),
+        price_cap_multiple=ps.get("prices.cap_multiple"),
+        goods_pass_through=ps.get("prices.goods_pass_through"),
+        power_sector=sectors.index(power) if power else -1,
+        power_hours_normal=scenario.impacts.power_hours_normal,
+        thermal_share=ps.get("impacts.thermal_share"),
+        disruption_cover_days=scenario.impacts.disruption_cover_days,
+        disruption_min_days=scenario.impacts.disruption_min_days,
+        sampled=dict(ps.used),
+    )
