@@ -12,6 +12,7 @@ from siegeline.planning import (
     road_like_graph,
     shortest_path_interdiction,
 )
+from siegeline.planning.graphs import edges_by_label
 
 
 @pytest.fixture
@@ -45,15 +46,8 @@ def test_kite_hand_derived(kite, budget, delay, expected):
     if math.isinf(expected):
         assert r.details["disconnected"] and r.details["route"] == []
     else:
-        length, route = best_route(
-            kite,
-            r.attack,
-            sources=["s"],
-            sink="t",
-            delays=None
-            if delay is None
-            else dict.fromkeys(["s-a", "a-t", "s-b", "b-t", "a-b"], delay),
-        )
+        delays = None if delay is None else dict.fromkeys(edges_by_label(kite), delay)
+        length, route = best_route(kite, r.attack, sources=["s"], sink="t", delays=delays)
         assert length == pytest.approx(expected) and route == r.details["route"]
 
 

@@ -181,8 +181,11 @@ def shortest_path_interdiction(
     a = sp.coo_matrix((vals, (rows, cols)), shape=(n_arc + 1, n + n_edge))
     row_lo = np.full(n_arc + 1, -np.inf)
     row_hi = np.concatenate([lengths[np.array(owner, dtype=int)], [float(budget)]])
-    lo = np.concatenate([np.full(n, -np.inf), np.zeros(n_edge)])
-    hi = np.concatenate([np.full(n, np.inf), np.ones(n_edge)])
+    # 0 <= pi <= cap is valid (distances capped at cap satisfy every row) and keeps the relaxation
+    # from pushing labels past any route length
+    lo = np.zeros(n + n_edge)
+    cap = big_m if delays is None else float(lengths.sum() + pen.sum()) + 1.0
+    hi = np.concatenate([np.full(n, cap), np.ones(n_edge)])
     for s in src:
         hi[index[s]] = 0.0
     c = np.zeros(n + n_edge)
