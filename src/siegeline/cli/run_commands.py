@@ -58,16 +58,18 @@ def print_summary(result: SimulationResult) -> None:
     t.add_row("delivered to date (million L)", *[_band(delivered[:, d - 1], "{:,.0f}")
                                                  for d in checkpoints])
     console.print(t)
-    first = result.first_stockout_day()
-    ran_out = first != NEVER
-    if ran_out.any():
-        days_out = first[ran_out]
-        console.print(f"First stockout (any product): {ran_out.mean():.0%} of replications; "
-                      f"median day {np.median(days_out):.0f} "
-                      f"[5%–95%: {np.quantile(days_out, 0.05):.0f}–"
-                      f"{np.quantile(days_out, 0.95):.0f}]")
-    else:
-        console.print("No replication ran out of any product.")
+    for prod in [None, *map(str, ds["product"].values)]:
+        first = result.first_stockout_day(prod)
+        ran_out = first != NEVER
+        what = prod or "any product"
+        if ran_out.any():
+            days_out = first[ran_out]
+            console.print(f"First stockout ({what}): {ran_out.mean():.0%} of replications; "
+                          f"median day {np.median(days_out):.0f} "
+                          f"[5%–95%: {np.quantile(days_out, 0.05):.0f}–"
+                          f"{np.quantile(days_out, 0.95):.0f}]")
+        else:
+            console.print(f"First stockout ({what}): no replication ran out.")
     totals = result.totals()
     console.print(f"Losses over the horizon: {_band(totals['tankers_lost'].values, '{:,.0f}')} "
                   f"tankers, {_band(totals['destroyed_litres'].values / 1e6)} million L burned, "

@@ -93,7 +93,13 @@ def simulate_vectorized(
     exposure_mass = m.exposure_loaded.sum(axis=2)  # (R, C)
     convoy = m.convoy[None, :]  # (1, C)
     loaded_by_age, exposure_by_age = _age_tables(m)
-    has_checkpoints = bool(np.any(m.checkpoint_prob > 0))
+    # Checkpoints: only the (replication, corridor) pairs that pass one are ever touched.
+    checkpoints = []
+    for q in range(m.checkpoint_age.shape[2]):
+        rc = np.flatnonzero(m.checkpoint_prob[:, :, q] > 0)
+        if rc.size:
+            prob = np.broadcast_to(m.checkpoint_prob[:, :, q].ravel()[rc, None], (rc.size, P))
+            checkpoints.append((rc, m.checkpoint_age[:, :, q].ravel()[rc], prob))
     has_free = not bool(m.convoy.all())
     # Flat views: cohort slot (r, c, k) is row (r*C + c)*K + k; 1-D gathers are numpy's fast path.
     base = np.arange(R * C).reshape(R, C) * K
@@ -109,6 +115,7 @@ def simulate_vectorized(
     transit = np.zeros((R, C, P), dtype=np.int64)  # loaded tankers on the road
     cohort_rows, size_flat, escorts_flat = cohort.reshape(-1, P), size.ravel(), escorts_on.ravel()
     calendar_rows = port_calendar.reshape(-1, P)
+    recruits = rng.poisson(np.broadcast_to(m.recruitment_per_day[None, :, None], (T, R, C)))
     warm_start(m, cohort, size, traffic, transit, idle, drivers)
     out["loaded_litres"][:, 0] = (transit * litres).sum(axis=1)  # fuel already on the road
     escorts_free = m.escort_pool.copy()
@@ -249,24 +256,22 @@ def simulate_vectorized(
         out["drivers_kidnapped"][:, t] = kidnapped.sum(axis=1)
 
         # 5. Checkpoints turn loaded tankers back; they reach the port after as many days.
-        if has_checkpoints:
+        if checkpoints:
             returned = np.zeros((R, P), dtype=np.int64)
-            for q in range(m.checkpoint_age.shape[2]):
-                cp_age = m.checkpoint_age[:, :, q]
-                at = (base + (t - cp_age) % K).ravel()  # probability 0 where cp_age < 0
-                turned = _sparse_binomial(rng, cohort_rows[at].reshape(R, C, P), np.broadcast_to(
-                    m.checkpoint_prob[:, :, q, None], (R, C, P)))
+            for cp_rc, cp_age, cp_prob in checkpoints:
+                at = base.ravel()[cp_rc] + (t - cp_age) % K
+                turned = _sparse_binomial(rng, cohort_rows[at], cp_prob)
                 if not turned.any():
                     continue
-                n_turned = turned.sum(axis=2)
-                rc = np.flatnonzero(n_turned)
-                cohort_rows[at[rc]] -= turned.reshape(-1, P)[rc]
-                size_flat[at[rc]] -= n_turned.ravel()[rc]
-                traffic -= n_turned
-                transit -= turned
-                due = (base + (t + cp_age + 1) % K).ravel()[rc]
-                calendar_rows[due] += turned.reshape(-1, P)[rc]
-                returned += turned.sum(axis=1)
+                n_turned = turned.sum(axis=1)
+                cohort_rows[at] -= turned
+                size_flat[at] -= n_turned
+                np.subtract.at(traffic.ravel(), cp_rc, n_turned)
+                np.subtract.at(transit.reshape(-1, P), cp_rc, turned)
+                np.add.at(calendar_rows, base.ravel()[cp_rc] + (t + cp_age + 1) % K, turned)
+                rep = cp_rc // C
+                returned += np.stack([np.bincount(rep, turned[:, p], minlength=R)
+                                      for p in range(P)], axis=1).astype(np.int64)
             out["returned_litres"][:, t] = returned * litres
 
         # 6. The adversary shifts effort towards busy, weakly escorted corridors, keeping the
@@ -279,7 +284,7 @@ def simulate_vectorized(
         adapt = (1.0 - m.adaptation_rate[:, None]) * adapt + m.adaptation_rate[:, None] * target
 
         # 7. Recruitment replaces drivers slowly.
-        drivers += rng.poisson(np.broadcast_to(m.recruitment_per_day[:, None], (R, C)))
+        drivers += recruits[t]
 
         # 8. The city: rationing by cover, panic buying, priority allocation, stations, prices.
         cover = stock / np.maximum(normal_demand, 1e-300)
