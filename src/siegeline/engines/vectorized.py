@@ -69,7 +69,7 @@ def warm_start(m: ModelParameters, cohort: np.ndarray, size: np.ndarray, traffic
     slots = (-ages) % K
     cohort[:, :, slots, :] = daily[:, :, None, :] * on_road[..., None]
     size[:, :, slots] = cohort[:, :, slots, :].sum(axis=3)
-    loaded = ages[None, None, :] < m.leg_days[..., None]
+    loaded = ages[None, None, :] <= m.leg_days[..., None]  # age L still unloads on day 0
     transit += (cohort[:, :, slots, :] * loaded[..., None]).sum(axis=2)
     placed = cohort[:, :, slots, :].sum(axis=2)
     idle -= placed
@@ -115,7 +115,6 @@ def simulate_vectorized(
     transit = np.zeros((R, C, P), dtype=np.int64)  # loaded tankers on the road
     cohort_rows, size_flat, escorts_flat = cohort.reshape(-1, P), size.ravel(), escorts_on.ravel()
     calendar_rows = port_calendar.reshape(-1, P)
-    recruits = rng.poisson(np.broadcast_to(m.recruitment_per_day[None, :, None], (T, R, C)))
     warm_start(m, cohort, size, traffic, transit, idle, drivers)
     out["loaded_litres"][:, 0] = (transit * litres).sum(axis=1)  # fuel already on the road
     escorts_free = m.escort_pool.copy()
@@ -131,30 +130,33 @@ def simulate_vectorized(
 
         # 1. Cohorts back at the port after their round trip, and tankers turned back earlier.
         back = (base + (t - 2 * leg) % K).ravel()
-        returning = cohort_rows[back].reshape(R, C, P)
-        released = port_calendar[:, :, t % K]
-        idle += returning + released
-        drivers += returning.sum(axis=2) + released.sum(axis=2)
-        traffic -= size_flat[back].reshape(R, C)
-        escorts_back = escorts_flat[back].reshape(R, C)
+        returning = np.take(cohort_rows, back, axis=0).reshape(R, C, P)
+        idle += returning
+        drivers += returning.sum(axis=2)
+        if checkpoints:
+            released = port_calendar[:, :, t % K]
+            idle += released
+            drivers += released.sum(axis=2)
+            port_calendar[:, :, t % K] = 0
+        traffic -= np.take(size_flat, back).reshape(R, C)
+        escorts_back = np.take(escorts_flat, back).reshape(R, C)
         escorts_free += escorts_back.sum(axis=1)
         escorts_out -= escorts_back
         cohort_rows[back] = 0
         size_flat[back] = 0
         escorts_flat[back] = 0
-        port_calendar[:, :, t % K] = 0
 
         # 2. Loaded cohorts reaching the city unload.
         # Before day `leg` that slot has never been used, so it holds zeros.
-        delivered = cohort_rows[(base + (t - leg) % K).ravel()].reshape(R, C, P)
+        delivered = np.take(cohort_rows, (base + (t - leg) % K).ravel(), axis=0).reshape(R, C, P)
         transit -= delivered
-        delivered_l = delivered * litres
-        stock += delivered_l.sum(axis=1)
-        out["delivered_litres"][:, t] = delivered_l.sum(axis=1)
-        out["delivered_by_corridor_litres"][:, t] = delivered_l.sum(axis=2)
+        delivered_p = delivered.sum(axis=1) * litres
+        stock += delivered_p
+        out["delivered_litres"][:, t] = delivered_p
+        out["delivered_by_corridor_litres"][:, t] = delivered @ litres
 
         # 3. Dispatch: importers order to hold the target cover in depots and on the road.
-        transit_l = (transit * litres).sum(axis=1)  # (R, P)
+        transit_l = transit.sum(axis=1) * litres  # (R, P)
         order_l = np.maximum(0.0, m.order_target_cover_days[:, None] * normal_demand
                              - stock - transit_l)
         want = np.ceil(np.ceil(order_l / litres)[:, None, :] * m.order_share[None, :, None])
@@ -198,7 +200,7 @@ def simulate_vectorized(
         idle -= go
         drivers -= total
         transit += go
-        out["loaded_litres"][:, t] += (go * litres).sum(axis=1)
+        out["loaded_litres"][:, t] += go.sum(axis=1) * litres
         out["tankers_dispatched"][:, t] = total
 
         # 4. Attacks on the cohorts on the road: a convoy is one target whose hazard grows with
@@ -218,7 +220,7 @@ def simulate_vectorized(
             rc_i = active // K
             c_i = rc_i % C
             esc = escorts_flat[active]
-            n_p = cohort_rows[active]
+            n_p = np.take(cohort_rows, active, axis=0)
             hazard = exposure_i * mult.ravel()[rc_i]
             in_convoy = m.convoy[c_i]
             group_hazard = (hazard * size.ravel()[active] ** m.size_exponent[r_i]
@@ -263,13 +265,15 @@ def simulate_vectorized(
                 turned = _sparse_binomial(rng, cohort_rows[at], cp_prob)
                 if not turned.any():
                     continue
+                hit = np.flatnonzero(turned.any(axis=1))
+                turned, at, rc = turned[hit], at[hit], cp_rc[hit]
                 n_turned = turned.sum(axis=1)
-                cohort_rows[at] -= turned
+                cohort_rows[at] -= turned  # each (replication, corridor) appears once
                 size_flat[at] -= n_turned
-                np.subtract.at(traffic.ravel(), cp_rc, n_turned)
-                np.subtract.at(transit.reshape(-1, P), cp_rc, turned)
-                np.add.at(calendar_rows, base.ravel()[cp_rc] + (t + cp_age + 1) % K, turned)
-                rep = cp_rc // C
+                traffic.ravel()[rc] -= n_turned
+                transit.reshape(-1, P)[rc] -= turned
+                calendar_rows[base.ravel()[rc] + (t + cp_age[hit] + 1) % K] += turned
+                rep = rc // C
                 returned += np.stack([np.bincount(rep, turned[:, p], minlength=R)
                                       for p in range(P)], axis=1).astype(np.int64)
             out["returned_litres"][:, t] = returned * litres
@@ -283,8 +287,9 @@ def simulate_vectorized(
         target = attract / np.maximum(norm, 1e-300)
         adapt = (1.0 - m.adaptation_rate[:, None]) * adapt + m.adaptation_rate[:, None] * target
 
-        # 7. Recruitment replaces drivers slowly.
-        drivers += recruits[t]
+        # 7. Recruitment replaces drivers at a steady rate.
+        drivers += (np.floor((t + 1) * m.recruitment_per_day)
+                    - np.floor(t * m.recruitment_per_day)).astype(np.int64)[:, None]
 
         # 8. The city: rationing by cover, panic buying, priority allocation, stations, prices.
         cover = stock / np.maximum(normal_demand, 1e-300)
@@ -296,7 +301,7 @@ def simulate_vectorized(
         city_day(m, t, out, served, demand, stock, normal_demand, m.retail, low_cover_run)
 
         out["stock_litres"][:, t] = stock
-        out["in_transit_litres"][:, t] = (transit * litres).sum(axis=1)
+        out["in_transit_litres"][:, t] = transit.sum(axis=1) * litres
         out["tankers_in_transit"][:, t] = traffic.sum(axis=1)
         out["escorts_busy"][:, t] = m.escort_pool - escorts_free
         if progress is not None:
@@ -323,8 +328,9 @@ def city_day(
     base = m.base_demand.sum(axis=-1)
     out["served_share"][:, t] = np.where(base > 0, served.sum(axis=-1) / np.maximum(base, 1e-300),
                                          1.0)
-    retail_supply = served[..., retail, :].sum(axis=-2)  # (R, P)
-    retail_demand = demand[..., retail, :].sum(axis=-2)
+    weight = retail.astype(float)
+    retail_supply = np.einsum("...sp,s->...p", served, weight)  # (R, P)
+    retail_demand = np.einsum("...sp,s->...p", demand, weight)
     by_product = np.minimum(m.station_count,
                             np.floor(retail_supply / m.min_daily_litres_to_open))
     open_any = by_product.max(axis=-1)
