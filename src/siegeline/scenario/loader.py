@@ -105,6 +105,13 @@ def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
 def validation_problems(exc: ValidationError, data: Any) -> list[tuple[str, str]]:
     problems = []
     for err in exc.errors():
+        # A number-or-range field reports a failure of each branch; keep the branch the input
+        # was meant for (a mapping means a range, anything else a number).
+        branch_range = any("UncertainRange" in str(x) for x in err["loc"])
+        branch_number = any(x in ("float", "constrained-float") for x in err["loc"])
+        is_mapping = isinstance(err.get("input"), dict)
+        if (branch_range and not is_mapping) or (branch_number and is_mapping):
+            continue
         loc = tuple(x for x in err["loc"] if not str(x).startswith(("function-", "union[")))
         # The float|range union reports both branches; keep the more specific message.
         loc = tuple(x for x in loc if x not in ("float", "UncertainRange", "constrained-float"))
