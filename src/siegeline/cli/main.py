@@ -7,6 +7,7 @@ import typer
 from siegeline.cli import run_commands, scenario_commands
 from siegeline.cli.events import events_app
 from siegeline.cli.plan import plan_app
+from siegeline.cli.web import report, serve
 
 app = typer.Typer(
     name="siegeline",
@@ -26,6 +27,8 @@ app.command("show")(scenario_commands.show)
 app.command("validate")(scenario_commands.validate)
 app.command("schema")(scenario_commands.schema)
 app.add_typer(plan_app, name="plan")
+app.command("serve")(serve)
+app.command("report")(report)
 app.add_typer(events_app, name="events")
 
 

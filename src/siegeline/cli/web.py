@@ -1,0 +1,56 @@
+"""`siegeline serve` (dashboard and HTTP API) and `siegeline report` (self-contained HTML)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from siegeline.cli.common import UserError, console, friendly_errors
+from siegeline.results.store import ResultStore, RunNotFound
+
+STORE_OPTION = typer.Option(None, "--store", help="Results store (default "
+                            "./siegeline-runs/siegeline.duckdb or $SIEGELINE_STORE).")
+
+
+@friendly_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on; 0.0.0.0 "
+                             "exposes the server to the network (no authentication)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    store: Path | None = STORE_OPTION,
+    workers: int = typer.Option(1, "--workers", min=1, max=16,
+                                help="Simulations run at the same time."),
+    max_replications: int = typer.Option(20_000, "--max-replications", min=1),
+    max_days: int = typer.Option(730, "--max-days", min=1, max=3650),
+) -> None:
+    """Serve the dashboard and HTTP API (OpenAPI at /docs and /openapi.json)."""
+    import uvicorn
+
+    from siegeline.web import WebSettings, create_app
+
+    settings = WebSettings(store_path=store, workers=workers, max_replications=max_replications,
+                           max_days=max_days)
+    app = create_app(settings)
+    console.print(f"siegeline dashboard on [bold]http://{host}:{port}/[/] "
+                  f"(API docs /docs, store {app.state.store.path}); Ctrl+C stops it.")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@friendly_errors
+def report(
+    run_id: str = typer.Argument("latest", help="Run id (or unique prefix, or 'latest')."),
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write."),
+    store: Path | None = STORE_OPTION,
+) -> None:
+    """Write one self-contained HTML report of a stored run (charts, map, parameters, sources;
+    Plotly.js embedded, so it opens offline)."""
+    from siegeline.reports import write_report
+
+    if out.is_dir():
+        raise UserError(f"{out} is a directory; give a file name such as {out / 'report.html'}")
+    try:
+        path = write_report(run_id, out, ResultStore(store))
+    except RunNotFound as exc:
+        raise UserError(str(exc)) from None
+    console.print(f"Wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -1,0 +1,204 @@
+"""Plotly figures as plain JSON-ready dicts, shared by the dashboard (served by the API and drawn
+with Plotly.react) and the self-contained HTML report (embedded as JSON).
+
+Every figure is ``{"data": [...], "layout": {...}}``; no Plotly Python objects are built, so the
+JSON is small and the same in both places.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from siegeline.results.result import SimulationResult
+
+Figure = dict[str, Any]
+
+# (variable, title) of the dashboard's and the report's fan charts.
+FAN_VARIABLES: tuple[tuple[str, str], ...] = (
+    ("cover_days", "Days of cover in depots"),
+    ("stations_open", "Filling stations open"),
+    ("queue_wait_hours", "Mean queue wait at an open station"),
+    ("informal_price", "Informal (street) price"),
+    ("electricity_hours", "Hours of electricity per day"),
+)
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+RUN_COLOURS = ("#1f5fa8", "#d9661f")  # run A, run B
+PRODUCT_COLOURS = ("#1f5fa8", "#d9661f", "#4b8b3b", "#8e44ad", "#7f7f7f")
+FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12}
+
+
+class FigureError(ValueError):
+    """A figure asked for something the result does not have (unknown variable or item)."""
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _base_layout(title: str, y_title: str = "", x_title: str = "") -> dict[str, Any]:
+    return {
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        "font": FONT,
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "margin": {"l": 60, "r": 20, "t": 45, "b": 45},
+        "hovermode": "x unified",
+        "xaxis": {"title": {"text": x_title}, "gridcolor": "#e6e6e6", "zeroline": False},
+        "yaxis": {"title": {"text": y_title}, "gridcolor": "#e6e6e6", "zeroline": False,
+                  "rangemode": "tozero"},
+        "legend": {"orientation": "h", "y": -0.18, "x": 0},
+    }
+
+
+def _dates(result: SimulationResult) -> list[str]:
+    return [str(d)[:10] for d in result.dataset["date"].values]
+
+
+def variable_items(result: SimulationResult, variable: str) -> list[str]:
+    """Coordinates of a variable's extra dimension (products, corridors, sectors), or []."""
+    if variable not in result.dataset:
+        raise FigureError(f"unknown output {variable!r}")
+    extra = [d for d in result.dataset[variable].dims if d not in ("replication", "day")]
+    return [str(c) for c in result.dataset[extra[0]].values] if extra else []
+
+
+def default_item(result: SimulationResult, variable: str) -> str | None:
+    items = variable_items(result, variable)
+    if not items:
+        return None
+    return "diesel" if "diesel" in items else items[0]
+
+
+def fan_quantiles(result: SimulationResult, variable: str, item: str | None = None,
+                  q: Sequence[float] = QUANTILES) -> dict[str, Any]:
+    """Quantile bands over replications of one daily series: ``{dates, unit, bands{q: [...]}}``."""
+    items = variable_items(result, variable)
+    da = result.dataset[variable].astype(float)
+    if items:
+        item = item or default_item(result, variable)
+        if item not in items:
+            raise FigureError(f"{variable} has no item {item!r}; choose from {', '.join(items)}")
+        da = da.sel({da.dims[2]: item})
+    elif item:
+        raise FigureError(f"{variable} has no items (got {item!r})")
+    values = np.quantile(da.values, list(q), axis=0)
+    return {
+        "variable": variable,
+        "item": item,
+        "unit": result.dataset[variable].attrs.get("unit", ""),
+        "description": result.dataset[variable].attrs.get("description", ""),
+        "dates": _dates(result),
+        "bands": {f"{qq:g}": [round(float(v), 6) for v in row] for qq, row in zip(q, values,
+                                                                               strict=True)},
+    }
+
+
+def _fan_traces(dates: list[str], bands: dict[str, list[float]], colour: str, name: str,
+                group: str) -> list[dict[str, Any]]:
+    """90% band, 50% band and median line; the band edges carry no hover text."""
+    prefix = f"{name} " if name else ""
+    edge = {"x": dates, "type": "scatter", "mode": "lines", "line": {"width": 0},
+            "hoverinfo": "skip", "showlegend": False, "legendgroup": group}
+    return [
+        {**edge, "y": bands["0.05"]},
+        {**edge, "y": bands["0.95"], "fill": "tonexty", "fillcolor": _rgba(colour, 0.15),
+         "name": f"{prefix}90% band", "showlegend": True},
+        {**edge, "y": bands["0.25"]},
+        {**edge, "y": bands["0.75"], "fill": "tonexty", "fillcolor": _rgba(colour, 0.3),
+         "name": f"{prefix}50% band", "showlegend": True},
+        {"x": dates, "y": bands["0.5"], "type": "scatter", "mode": "lines",
+         "line": {"color": colour, "width": 2.2}, "name": f"{prefix}median",
+         "legendgroup": group},
+    ]
+
+
+def _fan_title(title: str, item: str | None) -> str:
+    return f"{title} ({item})" if item else title
+
+
+def fan_chart(result: SimulationResult, variable: str, item: str | None = None,
+              title: str = "") -> Figure:
+    """Fan chart (median, 50% and 90% bands over replications) of one daily output."""
+    data = fan_quantiles(result, variable, item)
+    title = _fan_title(title or dict(FAN_VARIABLES).get(variable, variable), data["item"])
+    traces = _fan_traces(data["dates"], data["bands"], RUN_COLOURS[0], "", "a")
+    return {"data": traces, "layout": _base_layout(title, data["unit"])}
+
+
+def comparison_fan_chart(a: SimulationResult, b: SimulationResult, variable: str,
+                         item: str | None = None, labels: tuple[str, str] = ("A", "B"),
+                         title: str = "") -> Figure:
+    """Fans of two runs on one chart (run A blue, run B orange)."""
+    traces = []
+    unit = ""
+    for result, colour, label, group in zip((a, b), RUN_COLOURS, labels, ("a", "b"),
+                                            strict=True):
+        data = fan_quantiles(result, variable, item)
+        unit = data["unit"]
+        traces += _fan_traces(data["dates"], data["bands"], colour, label, group)
+    title = _fan_title(title or dict(FAN_VARIABLES).get(variable, variable),
+                       item or default_item(a, variable))
+    return {"data": traces, "layout": _base_layout(title, unit)}
+
+
+def stockout_curves(result: SimulationResult) -> dict[str, list[float]]:
+    """P(first stockout on or before each day): any product, then each product."""
+    curves = {"any product": result.stockout_probability().tolist()}
+    for prod in result.dataset["product"].values:
+        curves[str(prod)] = result.stockout_probability(str(prod)).tolist()
+    return curves
+
+
+def stockout_chart(result: SimulationResult) -> Figure:
+    dates = _dates(result)
+    traces = []
+    for i, (name, p) in enumerate(stockout_curves(result).items()):
+        traces.append({"x": dates, "y": p, "type": "scatter", "mode": "lines", "name": name,
+                       "line": {"width": 3 if i == 0 else 1.5,
+                                "color": "#222222" if i == 0 else
+                                PRODUCT_COLOURS[(i - 1) % len(PRODUCT_COLOURS)],
+                                "dash": "solid" if i == 0 else "dot"}})
+    layout = _base_layout("P(stockout by day)", "probability")
+    layout["yaxis"].update({"range": [0, 1.02], "tickformat": ".0%"})
+    return {"data": traces, "layout": layout}
+
+
+def comparison_stockout_chart(a: SimulationResult, b: SimulationResult,
+                              labels: tuple[str, str] = ("A", "B")) -> Figure:
+    traces = [{"x": _dates(r), "y": r.stockout_probability().tolist(), "type": "scatter",
+               "mode": "lines", "name": f"{label}: any product",
+               "line": {"width": 2.5, "color": colour}}
+              for r, label, colour in zip((a, b), labels, RUN_COLOURS, strict=True)]
+    layout = _base_layout("P(stockout by day), any product", "probability")
+    layout["yaxis"].update({"range": [0, 1.02], "tickformat": ".0%"})
+    return {"data": traces, "layout": layout}
+
+
+def comparison_table(a: SimulationResult, b: SimulationResult) -> pd.DataFrame:
+    """Summary indicators of two runs side by side, with B − A of the medians.
+
+    Checkpoint days are those both runs reach (30, 60, 90 and the shorter horizon).
+    """
+    horizon = min(a.days, b.days)
+    checkpoints = sorted({d for d in (30, 60, 90, horizon) if d <= horizon})
+    sa, sb = a.summary(checkpoints), b.summary(checkpoints)
+    keys = ["indicator", "item", "day"]
+    merged = sa.merge(sb, on=keys, how="outer", suffixes=("_a", "_b"))
+    merged["median_diff"] = merged["median_b"] - merged["median_a"]
+    return merged[keys + ["median_a", "p05_a", "p95_a", "median_b", "p05_b", "p95_b",
+                          "median_diff"]]
+
+
+def events_trend_chart(table: pd.DataFrame, title: str) -> Figure:
+    """Event counts per period (rows) and group (columns) as stacked bars."""
+    periods = [str(p) for p in table.index]
+    traces = [{"x": periods, "y": [int(v) for v in table[col].values], "type": "bar",
+               "name": str(col)} for col in table.columns]
+    layout = _base_layout(title, "events")
+    layout.update({"barmode": "stack", "hovermode": "x unified"})
+    return {"data": traces, "layout": layout}

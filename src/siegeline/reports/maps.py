@@ -1,0 +1,157 @@
+"""The corridor network over the country outlines, as a Plotly figure dict.
+
+Plain cartesian traces (longitude, latitude) rather than Plotly's geo maps: a geo map fetches its
+base layers from a CDN, and the dashboard and reports must work offline. The y axis is scaled by
+1/cos(latitude) so shapes look as on an equirectangular map centred on the network.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any, Literal
+
+from plotly.colors import sample_colorscale
+
+from siegeline.reports.figures import FONT, Figure
+from siegeline.results.result import SimulationResult
+from siegeline.scenario.schema import Scenario, central_value
+
+ColourBy = Literal["risk", "flow"]
+RISK_SCALE = "YlOrRd"
+FLOW_SCALE = "Blues"
+NODE_STYLE = {  # kind -> (marker symbol, size, colour)
+    "port": ("square", 11, "#1f5fa8"),
+    "city": ("star", 18, "#b30000"),
+    "border": ("diamond", 8, "#555555"),
+    "staging": ("triangle-up", 8, "#555555"),
+    "town": ("circle", 5, "#777777"),
+}
+
+
+@functools.cache
+def country_outlines() -> tuple[tuple[str, tuple[float, float], list[float | None],
+                                      list[float | None]], ...]:
+    """(name, label point, lons, lats) per country of the packaged Natural Earth outlines; rings
+    are separated by None so one trace draws a whole country."""
+    text = (resources.files("siegeline") / "data" / "west-africa-countries.geojson").read_text(
+        encoding="utf-8")
+    out = []
+    for feature in json.loads(text)["features"]:
+        geom = feature["geometry"]
+        polygons = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+        lons: list[float | None] = []
+        lats: list[float | None] = []
+        biggest: list[list[float]] = []
+        for polygon in polygons:
+            ring = polygon[0]
+            if len(ring) > len(biggest):
+                biggest = ring
+            lons += [p[0] for p in ring] + [None]
+            lats += [p[1] for p in ring] + [None]
+        n = len(biggest)
+        label = (sum(p[0] for p in biggest) / n, sum(p[1] for p in biggest) / n)
+        out.append((feature["properties"]["name"], label, lons, lats))
+    return tuple(out)
+
+
+def attack_probability(scenario: Scenario, segment_id: str) -> float:
+    """P(a tanker group is attacked crossing the segment) at the central adversary intensity:
+    1 - exp(-hazard * intensity * km / 100)."""
+    seg = next(s for s in scenario.segments if s.id == segment_id)
+    rate = central_value(seg.hazard_per_100km) * central_value(scenario.adversary.intensity)
+    return 1.0 - math.exp(-rate * seg.length_km / 100.0)
+
+
+def corridor_flows(result: SimulationResult) -> dict[str, float]:
+    """Mean over replications of the fuel each corridor delivered over the horizon (litres)."""
+    da = result.dataset["delivered_by_corridor_litres"].sum("day").mean("replication")
+    return {str(c): float(v) for c, v in zip(da["corridor"].values, da.values, strict=True)}
+
+
+def segment_flows(scenario: Scenario, flows: Mapping[str, float]) -> dict[str, float]:
+    """Fuel carried by each segment: the sum of the flows of the corridors that use it."""
+    out = {s.id: 0.0 for s in scenario.segments}
+    for cor in scenario.corridors:
+        for u, v in zip(cor.path, cor.path[1:], strict=False):
+            out[scenario.segment_between(u, v).id] += flows.get(cor.name, 0.0)
+    return out
+
+
+def network_map(scenario: Scenario, flows: Mapping[str, float] | None = None,
+                colour_by: ColourBy = "risk", title: str = "") -> Figure:
+    """Segments coloured by attack risk, or by delivered flow when ``flows`` (litres per
+    corridor) are given and ``colour_by == "flow"``; ports, borders and the city on top."""
+    if colour_by == "flow" and flows is None:
+        raise ValueError("colouring by flow needs the corridor flows of a run")
+    nodes = {n.id: n for n in scenario.nodes}
+    lons = [n.lon for n in scenario.nodes]
+    lats = [n.lat for n in scenario.nodes]
+    x_range = [min(lons) - 1.5, max(lons) + 1.5]
+    y_range = [min(lats) - 1.5, max(lats) + 1.5]
+    mid_lat = 0.5 * (y_range[0] + y_range[1])
+    traces: list[dict[str, Any]] = []
+    for name, (lx, ly), xs, ys in country_outlines():
+        traces.append({"x": xs, "y": ys, "type": "scatter", "mode": "lines", "name": name,
+                       "line": {"color": "#9a9a9a", "width": 0.8}, "fill": "toself",
+                       "fillcolor": "#f4f1ea", "hoverinfo": "skip", "showlegend": False})
+        if x_range[0] < lx < x_range[1] and y_range[0] < ly < y_range[1]:
+            traces.append({"x": [lx], "y": [ly], "type": "scatter", "mode": "text",
+                           "text": [name.upper()], "hoverinfo": "skip", "showlegend": False,
+                           "textfont": {"color": "#a0a0a0", "size": 10}})
+    if colour_by == "flow":
+        values = {k: v / 1e6 for k, v in segment_flows(scenario, flows or {}).items()}
+        scale, bar_title, fmt = FLOW_SCALE, "delivered<br>(million L)", "{:,.1f} million L"
+    else:
+        values = {s.id: 100 * attack_probability(scenario, s.id) for s in scenario.segments}
+        scale, bar_title, fmt = RISK_SCALE, "P(attack)<br>per crossing (%)", "{:.1f}%"
+    top = max(values.values()) or 1.0
+    # Drop the palest 15% of the scale so low values stay visible on the land colour.
+    stops = sample_colorscale(scale, [0.15 + 0.085 * i for i in range(11)])
+    scale = [[i / 10, c] for i, c in enumerate(stops)]
+    colours = sample_colorscale(scale, [v / top for v in values.values()])
+    for (seg_id, value), colour in zip(values.items(), colours, strict=True):
+        seg = next(s for s in scenario.segments if s.id == seg_id)
+        a, b = nodes[seg.a], nodes[seg.b]
+        width = 2 + 7 * value / top if colour_by == "flow" else 4
+        hover = (f"<b>{a.name} – {b.name}</b><br>{seg.length_km:,.0f} km<br>"
+                 f"{'flow' if colour_by == 'flow' else 'risk'}: {fmt.format(value)}")
+        traces.append({"x": [a.lon, b.lon], "y": [a.lat, b.lat], "type": "scatter",
+                       "mode": "lines", "line": {"color": colour, "width": width},
+                       "name": seg_id, "text": [hover, hover], "hoverinfo": "text",
+                       "showlegend": False})
+    traces.append({"x": [None], "y": [None], "type": "scatter", "mode": "markers",
+                   "hoverinfo": "skip", "showlegend": False,
+                   "marker": {"color": [0, top], "colorscale": scale, "showscale": True,
+                              "cmin": 0, "cmax": top,
+                              "colorbar": {"title": {"text": bar_title}, "thickness": 12,
+                                           "len": 0.6}}})
+    for kind, (symbol, size, colour) in NODE_STYLE.items():
+        group = [n for n in scenario.nodes if n.kind == kind]
+        if not group:
+            continue
+        labelled = kind in ("port", "city")
+        traces.append({
+            "x": [n.lon for n in group], "y": [n.lat for n in group], "type": "scatter",
+            "mode": "markers+text" if labelled else "markers", "name": kind,
+            "text": [n.name for n in group] if labelled else None,
+            "textposition": "top center", "textfont": {"size": 11, "color": "#222"},
+            "hovertext": [f"{n.name} ({kind})" for n in group], "hoverinfo": "text",
+            "marker": {"symbol": symbol, "size": size, "color": colour,
+                       "line": {"color": "white", "width": 1}},
+        })
+    layout = {
+        "title": {"text": title or ("Corridors: " + ("delivered flow" if colour_by == "flow"
+                                                     else "attack risk")),
+                  "x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        "font": FONT, "paper_bgcolor": "white", "plot_bgcolor": "#dfe9f2",
+        "margin": {"l": 10, "r": 10, "t": 45, "b": 10}, "hovermode": "closest",
+        "showlegend": True, "legend": {"x": 0.01, "y": 0.01, "bgcolor": "rgba(255,255,255,0.8)"},
+        "xaxis": {"range": x_range, "visible": False, "constrain": "domain"},
+        "yaxis": {"range": y_range, "visible": False, "scaleanchor": "x",
+                  "scaleratio": 1.0 / math.cos(math.radians(mid_lat))},
+    }
+    return {"data": traces, "layout": layout}

@@ -1,0 +1,88 @@
+"""The FastAPI application: HTTP API under /api, the dashboard at /, Plotly.js from the installed
+plotly package at /vendor/plotly.min.js (no CDN)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+import siegeline
+from siegeline.reports.assets import plotly_js_path
+from siegeline.web.errors import BodySizeLimit, install_error_handlers
+from siegeline.web.jobs import JobManager
+from siegeline.web.store_access import StoreAccess
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Limits and resources of one server. Replication-days bound memory: a run holds about
+    400 bytes per replication-day (2,000,000 replication-days ≈ 0.8 GB)."""
+
+    store_path: Path | None = None
+    max_replications: int = 20_000
+    max_days: int = 730
+    max_replication_days: int = 2_000_000
+    max_body_bytes: int = 1_000_000
+    workers: int = 1
+    max_active_runs: int = 8
+    cached_runs: int = 4
+
+
+def _static_dir() -> Path:
+    return Path(str(resources.files("siegeline.web") / "static"))
+
+
+def create_app(settings: WebSettings | None = None) -> FastAPI:
+    from siegeline.web import routes_events, routes_results, routes_runs, routes_scenarios
+
+    settings = settings or WebSettings()
+    store = StoreAccess(settings.store_path, cache_size=settings.cached_runs)
+    jobs = JobManager(store, workers=settings.workers, max_active=settings.max_active_runs)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.shutdown()
+
+    app = FastAPI(
+        title="siegeline",
+        version=siegeline.__version__,
+        description="Simulate and compare the fuel supply of a city whose supply corridors are "
+                    "under armed interdiction. Runs execute in the background and are kept in "
+                    "the results store.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.jobs = jobs
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+
+    @app.get("/api/health", tags=["server"])
+    def health() -> dict[str, object]:
+        """Server version, results store and limits."""
+        limits = {k: v for k, v in asdict(settings).items() if k != "store_path"}
+        return {"status": "ok", "version": siegeline.__version__, "store": str(store.path),
+                "limits": limits}
+
+    for module in (routes_scenarios, routes_runs, routes_results, routes_events):
+        app.include_router(module.router)
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly() -> FileResponse:
+        return FileResponse(plotly_js_path(), media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(_static_dir() / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=_static_dir()), name="static")
+    return app

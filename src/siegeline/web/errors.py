@@ -1,0 +1,87 @@
+"""Errors as JSON: scenario problems become FastAPI-style 422 details naming the field at fault;
+oversized request bodies are refused with 413 before they are read into memory."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from siegeline.reports.figures import FigureError
+from siegeline.results.store import RunNotFound
+from siegeline.scenario.loader import ScenarioError
+from siegeline.web.jobs import QueueFull
+
+
+def scenario_error_detail(exc: ScenarioError) -> list[dict[str, object]]:
+    """One detail per problem; ``loc`` is the field path split on dots, under ``overrides`` or
+    ``controls`` when the problem is in one of those, else under ``scenario``."""
+    root = exc.source if exc.source in ("override", "controls") else "scenario"
+    root = "overrides" if root == "override" else root
+    out = []
+    for path, msg in exc.problems:
+        parts = [p for p in path.split(".") if p] if path else []
+        if parts and parts[0] == root:
+            parts = parts[1:]
+        out.append({"loc": [root, *parts], "msg": msg, "type": "scenario_error"})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ScenarioError)
+    async def _scenario(_: Request, exc: ScenarioError) -> JSONResponse:
+        return JSONResponse({"detail": scenario_error_detail(exc)}, status_code=422)
+
+    @app.exception_handler(FigureError)
+    async def _figure(_: Request, exc: FigureError) -> JSONResponse:
+        return JSONResponse({"detail": [{"loc": ["query"], "msg": str(exc),
+                                         "type": "value_error"}]}, status_code=422)
+
+    @app.exception_handler(RunNotFound)
+    async def _not_found(_: Request, exc: RunNotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(QueueFull)
+    async def _busy(_: Request, exc: QueueFull) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429)
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 for a declared or streamed body larger than ``max_bytes``."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    # An HTTPException passes FastAPI's body parsing unchanged and becomes the
+                    # response; any other exception there would turn into a 400.
+                    raise HTTPException(413, f"request body larger than {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,161 @@
+"""Results of stored runs: record, summary, fan-chart quantiles, stockout probability, charts,
+map, downloads, and the comparison of two runs. ``run_id`` may be a unique prefix or 'latest'."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.background import BackgroundTask
+
+from siegeline.reports.figures import (
+    comparison_fan_chart,
+    comparison_stockout_chart,
+    comparison_table,
+    fan_chart,
+    fan_quantiles,
+    stockout_chart,
+    stockout_curves,
+)
+from siegeline.reports.maps import corridor_flows, network_map
+from siegeline.results.result import SimulationResult
+from siegeline.scenario.loader import validate_scenario
+
+router = APIRouter(tags=["results"])
+CSV_CHUNK_ROWS = 50_000
+Chart = Literal["cover_days", "stations_open", "queue_wait_hours", "informal_price",
+                "electricity_hours", "delivered_litres", "stockout"]
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN: missing numbers become null."""
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _load(request: Request, run_id: str) -> SimulationResult:
+    return request.app.state.store.load(run_id)
+
+
+def _label(result: SimulationResult) -> str:
+    """Short name of a run in legends: the end of its random id part."""
+    return f"…{str(result.run_id)[-8:]}"
+
+
+@router.get("/api/runs/{run_id}")
+def get_run(run_id: str, request: Request) -> dict[str, Any]:
+    """A stored run's metadata (the scenario is at /scenario)."""
+    record = request.app.state.store.record(run_id)
+    return {"run_id": record["run_id"], "metadata": record["metadata"]}
+
+
+@router.get("/api/runs/{run_id}/scenario")
+def get_run_scenario(run_id: str, request: Request) -> dict[str, Any]:
+    """The scenario exactly as the run used it (overrides applied), sources included."""
+    return request.app.state.store.record(run_id)["scenario"]
+
+
+@router.get("/api/runs/{run_id}/summary")
+def get_summary(run_id: str, request: Request) -> dict[str, Any]:
+    """Headline indicators at days 30, 60, 90 and the horizon: median, 5% and 95%."""
+    result = _load(request, run_id)
+    return {"run_id": result.run_id, "summary": _records(result.summary())}
+
+
+@router.get("/api/runs/{run_id}/quantiles/{variable}")
+def get_quantiles(run_id: str, variable: str, request: Request,
+                  item: str | None = Query(None, max_length=64)) -> dict[str, Any]:
+    """5/25/50/75/95% quantiles over replications per day of one output (and product,
+    corridor or sector for outputs that have one: ``item``, default diesel or the first)."""
+    return fan_quantiles(_load(request, run_id), variable, item)
+
+
+@router.get("/api/runs/{run_id}/stockout")
+def get_stockout(run_id: str, request: Request) -> dict[str, Any]:
+    """P(first stockout on or before each day), any product and per product."""
+    result = _load(request, run_id)
+    dates = [str(d)[:10] for d in result.dataset["date"].values]
+    return {"dates": dates, "curves": stockout_curves(result)}
+
+
+@router.get("/api/runs/{run_id}/charts/{chart}")
+def get_chart(run_id: str, chart: Chart, request: Request,
+              item: str | None = Query(None, max_length=64)) -> dict[str, Any]:
+    """A Plotly figure (data and layout) of a run: a fan chart or the stockout curve."""
+    result = _load(request, run_id)
+    return stockout_chart(result) if chart == "stockout" else fan_chart(result, chart, item)
+
+
+@router.get("/api/runs/{run_id}/map")
+def get_map(run_id: str, request: Request,
+            colour_by: Literal["risk", "flow"] = Query("flow")) -> dict[str, Any]:
+    """The run's network map, segments coloured by delivered flow or by attack risk."""
+    record = request.app.state.store.record(run_id)
+    scenario = validate_scenario(record["scenario"], "stored scenario")
+    flows = corridor_flows(_load(request, run_id)) if colour_by == "flow" else None
+    return network_map(scenario, flows, colour_by)
+
+
+def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
+    for start in range(0, len(frame), CSV_CHUNK_ROWS):
+        part = frame.iloc[start : start + CSV_CHUNK_ROWS]
+        yield part.to_csv(index=False, header=start == 0).encode()
+
+
+@router.get("/api/runs/{run_id}/download", response_model=None)
+def download(run_id: str, request: Request,
+             format: Literal["parquet", "csv", "summary.csv"] = Query("parquet"),
+             ) -> FileResponse | StreamingResponse:
+    """Daily outputs of every replication (Parquet or CSV, one row per replication and day)
+    or the summary table as CSV."""
+    result = _load(request, run_id)
+    name = f"siegeline-{result.run_id}"
+    if format == "parquet":
+        fd, tmp = tempfile.mkstemp(suffix=".parquet")
+        os.close(fd)
+        result.save_parquet(tmp)
+        return FileResponse(tmp, media_type="application/vnd.apache.parquet",
+                            filename=f"{name}.parquet", background=BackgroundTask(os.unlink, tmp))
+    frame = result.summary() if format == "summary.csv" else result.to_wide_frame()
+    filename = f"{name}-summary.csv" if format == "summary.csv" else f"{name}.csv"
+    return StreamingResponse(_csv_chunks(frame), media_type="text/csv",
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/api/compare", tags=["compare"])
+def compare(request: Request, a: str = Query(max_length=64),
+            b: str = Query(max_length=64)) -> dict[str, Any]:
+    """Two runs side by side: summary indicators with B − A of the medians, and P(stockout by
+    day) of each with B − A, over the days both runs cover."""
+    ra, rb = _load(request, a), _load(request, b)
+    days = min(ra.days, rb.days)
+    pa = ra.stockout_probability().to_numpy()[:days]
+    pb = rb.stockout_probability().to_numpy()[:days]
+    return {
+        "a": {"run_id": ra.run_id, "label": _label(ra)},
+        "b": {"run_id": rb.run_id, "label": _label(rb)},
+        "table": _records(comparison_table(ra, rb)),
+        "p_stockout": {"day": list(range(days)), "a": pa.tolist(), "b": pb.tolist(),
+                       "diff": (pb - pa).tolist()},
+    }
+
+
+@router.get("/api/compare/charts/{chart}", tags=["compare"])
+def compare_chart(chart: Chart, request: Request, a: str = Query(max_length=64),
+                  b: str = Query(max_length=64),
+                  item: str | None = Query(None, max_length=64)) -> dict[str, Any]:
+    """A Plotly figure of two runs on one chart (A blue, B orange)."""
+    ra, rb = _load(request, a), _load(request, b)
+    labels = (f"A {_label(ra)}", f"B {_label(rb)}")
+    if chart == "stockout":
+        return comparison_stockout_chart(ra, rb, labels)
+    return comparison_fan_chart(ra, rb, chart, item, labels)

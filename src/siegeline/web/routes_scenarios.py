@@ -1,0 +1,101 @@
+"""/api/scenarios: list, get, map and validate packaged scenarios (only packaged names are
+accepted: no file-system path comes from a request)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from siegeline.reports.maps import network_map
+from siegeline.scenario.loader import (
+    ScenarioError,
+    load_raw,
+    load_scenario,
+    packaged_scenarios,
+    scenario_hash,
+    validate_scenario,
+)
+from siegeline.scenario.schema import Scenario
+from siegeline.web.controls import Controls, control_defaults, controls_to_overrides
+
+router = APIRouter(prefix="/api/scenarios", tags=["scenarios"])
+
+
+class ScenarioChanges(BaseModel):
+    """Changes to a packaged scenario: dashboard controls, then raw ``path=value`` overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    controls: Controls | None = None
+    overrides: list[Annotated[str, Field(max_length=500)]] = Field(
+        default_factory=list, max_length=50,
+        description="path=value strings, as `siegeline run --set`.")
+
+
+class ScenarioDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: dict[str, Any] = Field(description="A whole scenario document (JSON).")
+
+
+def check_name(name: str) -> str:
+    if name not in packaged_scenarios():
+        raise ScenarioError([("name", f"no packaged scenario {name!r}; available: "
+                                      f"{', '.join(packaged_scenarios())}")], "request")
+    return name
+
+
+def resolve_changes(name: str, changes: ScenarioChanges) -> tuple[Scenario, list[str]]:
+    """The validated scenario and the full list of override strings applied to it."""
+    raw = load_raw(check_name(name))
+    overrides = controls_to_overrides(raw, changes.controls) if changes.controls else []
+    overrides += changes.overrides
+    return load_scenario(name, overrides), overrides
+
+
+@router.get("")
+def list_scenarios() -> list[dict[str, Any]]:
+    """Packaged scenarios with their title and default horizon."""
+    out = []
+    for name in packaged_scenarios():
+        sc = load_scenario(name)
+        out.append({"name": name, "title": sc.title, "description": sc.description,
+                    "horizon_days": sc.simulation.horizon_days,
+                    "replications": sc.simulation.replications,
+                    "corridors": [c.name for c in sc.corridors]})
+    return out
+
+
+@router.get("/{name}")
+def get_scenario(name: str) -> dict[str, Any]:
+    """The validated scenario as JSON (every field, defaults filled in)."""
+    return load_scenario(check_name(name)).model_dump(mode="json")
+
+
+@router.get("/{name}/controls")
+def get_controls(name: str) -> dict[str, Any]:
+    """The scenario's own values of what the dashboard controls change."""
+    return control_defaults(load_raw(check_name(name)))
+
+
+@router.get("/{name}/map")
+def scenario_map(name: str, colour_by: Literal["risk"] = Query("risk")) -> dict[str, Any]:
+    """Plotly figure of the network over the country outlines, segments coloured by risk."""
+    return network_map(load_scenario(check_name(name)), None, colour_by)
+
+
+@router.post("/{name}/validate")
+def validate_changes(name: str, changes: ScenarioChanges) -> dict[str, Any]:
+    """Apply controls and overrides; 422 with the field at fault if the result is invalid."""
+    scenario, overrides = resolve_changes(name, changes)
+    return {"valid": True, "name": scenario.name, "scenario_hash": scenario_hash(scenario),
+            "overrides": overrides}
+
+
+@router.post("/validate")
+def validate_document(doc: ScenarioDocument) -> dict[str, Any]:
+    """Validate a whole scenario document sent in the body (at most the body-size limit)."""
+    scenario = validate_scenario(doc.scenario, "scenario")
+    return {"valid": True, "name": scenario.name, "scenario_hash": scenario_hash(scenario)}

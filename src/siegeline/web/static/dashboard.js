@@ -1,0 +1,303 @@
+// siegeline dashboard: talks to the HTTP API of the same server; every chart is a Plotly figure
+// built by the server (the same figures as in the HTML reports).
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const PLOT_CONFIG = { responsive: true, displaylogo: false };
+const FAN_CHARTS = ["cover_days", "stations_open", "queue_wait_hours", "informal_price",
+                    "electricity_hours"];
+const PER_PRODUCT = new Set(["cover_days", "informal_price"]);
+const HIGHER_IS_BETTER = new Set(["cover_days", "stations_open", "electricity_hours",
+                                  "delivered_litres_to_date"]);
+const LABELS = {
+  cover_days: "Days of cover", p_stockout_by_day: "P(stockout by day)",
+  stations_open: "Stations open", queue_wait_hours: "Queue wait (h)",
+  informal_price: "Informal price (FCFA/L)", electricity_hours: "Electricity (h/day)",
+  tankers_lost_to_date: "Tankers lost to date",
+  delivered_litres_to_date: "Delivered to date (million L)",
+};
+let controlDefaults = null;
+
+async function api(path, options) {
+  const response = await fetch(path, options);
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error(typeof body.detail === "string" ? body.detail : response.statusText);
+    error.status = response.status;
+    error.detail = body.detail;
+    throw error;
+  }
+  return body;
+}
+
+function draw(id, figure) {
+  return Plotly.react($(id), figure.data, figure.layout, PLOT_CONFIG);
+}
+
+function fmt(value, indicator) {
+  if (value === null || value === undefined) return "";
+  if (indicator === "p_stockout_by_day") return (100 * value).toFixed(0) + "%";
+  if (indicator === "delivered_litres_to_date") value /= 1e6;
+  return Math.abs(value) >= 100 ? Math.round(value).toLocaleString("en") : value.toFixed(1);
+}
+
+function showErrors(messages) {
+  $("errors").replaceChildren(...messages.map((m) => {
+    const li = document.createElement("li");
+    li.textContent = m;
+    return li;
+  }));
+}
+
+function errorMessages(error) {
+  if (Array.isArray(error.detail)) {
+    return error.detail.map((d) => `${(d.loc || []).join(".")}: ${d.msg}`);
+  }
+  return [error.message];
+}
+
+// ---------------------------------------------------------------- scenario and controls
+function intensityText(value, scale) {
+  const mul = (x) => +(x * scale).toPrecision(3);
+  if (Array.isArray(value)) return `intensity ${mul(value[0])}–${mul(value[1])}`;
+  if (value && typeof value === "object") return `intensity ${mul(value.low)}–${mul(value.high)}`;
+  return `intensity ${mul(value)}`;
+}
+
+async function loadScenario(name) {
+  const [controls, scenarios] = await Promise.all([
+    api(`/api/scenarios/${encodeURIComponent(name)}/controls`), api("/api/scenarios")]);
+  controlDefaults = controls;
+  const info = scenarios.find((s) => s.name === name);
+  $("scenario-title").textContent = info ? info.title : "";
+  $("escort-pool").value = controls.escort_pool;
+  $("days").value = Math.min(controls.horizon_days, 730);
+  $("seed").value = controls.seed;
+  const levels = controls.rationing_levels;
+  $("rationing-start").value = levels.length ? Math.max(...levels) : 7;
+  updateIntensity();
+}
+
+function updateIntensity() {
+  const scale = parseFloat($("intensity").value);
+  $("intensity-value").textContent = `×${scale.toFixed(1)}`;
+  if (controlDefaults) {
+    $("intensity-hint").textContent = `attack ${intensityText(controlDefaults.intensity, scale)}`;
+  }
+}
+
+function numberOrNull(id) {
+  const text = $(id).value.trim();
+  return text === "" ? null : Number(text);
+}
+
+function controlsFromForm() {
+  const controls = {
+    intensity_scale: parseFloat($("intensity").value),
+    escort_pool: numberOrNull("escort-pool"),
+  };
+  const mode = $("convoy-mode").value;
+  if (mode) controls.convoy_mode = mode;
+  const interval = numberOrNull("convoy-interval");
+  if (interval !== null) controls.convoy_interval_days = interval;
+  const escorts = numberOrNull("escorts-per-convoy");
+  if (escorts !== null) controls.escorts_per_convoy = escorts;
+  const rationing = $("rationing").value;
+  if (rationing === "off") controls.rationing = false;
+  if (rationing === "start") controls.rationing_start_cover_days = numberOrNull("rationing-start");
+  return controls;
+}
+
+// ---------------------------------------------------------------- runs
+async function refreshRuns(selectA) {
+  const { runs } = await api("/api/runs");
+  for (const id of ["run-a", "run-b"]) {
+    const select = $(id);
+    const keep = select.value;
+    select.replaceChildren(...runs.map((r) => {
+      const option = document.createElement("option");
+      option.value = r.run_id;
+      option.textContent = `${r.created.slice(0, 19)} · ${r.replications}×${r.days}` +
+        (r.label ? ` · ${r.label}` : "") + ` · …${r.run_id.slice(-8)}`;
+      return option;
+    }));
+    if (keep && runs.some((r) => r.run_id === keep)) select.value = keep;
+  }
+  if (selectA) $("run-a").value = selectA;
+  if (runs.length > 1 && $("run-b").value === $("run-a").value) $("run-b").selectedIndex = 1;
+  return runs;
+}
+
+function mapColour() {
+  return document.querySelector("input[name=map-colour]:checked").value;
+}
+
+function fillProducts(products) {
+  const select = $("product");
+  if (select.options.length) return;
+  select.replaceChildren(...products.map((p) => new Option(p, p)));
+  select.value = products.includes("diesel") ? "diesel" : products[0];
+}
+
+function summaryTable(table, rows, columns) {
+  table.replaceChildren();
+  const head = table.insertRow();
+  for (const c of columns) {
+    const th = document.createElement("th");
+    th.textContent = c;
+    head.appendChild(th);
+  }
+  for (const cells of rows) {
+    const tr = table.insertRow();
+    for (const cell of cells) {
+      const td = tr.insertCell();
+      td.textContent = cell.text;
+      if (cell.cls) td.className = cell.cls;
+    }
+  }
+}
+
+async function showRun(runId) {
+  const enc = encodeURIComponent(runId);
+  const meta = await api(`/api/runs/${enc}`);
+  const products = JSON.parse(meta.metadata.products || "[]");
+  fillProducts(products);
+  const product = $("product").value;
+  const overrides = JSON.parse(meta.metadata.scenario_overrides || "[]");
+  $("run-info").textContent = `Run ${meta.run_id}: ${meta.metadata.scenario_name}, ` +
+    `${meta.metadata.replications} replications × ${meta.metadata.days} days, seed ` +
+    `${meta.metadata.seed}` + (overrides.length ? ` · changes: ${overrides.join(", ")}` : "");
+  for (const [id, fmtName] of [["dl-parquet", "parquet"], ["dl-csv", "csv"],
+                               ["dl-summary", "summary.csv"]]) {
+    $(id).href = `/api/runs/${enc}/download?format=${fmtName}`;
+  }
+  const charts = FAN_CHARTS.map(async (name) => {
+    const query = PER_PRODUCT.has(name) ? `?item=${encodeURIComponent(product)}` : "";
+    draw(`chart-${name}`, await api(`/api/runs/${enc}/charts/${name}${query}`));
+  });
+  charts.push(api(`/api/runs/${enc}/charts/stockout`).then((f) => draw("chart-stockout", f)));
+  charts.push(api(`/api/runs/${enc}/map?colour_by=${mapColour()}`).then((f) => draw("map", f)));
+  charts.push(api(`/api/runs/${enc}/summary`).then(({ summary }) => {
+    const days = [...new Set(summary.map((r) => r.day))];
+    const groups = new Map();
+    for (const r of summary) {
+      const key = LABELS[r.indicator] + (r.item ? `: ${r.item}` : "");
+      if (!groups.has(key)) groups.set(key, {});
+      groups.get(key)[r.day] = fmt(r.median, r.indicator);
+    }
+    summaryTable($("summary"), [...groups].map(([k, v]) =>
+      [{ text: k }, ...days.map((d) => ({ text: v[d] }))]),
+    ["median", ...days.map((d) => `day ${d}`)]);
+  }));
+  await Promise.all(charts);
+  $("charts").dataset.runId = meta.run_id;
+}
+
+async function waitForRun(runId) {
+  $("progress-box").hidden = false;
+  for (;;) {
+    const state = await api(`/api/runs/${encodeURIComponent(runId)}/progress`);
+    $("progress").value = state.fraction;
+    $("progress-text").textContent = `${state.status}: day ${state.days_done}/${state.days}`;
+    if (state.status === "done") return;
+    if (state.status === "failed") throw new Error(state.error || "the run failed");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+async function startRun(event) {
+  event.preventDefault();
+  showErrors([]);
+  const body = {
+    scenario: $("scenario").value,
+    replications: numberOrNull("reps"),
+    days: numberOrNull("days"),
+    seed: numberOrNull("seed"),
+    label: $("label").value,
+    controls: controlsFromForm(),
+  };
+  $("run-btn").disabled = true;
+  try {
+    const job = await api("/api/runs", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    await waitForRun(job.run_id);
+    await refreshRuns(job.run_id);
+    await showRun(job.run_id);
+  } catch (error) {
+    showErrors(errorMessages(error));
+  } finally {
+    $("run-btn").disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------- comparison
+async function compareRuns() {
+  const a = $("run-a").value;
+  const b = $("run-b").value;
+  if (!a || !b) return showErrors(["choose two runs to compare"]);
+  const q = `a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`;
+  const product = encodeURIComponent($("product").value);
+  $("comparison").hidden = false;
+  const result = await api(`/api/compare?${q}`);
+  await Promise.all([
+    api(`/api/compare/charts/stockout?${q}`).then((f) => draw("cmp-stockout", f)),
+    api(`/api/compare/charts/cover_days?${q}&item=${product}`)
+      .then((f) => draw("cmp-cover_days", f)),
+    api(`/api/compare/charts/informal_price?${q}&item=${product}`)
+      .then((f) => draw("cmp-informal_price", f)),
+    api(`/api/compare/charts/electricity_hours?${q}`)
+      .then((f) => draw("cmp-electricity_hours", f)),
+  ]);
+  const rows = result.table.map((r) => {
+    let cls = "";
+    if (r.median_diff) {
+      const better = HIGHER_IS_BETTER.has(r.indicator) ? r.median_diff > 0 : r.median_diff < 0;
+      cls = better ? "better" : "worse";
+    }
+    return [{ text: LABELS[r.indicator] + (r.item ? `: ${r.item}` : "") }, { text: r.day },
+            { text: fmt(r.median_a, r.indicator) }, { text: fmt(r.median_b, r.indicator) },
+            { text: fmt(r.median_diff, r.indicator), cls }];
+  });
+  summaryTable($("cmp-table"), rows, ["indicator", "day", `A ${result.a.label}`,
+                                      `B ${result.b.label}`, "B − A"]);
+  $("comparison").dataset.pair = `${result.a.run_id}|${result.b.run_id}`;
+}
+
+// ---------------------------------------------------------------- events
+async function loadEvents() {
+  const trend = await api("/api/events/trend?period=month");
+  if (!trend.available) return;
+  $("events-panel").hidden = false;
+  $("events-note").textContent = `${trend.total.toLocaleString("en")} events from ` +
+    `${trend.first_date} to ${trend.last_date} (siegeline events ingest).`;
+  draw("events-chart", trend.figure);
+}
+
+// ---------------------------------------------------------------- start
+async function init() {
+  const scenarios = await api("/api/scenarios");
+  $("scenario").replaceChildren(...scenarios.map((s) => new Option(s.name, s.name)));
+  await loadScenario($("scenario").value);
+  const runs = await refreshRuns();
+  if (runs.length) {
+    await showRun($("run-a").value);
+  } else {
+    draw("map", await api(`/api/scenarios/${encodeURIComponent($("scenario").value)}/map`));
+  }
+  loadEvents().catch(() => {});
+  document.body.dataset.ready = "1";
+}
+
+$("intensity").addEventListener("input", updateIntensity);
+$("controls").addEventListener("submit", startRun);
+$("compare-btn").addEventListener("click", () =>
+  compareRuns().catch((e) => showErrors(errorMessages(e))));
+$("run-a").addEventListener("change", () => showRun($("run-a").value));
+$("product").addEventListener("change", () => showRun($("run-a").value));
+$("scenario").addEventListener("change", () => loadScenario($("scenario").value));
+for (const radio of document.querySelectorAll("input[name=map-colour]")) {
+  radio.addEventListener("change", () => $("run-a").value && showRun($("run-a").value));
+}
+init().catch((e) => showErrors(errorMessages(e)));
