@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from siegeline.cli import run_commands, scenario_commands
+from siegeline.cli import experiments, run_commands, scenario_commands
 from siegeline.cli.events import events_app
 from siegeline.cli.plan import plan_app
 from siegeline.cli.web import report, serve
@@ -30,6 +30,8 @@ app.add_typer(plan_app, name="plan")
 app.command("serve")(serve)
 app.command("report")(report)
 app.add_typer(events_app, name="events")
+app.command("sensitivity")(experiments.sensitivity)
+app.command("sweep")(experiments.sweep)
 
 
 def main() -> None:

@@ -89,6 +89,8 @@ def run(
     set_: list[str] = typer.Option([], "--set", help="Override a field: path=value "
                                    "(e.g. --set escorts.pool_size=30). Repeatable."),
     engine: str = typer.Option("vectorized", "--engine", help="vectorized or reference."),
+    backend: str = typer.Option("numpy", "--backend", help="Array backend of the vectorized "
+                                "engine: numpy, or jax (GPU when one is visible)."),
     parquet: Path | None = typer.Option(None, "--parquet", help="Also write outputs here."),
     plots: Path | None = typer.Option(None, "--plots", help="Write PNG fan charts here."),
     store: Path | None = STORE_OPTION,
@@ -104,6 +106,7 @@ def run(
         task = bar.add_task(f"{sc.name}, {n} replications ({engine})",
                             total=days or sc.simulation.horizon_days)
         result = simulate(sc, engine=engine, replications=reps, days=days, seed=seed,
+                          backend=backend,
                           progress=lambda done, total: bar.update(task, completed=done))
     print_summary(result)
     console.print(f"[dim]{result.metadata['elapsed_seconds']:.2f} s of simulation "

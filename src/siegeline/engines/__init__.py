@@ -17,10 +17,21 @@ from siegeline.scenario.schema import Scenario
 
 ProgressCallback = Callable[[int, int], None]
 ENGINES = ("vectorized",)
+BACKENDS = ("numpy", "jax")
 
 
-def _engine_runner(engine: str) -> Callable[[ModelParameters, ProgressCallback | None],
-                                             dict[str, Any]]:
+def _engine_runner(engine: str, backend: str = "numpy") -> Callable[
+        [ModelParameters, ProgressCallback | None], dict[str, Any]]:
+    if backend not in BACKENDS:
+        raise ScenarioError([("backend", f"unknown backend {backend!r}; choose from "
+                                         f"{', '.join(BACKENDS)}")], "run")
+    if backend == "jax":
+        if engine != "vectorized":
+            raise ScenarioError([("backend", "the jax backend runs the vectorized engine only")],
+                                "run")
+        from siegeline.engines.jax_backend import simulate_jax
+
+        return simulate_jax
     if engine == "vectorized":
         from siegeline.engines.vectorized import simulate_vectorized
 
@@ -56,13 +67,15 @@ def simulate(
     seed: int | None = None,
     overrides: Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
+    backend: str = "numpy",
 ) -> SimulationResult:
     """Run ``scenario`` and return its result. Same (scenario, seed, engine) → same numbers.
 
     ``overrides`` maps parameter paths (e.g. ``"adversary.intensity"``) to one value per
-    replication, so a whole experimental design runs in one call.
+    replication, so a whole experimental design runs in one call. ``backend="jax"`` runs the
+    vectorized engine on JAX (GPU when one is visible); its random draws differ from NumPy's.
     """
-    runner = _engine_runner(engine)
+    runner = _engine_runner(engine, backend)
     params = compile_parameters(scenario, replications, days, seed, overrides)
     started = time.perf_counter()
     arrays = runner(params, progress)
@@ -71,6 +84,7 @@ def simulate(
         "scenario_name": scenario.name,
         "scenario_hash": scenario_hash(scenario),
         "engine": engine,
+        "backend": backend,
         "seed": params.seed,
         "replications": params.replications,
         "days": params.days,
