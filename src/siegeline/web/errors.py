@@ -16,10 +16,10 @@ from siegeline.web.jobs import QueueFull
 
 
 def scenario_error_detail(exc: ScenarioError) -> list[dict[str, object]]:
-    """One detail per problem; ``loc`` is the field path split on dots, under ``overrides`` or
-    ``controls`` when the problem is in one of those, else under ``scenario``."""
-    root = exc.source if exc.source in ("override", "controls") else "scenario"
-    root = "overrides" if root == "override" else root
+    """One detail per problem; ``loc`` is the field path split on dots, under ``overrides``,
+    ``controls`` or ``body`` when the problem is in one of those, else under ``scenario``."""
+    root = {"override": "overrides", "controls": "controls", "body": "body"}.get(exc.source,
+                                                                               "scenario")
     out = []
     for path, msg in exc.problems:
         parts = [p for p in path.split(".") if p] if path else []

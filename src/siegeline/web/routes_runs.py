@@ -43,8 +43,8 @@ def start_run(body: RunRequest, request: Request) -> Any:
     settings = request.app.state.settings
     if body.engine not in available_engines():
         raise ScenarioError([("engine", f"unknown engine {body.engine!r}; available: "
-                                        f"{', '.join(available_engines())}")], "request")
-    scenario, overrides = resolve_changes(body.scenario, body)
+                                        f"{', '.join(available_engines())}")], "body")
+    scenario, overrides = resolve_changes(body.scenario, body, in_body=True)
     reps = body.replications or scenario.simulation.replications
     days = body.days or scenario.simulation.horizon_days
     if reps > settings.max_replications:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from siegeline.reports.maps import network_map
@@ -40,16 +40,20 @@ class ScenarioDocument(BaseModel):
     scenario: dict[str, Any] = Field(description="A whole scenario document (JSON).")
 
 
-def check_name(name: str) -> str:
+def check_name(name: str, in_body: bool = False) -> str:
+    """A packaged scenario name; else 404 (name in the path) or 422 (name in the body)."""
     if name not in packaged_scenarios():
-        raise ScenarioError([("name", f"no packaged scenario {name!r}; available: "
-                                      f"{', '.join(packaged_scenarios())}")], "request")
+        msg = f"no packaged scenario {name!r}; available: {', '.join(packaged_scenarios())}"
+        if in_body:
+            raise ScenarioError([("scenario", msg)], "body")
+        raise HTTPException(404, msg)
     return name
 
 
-def resolve_changes(name: str, changes: ScenarioChanges) -> tuple[Scenario, list[str]]:
+def resolve_changes(name: str, changes: ScenarioChanges,
+                    in_body: bool = False) -> tuple[Scenario, list[str]]:
     """The validated scenario and the full list of override strings applied to it."""
-    raw = load_raw(check_name(name))
+    raw = load_raw(check_name(name, in_body))
     overrides = controls_to_overrides(raw, changes.controls) if changes.controls else []
     overrides += changes.overrides
     return load_scenario(name, overrides), overrides
