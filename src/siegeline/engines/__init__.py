@@ -29,7 +29,7 @@ def _engine_runner(engine: str, backend: str = "numpy") -> Callable[
         if engine != "vectorized":
             raise ScenarioError([("backend", "the jax backend runs the vectorized engine only")],
                                 "run")
-        from siegeline.engines.jax_backend import simulate_jax
+        from siegeline.engines.backends.jax_engine import simulate_jax
 
         return simulate_jax
     if engine == "vectorized":

@@ -1,0 +1,362 @@
+"""The vectorized engine on JAX: the same daily step as engines/vectorized.py, compiled with
+``jit`` and iterated with ``lax.scan``, so it runs on a GPU (or CPU) without Python per day.
+
+Differences from the NumPy engine, all for fixed shapes on an accelerator:
+- dense masks over the (replication, corridor, slot) cohort ring instead of sparse index lists;
+- float32 arithmetic (the accelerators' fast path); fuel is counted in whole tankers (int32) and
+  turned into litres on the host in float64, so conservation stays exact;
+- its own random streams (``jax.random`` keys folded with the day), so individual replications
+  differ from NumPy's while the distributions agree (the tests compare them);
+- binomials by inversion of the CDF in log space, one uniform per draw (exact up to float32
+  rounding); ``jax.random.binomial`` loops over the whole array until its slowest element is
+  accepted and was about 50× slower here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from siegeline.engines.backends import jax_city
+from siegeline.engines.vectorized import _age_tables, warm_start
+from siegeline.model.outputs import OUTPUTS
+from siegeline.model.parameters import ModelParameters, dynamics_seed_sequence
+
+F32, I32 = jnp.float32, jnp.int32
+TINY = jax_city.TINY
+PROGRESS_BLOCKS = 6  # the horizon runs as this many compiled blocks, reporting between them
+COUNT_OUTPUTS = ("loaded_litres", "delivered_litres", "destroyed_litres", "returned_litres",
+                 "in_transit_litres")  # computed in tankers, converted to litres on the host
+
+
+def binomial(key: jax.Array, n: jnp.ndarray, p: jnp.ndarray) -> jnp.ndarray:
+    """Binomial(n, p) draws by CDF inversion from 0, using q = min(p, 1-p) and symmetry; the
+    loop runs until every element has found its draw (at most n/2 steps each)."""
+    n = jnp.broadcast_to(n, jnp.broadcast_shapes(n.shape, p.shape)).astype(F32)
+    p = jnp.clip(jnp.broadcast_to(p, n.shape).astype(F32), 0.0, 1.0)
+    flip = p > 0.5
+    q = jnp.where(flip, 1.0 - p, p)
+    live = (q > 0) & (n > 0)
+    q = jnp.where(live, q, 0.5)
+    u = jax.random.uniform(key, n.shape, F32)
+    log_odds = jnp.log(q) - jnp.log1p(-q)
+    log_pmf = n * jnp.log1p(-q)
+    cdf = jnp.exp(log_pmf)
+    k = jnp.zeros_like(n)
+    searching = live & (u > cdf)
+
+    def step(state):
+        k, log_pmf, cdf, searching = state
+        log_pmf = log_pmf + jnp.log((n - k) / (k + 1.0)) + log_odds
+        k = jnp.where(searching, k + 1.0, k)
+        cdf = cdf + jnp.where(searching, jnp.exp(log_pmf), 0.0)
+        return k, log_pmf, cdf, searching & (u > cdf) & (k < n)
+
+    k, *_ = jax.lax.while_loop(lambda s: s[3].any(), step, (k, log_pmf, cdf, searching))
+    k = jnp.where(live, k, 0.0)
+    return jnp.where(flip & (n > 0), n - k, k).astype(I32)
+
+
+@dataclass(frozen=True)
+class Static:
+    """What shapes the compiled program (hashable: a jit cache key)."""
+
+    slots: int
+    convoy: tuple[bool, ...]
+    wait_for_escorts: tuple[bool, ...]
+    priority: tuple[int, ...]
+    retail: tuple[bool, ...]
+    power_sector: int
+    pumps: int
+    has_free: bool
+    checkpoints: int  # Q: checkpoint levels per corridor with any positive probability
+
+
+def _consts(m: ModelParameters) -> dict[str, jnp.ndarray]:
+    loaded_by_age, exposure_by_age = _age_tables(m)
+    f = partial(jnp.asarray, dtype=F32)
+    i = partial(jnp.asarray, dtype=I32)
+    return {
+        "litres": f(m.tanker_litres), "official_price": f(m.official_price),
+        "leg": i(m.leg_days), "loaded_by_age": jnp.asarray(loaded_by_age),
+        "exposure_by_age": f(exposure_by_age), "exposure_mass": f(m.exposure_loaded.sum(axis=2)),
+        "checkpoint_age": i(m.checkpoint_age), "checkpoint_prob": f(m.checkpoint_prob),
+        "order_share": f(m.order_share), "port_capacity": f(m.port_capacity),
+        "convoy_interval": i(m.convoy_interval), "convoy_max_size": i(m.convoy_max_size),
+        "escorts_per_convoy": i(m.escorts_per_convoy), "escort_pool": i(m.escort_pool),
+        **{name: f(getattr(m, name)) for name in (
+            "willingness_max", "fear_sensitivity", "fear_decay", "escort_reassurance",
+            "kidnap_probability", "recruitment_per_day", "intensity", "growth_per_year",
+            "adaptation", "adaptation_rate", "escort_aversion", "size_exponent", "deterrence",
+            "protection", "destroy_share", "base_demand", "panic_multiplier",
+            "panic_cover_days", "rationing_thresholds", "rationing_caps",
+            "order_target_cover_days", "elasticity", "price_cap_multiple",
+            "goods_pass_through", "thermal_share")},
+        **{name: f(float(getattr(m, name))) for name in (
+            "stockout_cover_days", "station_count", "service_rate", "opening_hours",
+            "litres_per_fill", "min_daily_litres_to_open", "max_wait_hours",
+            "power_hours_normal", "disruption_cover_days", "disruption_min_days")},
+    }
+
+
+def _day(s: Static, c: dict, state: tuple, xs: tuple) -> tuple[tuple, dict]:
+    """One day for all replications (the numbered steps follow engines/vectorized.py)."""
+    (idle, drivers, cohort, escorts_on, calendar, transit, escorts_free, fear, adapt, stock,
+     pending, since, low_run, root) = state
+    t, ban = xs
+    K = s.slots
+    key = jax.random.fold_in(root, t)
+    k_go, k_hit, k_free, k_destroy, k_kidnap, k_check = jax.random.split(key, 6)
+    convoy = jnp.array(s.convoy)[None, :]
+    age = (t - jnp.arange(K)) % K  # age of the cohort in each slot
+    leg = c["leg"]
+    litres = c["litres"]
+
+    # 1. Cohorts back at the port after their round trip; tankers turned back earlier.
+    back = age[None, None, :] == 2 * leg[..., None]
+    returning = (cohort * back[..., None]).sum(axis=2)
+    released = calendar[:, :, t % K]
+    calendar = calendar.at[:, :, t % K].set(0)
+    idle = idle + returning + released
+    drivers = drivers + returning.sum(axis=2) + released.sum(axis=2)
+    escorts_free = escorts_free + (escorts_on * back).sum(axis=(1, 2))
+    cohort = jnp.where(back[..., None], 0, cohort)
+    escorts_on = jnp.where(back, 0, escorts_on)
+
+    # 2. Loaded cohorts reaching the city unload.
+    arriving = age[None, None, :] == leg[..., None]
+    delivered = (cohort * arriving[..., None]).sum(axis=2)  # (R, C, P)
+    transit = transit - delivered
+    stock = stock + delivered.sum(axis=1) * litres
+    delivered_by_corridor = delivered.astype(F32) @ litres
+
+    # 3. Dispatch.
+    normal_demand = c["base_demand"].sum(axis=1)
+    order_l = jnp.maximum(0.0, c["order_target_cover_days"][:, None] * normal_demand - stock
+                          - transit.sum(axis=1) * litres)
+    want = jnp.ceil(jnp.ceil(order_l / litres)[:, None, :] * c["order_share"][None, :, None])
+    departing = ~convoy | (t % c["convoy_interval"] == 0) | pending
+    loading = jnp.floor(c["port_capacity"] * since[..., None])
+    candidates = jnp.minimum(jnp.minimum(want, idle), loading).astype(I32) * departing[..., None]
+    planned = jnp.where(convoy, c["escorts_per_convoy"], 0)
+    willingness = (c["willingness_max"][:, None]
+                   * jnp.exp(-c["fear_sensitivity"][:, None] * fear
+                             / (1.0 + c["escort_reassurance"][:, None] * planned))
+                   * (1.0 - ban))
+    go = binomial(k_go, candidates, willingness[..., None])
+    limit = jnp.where(convoy, jnp.minimum(drivers, c["convoy_max_size"]), drivers)
+    total = go.sum(axis=2)
+    scale = jnp.where(total > limit, limit / jnp.maximum(total, 1).astype(F32), 1.0)
+    go = jnp.floor(go * scale[..., None]).astype(I32)
+    total = go.sum(axis=2)
+    assigned = jnp.zeros_like(total)
+    for ci in [i for i, v in enumerate(s.convoy) if v]:
+        sending = total[:, ci] > 0
+        need = c["escorts_per_convoy"][:, ci]
+        give = jnp.where(sending, jnp.minimum(need, escorts_free), 0)
+        hold = sending & (give < need) & s.wait_for_escorts[ci]
+        give = jnp.where(hold, 0, give)
+        escorts_free = escorts_free - give
+        assigned = assigned.at[:, ci].set(give)
+        go = go.at[:, ci, :].set(jnp.where(hold[:, None], 0, go[:, ci, :]))
+        pending = pending.at[:, ci].set(hold)
+    total = go.sum(axis=2)
+    since = jnp.where((total > 0) | ~convoy, 1.0,
+                      jnp.minimum(since + 1.0, 2.0 * c["convoy_interval"]))
+    new = (age == 0)[None, None, :]
+    cohort = jnp.where(new[..., None], go[:, :, None, :], cohort)
+    escorts_on = jnp.where(new, assigned[..., None], escorts_on)
+    idle = idle - go
+    drivers = drivers - total
+    transit = transit + go
+    loaded = go.sum(axis=1)
+
+    # 4. Attacks: a convoy is one target; free-running tankers are attacked one by one.
+    intensity = c["intensity"] * c["growth_per_year"] ** (t / 365.0)
+    mult = intensity[:, None] * ((1.0 - c["adaptation"][:, None])
+                                 + c["adaptation"][:, None] * adapt)
+    exposure = jnp.take(c["exposure_by_age"], age, axis=2)  # (R, C, K)
+    size = cohort.sum(axis=3)
+    hazard = exposure * mult[..., None] * (size > 0)
+    r_ = (slice(None), None, None)
+    group_hazard = (hazard * size.astype(F32) ** c["size_exponent"][r_]
+                    * jnp.exp(-c["deterrence"][r_] * escorts_on))
+    group_hit = (convoy[..., None] & (hazard > 0)
+                 & (jax.random.uniform(k_hit, hazard.shape, F32) < -jnp.expm1(-group_hazard)))
+    exposed = cohort * group_hit[..., None]
+    if s.has_free:
+        free_p = jnp.where(convoy[..., None], 0.0, -jnp.expm1(-hazard))
+        exposed = exposed + binomial(k_free, cohort, free_p[..., None])
+    n_exposed = exposed.sum(axis=3)
+    attacks = jnp.where(group_hit, 1, n_exposed).sum(axis=2)
+    share = c["destroy_share"][r_] * jnp.exp(-c["protection"][r_] * escorts_on)
+    destroyed = binomial(k_destroy, exposed, share[..., None])
+    cohort = cohort - destroyed
+    burned = destroyed * jnp.take(c["loaded_by_age"], age, axis=2)[..., None]
+    transit = transit - burned.sum(axis=2)
+    lost = destroyed.sum(axis=(2, 3))
+    kidnapped = binomial(k_kidnap, lost, c["kidnap_probability"][:, None])
+    drivers = drivers + lost - kidnapped
+    fear = fear * c["fear_decay"][:, None] + lost + kidnapped
+
+    # 5. Checkpoints turn loaded tankers back; they reach the port after as many days.
+    returned = jnp.zeros_like(loaded)
+    for q in range(s.checkpoints):
+        cp_age = c["checkpoint_age"][:, :, q]
+        prob = c["checkpoint_prob"][:, :, q]
+        at = (age[None, None, :] == cp_age[..., None]) & (prob > 0)[..., None]
+        turned = binomial(jax.random.fold_in(k_check, q), (cohort * at[..., None]).sum(axis=2),
+                          prob[..., None])
+        cohort = cohort - turned[:, :, None, :] * at[..., None]
+        transit = transit - turned
+        due = jnp.arange(K)[None, None, :] == ((t + cp_age + 1) % K)[..., None]
+        calendar = calendar + turned[:, :, None, :] * (due & (prob > 0)[..., None])[..., None]
+        returned = returned + turned.sum(axis=1)
+
+    # 6. The adversary shifts effort towards busy, weakly escorted corridors.
+    traffic = cohort.sum(axis=(2, 3))
+    escort_ratio = escorts_on.sum(axis=2) / jnp.maximum(traffic / 10.0, 1.0)
+    attract = (traffic + 1.0) * jnp.exp(-c["escort_aversion"][:, None] * escort_ratio)
+    mass = c["exposure_mass"]
+    norm = (attract * mass).sum(axis=1, keepdims=True) / jnp.maximum(
+        mass.sum(axis=1, keepdims=True), TINY)
+    rate = c["adaptation_rate"][:, None]
+    adapt = (1.0 - rate) * adapt + rate * attract / jnp.maximum(norm, TINY)
+
+    # 7. Recruitment at a steady rate.
+    recruit = c["recruitment_per_day"]
+    drivers = drivers + (jnp.floor((t + 1) * recruit) - jnp.floor(t * recruit)).astype(I32)[
+        :, None]
+
+    # 8. The city.
+    cover = stock / jnp.maximum(normal_demand, TINY)
+    caps = jax_city.rationing_caps(cover, c["rationing_thresholds"], c["rationing_caps"])
+    scarcity = jnp.clip(1.0 - cover / jnp.maximum(c["panic_cover_days"][:, None], TINY), 0, 1)
+    demand = c["base_demand"] * (1.0 + c["panic_multiplier"][:, :, None] * scarcity[:, None, :])
+    served = jax_city.allocate_by_priority(demand * caps, stock, s.priority)
+    stock = jnp.maximum(stock - served.sum(axis=1), 0.0)
+    city, low_run = _city_day(s, c, served, demand, stock, normal_demand, low_run)
+
+    out = {
+        **city,
+        "stock_litres": stock, "loaded_litres": loaded, "delivered_litres": delivered.sum(axis=1),
+        "destroyed_litres": burned.sum(axis=(1, 2)), "returned_litres": returned,
+        "in_transit_litres": transit.sum(axis=1),
+        "delivered_by_corridor_litres": delivered_by_corridor, "tankers_dispatched": total,
+        "tankers_lost": lost, "attacks": attacks, "tankers_in_transit": traffic.sum(axis=1),
+        "drivers_kidnapped": kidnapped.sum(axis=1),
+        "escorts_busy": c["escort_pool"] - escorts_free,
+    }
+    state = (idle, drivers, cohort, escorts_on, calendar, transit, escorts_free, fear, adapt,
+             stock, pending, since, low_run, root)
+    return state, out
+
+
+def _city_day(s: Static, c: dict, served, demand, stock, normal_demand, low_run):
+    """engines/vectorized.py ``city_day`` in jax.numpy; returns the outputs and the run length
+    of low-cover days."""
+    cover = stock / jnp.maximum(normal_demand, TINY)
+    base = c["base_demand"].sum(axis=-1)
+    served_share = jnp.where(base > 0, served.sum(axis=-1) / jnp.maximum(base, TINY), 1.0)
+    weight = jnp.array(s.retail, dtype=F32)
+    retail_supply = jnp.einsum("rsp,s->rp", served, weight)
+    retail_demand = jnp.einsum("rsp,s->rp", demand, weight)
+    by_product = jnp.minimum(c["station_count"],
+                             jnp.floor(retail_supply / c["min_daily_litres_to_open"]))
+    open_any = by_product.max(axis=-1)
+    per_station = (retail_demand.sum(axis=-1) / c["litres_per_fill"] / c["opening_hours"]
+                   / jnp.maximum(open_any, 1.0))
+    wait = jax_city.mean_wait_hours(per_station, c["service_rate"], s.pumps,
+                                    c["opening_hours"], c["max_wait_hours"])
+    official = c["official_price"]
+    price = jax_city.informal_price(official, retail_demand, retail_supply,
+                                    c["elasticity"][:, None], c["price_cap_multiple"][:, None])
+    price = jnp.where(retail_demand > 0, price, official)
+    weights = retail_demand.sum(axis=-1)
+    multiple = jnp.where(weights > 0, (retail_demand * price / official).sum(axis=-1)
+                         / jnp.maximum(weights, TINY), 1.0)
+    if s.power_sector >= 0:
+        thermal = c["thermal_share"]
+        electricity = c["power_hours_normal"] * ((1.0 - thermal)
+                                                 + thermal * served_share[:, s.power_sector])
+    else:
+        electricity = jnp.broadcast_to(c["power_hours_normal"], weights.shape)
+    demanded = normal_demand > 0
+    low = jnp.any((cover < c["disruption_cover_days"]) & demanded, axis=-1)
+    low_run = jnp.where(low, low_run + 1, 0)
+    return {
+        "cover_days": cover,
+        "stockout": (cover < c["stockout_cover_days"]) & demanded,
+        "served_share": served_share,
+        "stations_open_by_product": by_product, "stations_open": open_any,
+        "queue_wait_hours": jnp.where(open_any > 0, wait, c["max_wait_hours"]),
+        "informal_price": price,
+        "goods_price_index": 1.0 + c["goods_pass_through"] * (multiple - 1.0),
+        "electricity_hours": electricity,
+        "disruption": low_run >= c["disruption_min_days"],
+    }, low_run
+
+
+@partial(jax.jit, static_argnums=0)
+def _block(s: Static, c: dict, state: tuple, xs: tuple) -> tuple[tuple, dict]:
+    return jax.lax.scan(partial(_day, s, c), state, xs)
+
+
+def simulate_jax(params: ModelParameters, progress: Callable[[int, int], None] | None = None
+                 ) -> dict[str, np.ndarray]:
+    """Run the model on JAX's default device; returns output arrays (replication, day, ...)
+    like the NumPy engine."""
+    m = params
+    R, C, P = m.shape
+    K, T = m.slots, m.days
+    idle, drivers = m.fleet.copy(), m.drivers.copy()
+    cohort = np.zeros((R, C, K, P), dtype=np.int64)
+    size = np.zeros((R, C, K), dtype=np.int64)
+    traffic = np.zeros((R, C), dtype=np.int64)
+    transit = np.zeros((R, C, P), dtype=np.int64)
+    warm_start(m, cohort, size, traffic, transit, idle, drivers)
+    on_road_at_start = transit.sum(axis=1)
+
+    q_used = int(np.any(m.checkpoint_prob > 0, axis=(0, 1)).nonzero()[0].max(initial=-1)) + 1
+    static = Static(K, tuple(bool(v) for v in m.convoy),
+                    tuple(bool(v) for v in m.wait_for_escorts),
+                    tuple(int(v) for v in m.sector_priority), tuple(bool(v) for v in m.retail),
+                    int(m.power_sector), int(m.pumps_per_station), not bool(m.convoy.all()),
+                    q_used)
+    consts = _consts(m)
+    seed_words = dynamics_seed_sequence(m.seed).generate_state(2, np.uint32)
+    root = jax.random.key(int(seed_words[0]) << 31 ^ int(seed_words[1]))
+    state = (jnp.asarray(idle, I32), jnp.asarray(drivers, I32), jnp.asarray(cohort, I32),
+             jnp.zeros((R, C, K), I32), jnp.zeros((R, C, K, P), I32), jnp.asarray(transit, I32),
+             jnp.asarray(m.escort_pool, I32), jnp.zeros((R, C), F32), jnp.ones((R, C), F32),
+             jnp.asarray(m.initial_stock, F32), jnp.zeros((R, C), bool), jnp.ones((R, C), F32),
+             jnp.zeros(R, I32), root)
+
+    # Equal blocks (the last padded with days whose outputs are dropped) compile once.
+    blocks = min(T, PROGRESS_BLOCKS)
+    length = math.ceil(T / blocks)
+    ban = np.moveaxis(m.ban_refusal, 2, 0)  # (T, R, C)
+    ban = np.concatenate([ban, np.ones((blocks * length - T, R, C))]).astype(np.float32)
+    parts: list[dict] = []
+    for b in range(blocks):
+        days = np.arange(b * length, (b + 1) * length, dtype=np.int32)
+        state, ys = _block(static, consts, state, (jnp.asarray(days), jnp.asarray(ban[days])))
+        parts.append(jax.device_get(ys))
+        if progress is not None:
+            progress(min((b + 1) * length, T), T)
+
+    out = {}
+    for spec in OUTPUTS:
+        arr = np.concatenate([p[spec.name] for p in parts])[:T]
+        arr = np.moveaxis(arr, 0, 1)  # (R, T, ...)
+        if spec.name in COUNT_OUTPUTS:
+            arr = arr.astype(np.float64) * m.tanker_litres
+        out[spec.name] = arr.astype(spec.dtype)
+    out["loaded_litres"][:, 0] += on_road_at_start * m.tanker_litres  # fuel already on the road
+    return out
