@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from siegeline.cli.common import UserError, console, friendly_errors
 from siegeline.engines import simulate
+from siegeline.engines.reference.traces import record_traces
 from siegeline.results import NEVER, ResultStore, RunNotFound, SimulationResult
 from siegeline.results.plots import standard_charts
 from siegeline.scenario.loader import load_scenario
@@ -96,13 +98,19 @@ def run(
     store: Path | None = STORE_OPTION,
     no_store: bool = typer.Option(False, "--no-store", help="Do not save to the store."),
     label: str = typer.Option("", "--label", help="A note kept with the stored run."),
+    traces: Path | None = typer.Option(None, "--traces", help="Reference engine: write "
+                                       "per-convoy and per-attack traces (CSV, Parquet) here."),
 ) -> None:
     """Run a scenario's Monte Carlo replications and print the headline figures."""
+    if traces and engine != "reference":
+        raise UserError("--traces needs --engine reference (the vectorized engine has no "
+                        "per-convoy events)")
     sc = load_scenario(scenario, set_)
     n = reps or sc.simulation.replications
     with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(),
                   TextColumn("day {task.completed}/{task.total}"), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=console, transient=True) as bar:
+                  TimeRemainingColumn(), console=console, transient=True) as bar, \
+            (record_traces() if traces else contextlib.nullcontext()) as recorded:
         task = bar.add_task(f"{sc.name}, {n} replications ({engine})",
                             total=days or sc.simulation.horizon_days)
         result = simulate(sc, engine=engine, replications=reps, days=days, seed=seed,
@@ -119,6 +127,9 @@ def run(
         console.print(f"Wrote {result.save_parquet(parquet)}")
     if plots:
         for p in standard_charts(result, plots):
+            console.print(f"Wrote {p}")
+    if traces:
+        for p in recorded.write(traces):
             console.print(f"Wrote {p}")
 
 
