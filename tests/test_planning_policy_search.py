@@ -59,3 +59,21 @@ def test_paired_interval_is_narrower_than_unpaired(bamako):
     db = b["delivered_litres"].sum(("day", "product")).values
     dc = c["delivered_litres"].sum(("day", "product")).values
     assert np.std(db - da) < np.std(dc - da)
+
+
+def test_cli_policy_search(tmp_path):
+    from typer.testing import CliRunner
+
+    from siegeline.cli.main import app
+
+    out = tmp_path / "screened.csv"
+    res = CliRunner().invoke(app, [
+        "plan", "policy", "--search", "corridors.abidjan-zegoua.policy.escorts_per_convoy=0,4",
+        "--objective", "delivered", "--screen-reps", "20", "--final-reps", "30",
+        "--finalists", "2", "--days", "30", "--csv", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "baseline" in res.output and "vs baseline" in res.output
+    assert out.exists() and len(out.read_text().splitlines()) == 3
+    bad = CliRunner().invoke(app, ["plan", "policy", "--search", "escorts.pool_size=1:3",
+                                   "--objective", "happiness"])
+    assert bad.exit_code == 2 and "unknown objective" in bad.output
