@@ -25,9 +25,9 @@ ProgressCallback = Callable[[int, int], None]
 
 
 def replication_streams(seed: int, r: int) -> list[np.random.Generator]:
-    """Independent streams of replication ``r`` for: ports (drivers), road (attacks and
-    checkpoints), the adversary's strikes, stations, recruitment."""
-    children = np.random.SeedSequence([seed, 3, r]).spawn(5)
+    """Independent streams of replication ``r`` for: ports (drivers' decisions), road (attack
+    thresholds and checkpoints), the adversary's strikes, stations."""
+    children = np.random.SeedSequence([seed, 3, r]).spawn(4)
     return [np.random.Generator(np.random.PCG64(s)) for s in children]
 
 
@@ -45,8 +45,7 @@ class ReferenceModel:
         # replication() slices any array whose first axis has R entries; these are per corridor
         # (and would be mis-sliced whenever R equals the number of corridors).
         values.update(convoy=params.convoy, wait_for_escorts=params.wait_for_escorts)
-        self.port_rng, self.road_rng, attack_rng, station_rng, self.recruit_rng = (
-            replication_streams(params.seed, r))
+        self.port_rng, self.road_rng, attack_rng, station_rng = replication_streams(params.seed, r)
         self.env = simpy.Environment()
         self.clock = Clock(self.env)
         self.products = params.products
@@ -134,8 +133,9 @@ class ReferenceModel:
         for port in self.ports:
             port.end_of_day()
         self.adversary.adapt(self.traffic.astype(float), self.escorts_out.astype(float))
+        # Recruitment at a steady rate: whole drivers as the daily fractions add up.
+        recruits = math.floor((day + 1) * self.recruitment) - math.floor(day * self.recruitment)
         for port in self.ports:
-            recruits = int(self.recruit_rng.poisson(self.recruitment))
             if recruits:
                 port.drivers.put(recruits)
         self.city.evening(day, self.out)
