@@ -146,3 +146,19 @@ def test_scarcity_raises_informal_price_and_cuts_power(bamako):
         values = siege[price].sel(product=prod).values
         assert values.min() >= p0 - 1e-9
         assert values.max() <= 4.0 * p0 + 1e-6  # cap_multiple
+
+
+@pytest.mark.parametrize("reps", [3, 4, 6])
+def test_replication_slices_only_per_replication_arrays(bamako, reps):
+    """With as many replications as products, sectors or corridors, shared arrays stay whole."""
+    from siegeline.model.parameters import SHARED_ARRAYS, compile_parameters
+
+    params = compile_parameters(bamako, reps, 10, 1)
+    one = params.replication(1)
+    for name in SHARED_ARRAYS:
+        assert np.array_equal(one[name], getattr(params, name)), name
+    assert np.array_equal(one["fleet"], params.fleet[1])
+    assert one["leg_days"].shape == (len(params.corridors),)
+    for name, value in vars(params).items():
+        if isinstance(value, np.ndarray) and name not in SHARED_ARRAYS:
+            assert value.shape[0] == reps, name  # every other array is per replication

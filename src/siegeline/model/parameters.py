@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from siegeline.model.outputs import OUTPUTS
 from siegeline.scenario.loader import ScenarioError, resolve_path, set_path, validate_scenario
 from siegeline.scenario.schema import Scenario, UncertainRange
 
@@ -110,6 +112,14 @@ class ParameterSource:
         return arr
 
 
+# Arrays of ModelParameters without a leading replication axis (the same for every replication).
+SHARED_ARRAYS = frozenset({
+    "tanker_litres", "official_price", "corridor_port", "order_share", "convoy",
+    "wait_for_escorts", "sector_priority", "retail", "rationing_thresholds", "rationing_caps",
+    "depot_capacity",
+})
+
+
 @dataclass(frozen=True)
 class ModelParameters:
     """Arrays for R replications, C corridors, P products, S sectors, K pipeline slots."""
@@ -201,15 +211,8 @@ class ModelParameters:
         out: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
             v = getattr(self, name)
-            if (
-                isinstance(v, np.ndarray)
-                and v.ndim >= 1
-                and v.shape[0] == self.replications
-                and name not in ("tanker_litres", "official_price", "order_share")
-            ):
-                out[name] = v[r]
-            else:
-                out[name] = v
+            per_replication = isinstance(v, np.ndarray) and name not in SHARED_ARRAYS
+            out[name] = v[r] if per_replication else v
         return out
 
 
@@ -232,6 +235,36 @@ def _travel_schedule(scenario: Scenario, ps: ParameterSource, corridor: str):
         windows.append((seg, t.copy(), t + dt))
         t = t + dt
     return windows, checkpoints, t
+
+
+MAX_LEG_DAYS = 3650
+
+
+def memory_limit_bytes() -> int:
+    """Half the machine's physical memory (16 GiB where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (AttributeError, ValueError, OSError):
+        return 16 * 2**30
+
+
+def _check_size(scenario: Scenario, leg_days: np.ndarray, n: int, horizon: int,
+                sizes: dict[str, int]) -> None:
+    """Refuse runs whose arrays cannot fit in memory, before allocating them."""
+    worst = int(leg_days.max())
+    if worst > MAX_LEG_DAYS:
+        c = int(np.unravel_index(leg_days.argmax(), leg_days.shape)[1])
+        raise ScenarioError([(f"corridors.{scenario.corridors[c].name}",
+                              f"a tanker would need more than {MAX_LEG_DAYS:,} days to reach "
+                              "the city; check speed_km_per_day and customs_delay_days")])
+    width = sum(math.prod(sizes[d] for d in v.dims) for v in OUTPUTS)
+    # Outputs (replication x day x columns) plus the engine's ring buffers (about 6 arrays of
+    # replication x corridor x slot x product), 8 bytes each.
+    need = 8 * n * (horizon * width + 6 * sizes["corridor"] * (2 * worst + 2) * sizes["product"])
+    if need > memory_limit_bytes():
+        raise ScenarioError([("replications", f"{n:,} replications over {horizon:,} days need "
+                              f"about {need / 2**30:,.1f} GiB, more than half this machine's "
+                              "memory; use fewer replications or days")], "run")
 
 
 def compile_parameters(
@@ -260,8 +293,10 @@ def compile_parameters(
     # Pipeline: km of each segment covered on each day of age, times the segment hazard.
     schedules = [_travel_schedule(scenario, ps, c) for c in corridors]
     leg_days = np.stack(
-        [np.maximum(1, np.ceil(total - 1e-9)).astype(np.int64) for _, _, total in schedules], axis=1
+        [np.maximum(1, np.ceil(np.minimum(total, 2**40) - 1e-9)).astype(np.int64)
+         for _, _, total in schedules], axis=1
     )
+    _check_size(scenario, leg_days, n, horizon, {"product": P, "corridor": C, "sector": S})
     slots = int(2 * leg_days.max() + 2)
     ages = np.arange(slots)[None, :]
     exposure = np.zeros((n, C, slots))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Callable, Generator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
@@ -271,7 +272,10 @@ def simulate_reference(
         for reps in chunks:
             collect(*_run_replications(params, [int(r) for r in reps], sink is not None))
         return out
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # Fresh interpreters, not fork: forking a process that has loaded a multithreaded library
+    # (JAX, BLAS pools) can deadlock the children.
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context("forkserver")) as pool:
         futures = [pool.submit(_run_replications, params, [int(r) for r in reps],
                                sink is not None) for reps in chunks]
         for future in as_completed(futures):
