@@ -30,6 +30,15 @@ def _fan(ax, dates, values: np.ndarray, label: str, color: str) -> None:
     ax.plot(dates, q[2], color=color, linewidth=1.8, label=f"{label} (median, 50%, 90%)")
 
 
+def _save(fig, path: str | Path) -> Path:
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def fan_chart(result: SimulationResult, name: str, path: str | Path, title: str = "") -> Path:
     """Median, 50% and 90% bands over replications of one output (one fan per coordinate)."""
     ds = result.dataset
@@ -51,12 +60,7 @@ def fan_chart(result: SimulationResult, name: str, path: str | Path, title: str 
     fig.text(0.01, 0.01, f"{result.metadata.get('scenario_name')} · "
              f"{result.replications} replications · seed {result.metadata.get('seed')}",
              fontsize=7, color="grey")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def stockout_chart(result: SimulationResult, path: str | Path) -> Path:
@@ -73,12 +77,7 @@ def stockout_chart(result: SimulationResult, path: str | Path) -> Path:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%Y"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def standard_charts(result: SimulationResult, folder: str | Path) -> list[Path]:
