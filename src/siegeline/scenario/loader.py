@@ -18,6 +18,17 @@ from siegeline.scenario.schema import Scenario
 MAX_SCENARIO_BYTES = 5_000_000
 
 
+class _DocumentLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML loader (libyaml when present) that leaves dates as text, so the schema parses
+    them and an impossible date is reported with its field path."""
+
+
+_DocumentLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class ScenarioError(ValueError):
     """A scenario that cannot be used; ``problems`` lists (field path, message) pairs."""
 
@@ -64,7 +75,7 @@ def _read_text(source: str | Path) -> tuple[str, str]:
 def parse_document(text: str, label: str = "scenario") -> dict[str, Any]:
     """Parse YAML (a superset of JSON) into a mapping, with a readable error."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_DocumentLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -102,15 +113,31 @@ def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
     return ".".join(p for p in parts if not p.startswith("function-after"))
 
 
+def _meant_as_range(data: Any, loc: tuple[Any, ...]) -> bool:
+    """Whether the number-or-range field at ``loc`` was given as a range (a mapping, or the
+    [low, high] shorthand): judged on the field's own value, not on a nested error input."""
+    node = data
+    for key in loc:
+        if key in ("float", "constrained-float") or "UncertainRange" in str(key):
+            break
+        if str(key).startswith(("function-", "union[")):
+            continue
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(node, dict) or (isinstance(node, list | tuple) and len(node) == 2)
+
+
 def validation_problems(exc: ValidationError, data: Any) -> list[tuple[str, str]]:
     problems = []
     for err in exc.errors():
         # A number-or-range field reports a failure of each branch; keep the branch the input
-        # was meant for (a mapping means a range, anything else a number).
+        # was meant for (a mapping or [low, high] means a range, anything else a number).
         branch_range = any("UncertainRange" in str(x) for x in err["loc"])
         branch_number = any(x in ("float", "constrained-float") for x in err["loc"])
-        is_mapping = isinstance(err.get("input"), dict)
-        if (branch_range and not is_mapping) or (branch_number and is_mapping):
+        is_range = _meant_as_range(data, err["loc"])
+        if (branch_range and not is_range) or (branch_number and is_range):
             continue
         loc = tuple(x for x in err["loc"] if not str(x).startswith(("function-", "union[")))
         # The float|range union reports both branches; keep the more specific message.

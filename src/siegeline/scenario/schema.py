@@ -47,12 +47,31 @@ _BOUND_RULES = {
 }
 
 
+MAX_MAGNITUDE = 1e12
+"""No quantity in a scenario comes near this; larger numbers are typos, and would overflow the
+engines' integer arrays."""
+
+
+def _numbers(name: str, value: Any) -> list[tuple[str, float]]:
+    """(label, number) for the plain numbers in a field (dict values named by key; ranges check
+    themselves)."""
+    items = value.items() if isinstance(value, dict) else [("", value)]
+    return [(f"{name}.{k}" if k else name, x) for k, x in items
+            if isinstance(x, int | float) and not isinstance(x, bool)]
+
+
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
     @model_validator(mode="after")
     def _check_uncertain_bounds(self) -> StrictModel:
         for name, info in type(self).model_fields.items():
+            has_upper = any(type(m).__name__ in ("Le", "Lt") for m in info.metadata)
+            for label, x in [] if has_upper else _numbers(name, getattr(self, name)):
+                if abs(x) > MAX_MAGNITUDE:
+                    raise ValueError(f"{label} is implausibly large (limit {MAX_MAGNITUDE:g})")
             extra = info.json_schema_extra
             bounds = extra.get("bounds") if isinstance(extra, dict) else None
             if not bounds:
@@ -461,7 +480,7 @@ class Simulation(StrictModel):
     replications: int = param(
         1000, unit="-", description="Monte Carlo replications.", ge=1, le=1_000_000
     )
-    seed: int = param(20250903, unit="-", description="Root seed.", ge=0)
+    seed: int = param(20250903, unit="-", description="Root seed.", ge=0, le=2**63 - 1)
 
 
 class SourceRef(StrictModel):
@@ -544,6 +563,10 @@ class Scenario(StrictModel):
                     problems.append(f"{where} has a fleet of unknown product {prod!r}")
                 if count < 0:
                     problems.append(f"{where} has a negative fleet of {prod!r}")
+        for n in self.nodes:
+            for prod, cap in n.loading_capacity_tankers_per_day.items():
+                if lower_bound(cap) < 0:
+                    problems.append(f"node {n.id!r} has a negative loading capacity of {prod!r}")
         corridor_names = {c.name for c in self.corridors}
         for i, ban in enumerate(self.adversary.bans):
             if ban.corridors != "all":
@@ -554,9 +577,11 @@ class Scenario(StrictModel):
                 problems.append(f"adversary.bans[{i}] ends before it starts")
         sector_names = {s.name for s in self.city.sectors}
         for s in self.city.sectors:
-            for prod in s.demand_litres_per_day:
+            for prod, demand in s.demand_litres_per_day.items():
                 if prod not in product_names:
                     problems.append(f"sector {s.name!r} demands unknown product {prod!r}")
+                if lower_bound(demand) < 0:
+                    problems.append(f"sector {s.name!r} has a negative demand of {prod!r}")
         for i, level in enumerate(self.city.rationing):
             for sec, share in level.caps.items():
                 if sec not in sector_names:
