@@ -295,9 +295,9 @@ def _sample_csv() -> str:
     return (folder / "acled_mali_synthetic_2024_2025.csv").read_text(encoding="utf-8")
 
 
-def _csv_lines(rows: int) -> list[str]:
-    lines = _sample_csv().splitlines()
-    return lines[: rows + 1]
+def csv_sample(rows: int) -> str:
+    """The header and first ``rows`` rows of the packaged synthetic ACLED sample."""
+    return "\n".join(_sample_csv().splitlines()[: rows + 1]) + "\n"
 
 
 def _swap_field(rng: np.random.Generator, lines: list[str], column: str, value: str) -> str:
@@ -323,52 +323,57 @@ BAD_EVENT_FIELDS: tuple[tuple[str, str], ...] = (
 )
 
 
+def _event_case(rng: np.random.Generator, text: str) -> Case:
+    lines = text.splitlines()
+    header = lines[0].split(",")
+    kind = int(rng.integers(5))
+    if kind == 0:
+        column, value = BAD_EVENT_FIELDS[rng.integers(len(BAD_EVENT_FIELDS))]
+        return Case(f"field-{column}-{value!r}", _swap_field(rng, lines, column, value).encode(),
+                    ".csv", ("line",), may_be_valid=True)
+    if kind == 1:
+        drop = header[int(rng.integers(len(header)))]
+        kept = [i for i, h in enumerate(header) if h != drop]
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        for row in csv.reader(lines):
+            writer.writerow([row[i] for i in kept])
+        return Case(f"missing-column-{drop}", buf.getvalue().encode(), ".csv", (drop, "ACLED"))
+    if kind == 2:
+        cut = int(rng.integers(1, len(text)))
+        return Case(f"truncated-{cut}", text[:cut].encode(), ".csv",
+                    ("line", "column", "ACLED", "empty"), may_be_valid=True)
+    if kind == 3:
+        data = bytearray(text.encode())
+        at = int(rng.integers(len(data)))
+        data[at:at] = b"\xff\xfe\xc3"
+        return Case(f"bad-utf8-{at}", bytes(data), ".csv", ("UTF-8",))
+    row = int(rng.integers(1, len(lines)))
+    broken = list(lines)
+    broken[row] = broken[row] + ',"unterminated'
+    return Case(f"ragged-{row}", ("\n".join(broken) + "\n").encode(), ".csv",
+                ("line", "fields"), may_be_valid=True)
+
+
 def events_corpus(seed: int, n: int) -> list[Case]:
-    """``n`` broken or partly broken ACLED CSV files, the same for the same seed.
+    """``n`` distinct broken or partly broken ACLED CSV files, the same for the same seed.
 
     ``may_be_valid`` marks files where some rows are good: ingest may succeed but must report
     the bad rows by line number; the rest must fail cleanly without touching the store.
     """
     rng = np.random.default_rng(seed)
-    lines = _csv_lines(12)
-    text = "\n".join(lines) + "\n"
-    header = lines[0].split(",")
+    text = csv_sample(12)
     cases: list[Case] = [
         Case("empty", b"", ".csv", ("empty",)),
-        Case("header-only", (lines[0] + "\n").encode(), ".csv", ("0",), may_be_valid=True),
+        Case("header-only", text.splitlines()[0].encode() + b"\n", ".csv", ("0",),
+             may_be_valid=True),
         Case("not-csv", b"\x89PNG\r\n\x1a\n\x00\x00", ".csv", ("UTF-8", "ACLED")),
         Case("utf16", text.encode("utf-16"), ".csv", ("UTF-8",)),
     ]
+    seen = {c.content for c in cases}
     while len(cases) < n:
-        kind = int(rng.integers(5))
-        if kind == 0:
-            column, value = BAD_EVENT_FIELDS[rng.integers(len(BAD_EVENT_FIELDS))]
-            cases.append(Case(f"field-{column}-{value!r}",
-                              _swap_field(rng, lines, column, value).encode(), ".csv",
-                              ("line",), may_be_valid=True))
-        elif kind == 1:
-            drop = header[int(rng.integers(len(header)))]
-            kept = [i for i, h in enumerate(header) if h != drop]
-            buf = io.StringIO()
-            writer = csv.writer(buf, lineterminator="\n")
-            for row in csv.reader(lines):
-                writer.writerow([row[i] for i in kept])
-            hint = "event_id_cnty" if drop == "event_id_cnty" else drop
-            cases.append(Case(f"missing-column-{drop}", buf.getvalue().encode(), ".csv",
-                              (hint, "ACLED")))
-        elif kind == 2:
-            cut = int(rng.integers(1, len(text)))
-            cases.append(Case(f"truncated-{cut}", text[:cut].encode(), ".csv",
-                              ("line", "column", "ACLED", "empty"), may_be_valid=True))
-        elif kind == 3:
-            data = bytearray(text.encode())
-            at = int(rng.integers(len(data)))
-            data[at:at] = b"\xff\xfe\xc3"
-            cases.append(Case(f"bad-utf8-{at}", bytes(data), ".csv", ("UTF-8",)))
-        else:
-            extra = int(rng.integers(1, len(lines)))
-            broken = list(lines)
-            broken[extra] = broken[extra] + ',"unterminated'
-            cases.append(Case(f"ragged-{extra}", ("\n".join(broken) + "\n").encode(), ".csv",
-                              ("line", "fields"), may_be_valid=True))
+        case = _event_case(rng, text)
+        if case.content not in seen:
+            seen.add(case.content)
+            cases.append(case)
     return cases[:n]
