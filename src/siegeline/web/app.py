@@ -40,7 +40,13 @@ def _static_dir() -> Path:
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
-    from siegeline.web import routes_events, routes_results, routes_runs, routes_scenarios
+    from siegeline.web import (
+        routes_events,
+        routes_planning,
+        routes_results,
+        routes_runs,
+        routes_scenarios,
+    )
 
     settings = settings or WebSettings()
     store = StoreAccess(settings.store_path, cache_size=settings.cached_runs)
@@ -72,7 +78,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         return {"status": "ok", "version": siegeline.__version__, "store": str(store.path),
                 "limits": limits}
 
-    for module in (routes_scenarios, routes_runs, routes_results, routes_events):
+    for module in (routes_scenarios, routes_runs, routes_results, routes_events, routes_planning):
         app.include_router(module.router)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)

@@ -41,8 +41,8 @@ function fmt(value, indicator) {
   return Math.abs(value) >= 100 ? Math.round(value).toLocaleString("en") : value.toFixed(1);
 }
 
-function showErrors(messages) {
-  $("errors").replaceChildren(...messages.map((m) => {
+function showErrors(messages, listId = "errors") {
+  $(listId).replaceChildren(...messages.map((m) => {
     const li = document.createElement("li");
     li.textContent = m;
     return li;
@@ -275,6 +275,114 @@ async function loadEvents() {
   draw("events-chart", trend.figure);
 }
 
+// ---------------------------------------------------------------- planning
+function num(value, digits = 1) {
+  if (value === null || value === undefined) return "–";
+  return value.toLocaleString("en", { maximumFractionDigits: digits });
+}
+
+function planQuery() {
+  const problem = $("plan-problem").value;
+  const params = new URLSearchParams({ scenario: $("scenario").value });
+  if (problem !== "route") params.set("budget", $("plan-budget").value);
+  if (problem === "escorts") params.set("escorts", $("plan-escorts").value);
+  return `/api/plan/${problem}?${params}`;
+}
+
+function planProblemChanged() {
+  const problem = $("plan-problem").value;
+  $("plan-budget-label").hidden = problem === "route";
+  $("plan-escorts-label").hidden = problem !== "escorts";
+}
+
+function planHeadline(problem, r) {
+  const cut = r.attack.join(", ") || "nothing";
+  const d = r.details;
+  if (problem === "interdiction") {
+    return `Cutting ${cut} leaves ${num(r.objective)} of ${num(r.baseline)} tanker/day able to ` +
+      `reach the city (${num(100 * r.loss / (r.baseline || 1), 0)}% lost; normal demand ` +
+      `${num(r.demand_tankers_per_day)} tanker/day).`;
+  }
+  if (problem === "escorts") {
+    return `Escorting ${r.defence.join(", ") || "nothing"} keeps ${num(r.objective)} ` +
+      `tanker/day reaching the city against the adversary's best reply (cut: ${cut}); ` +
+      `without escorts the same budget leaves ${num(r.baseline)} (no attack: ` +
+      `${num(d.no_attack_flow)}).`;
+  }
+  const ref = d.reference_loss === null ? "" :
+    `, ${num(d.reference_loss, 3)} with the scenario's order shares`;
+  return `Expected tankers lost per day: ${num(d.expected_loss, 3)} with the risk-aware ` +
+    `allocation of ${num(d.demand)} tanker/day${ref}.`;
+}
+
+function planCheckText(check) {
+  if (!check) return "–";
+  let text = `${check.ok ? "ok" : "MISMATCH"}: NetworkX ${num(check.value, 4)}`;
+  if (check.brute_force_value !== null) {
+    text += `, brute force ${num(check.brute_force_value, 4)} over ` +
+      `${check.brute_force_candidates.toLocaleString("en")} plans`;
+  }
+  return text;
+}
+
+function showPlan(problem, r) {
+  $("plan-headline").textContent = planHeadline(problem, r);
+  const rows = [
+    ["status", r.status], [`objective (${r.unit})`, num(r.objective, 4)],
+    ["bound", num(r.bound, 4)], ["gap", r.gap === null ? "–" : `${(100 * r.gap).toFixed(4)}%`],
+    ["solve time", `${num(r.time_s, 3)} s (limit ${r.time_limit_s} s)`],
+    ["independent check", planCheckText(r.check)],
+  ];
+  if (r.baseline !== null) {
+    rows.splice(2, 0, [problem === "escorts" ? "without escorts" : "without attack",
+                       num(r.baseline, 4)]);
+  }
+  summaryTable($("plan-summary"), rows.map(([k, v]) => [{ text: k }, { text: v }]),
+               ["result", ""]);
+  const routes = problem === "route" ? r.details.routes : [];
+  summaryTable($("plan-routes"), routes.map((x) => [
+    { text: x.route }, { text: num(x.km, 0) }, { text: num(x.loss_per_tanker, 4) },
+    { text: num(x.tankers_per_day) }, { text: `${num(100 * x.share, 0)}%` },
+    { text: num(x.expected_loss, 3) },
+    { text: x.scenario_share === null ? "–" : `${num(100 * x.scenario_share, 0)}%` },
+    { text: num(x.scenario_expected_loss, 3) }]),
+  ["route", "km", "loss/tanker", "tanker/day", "share", "exp. loss/day", "scenario share",
+   "scenario exp. loss/day"]);
+  $("plan-routes").hidden = problem !== "route";
+  const used = r.segments.filter((x) => x.flow > 1e-9 || x.attacked || x.defended);
+  summaryTable($("plan-segments"), used.map((x) => [
+    { text: x.segment }, { text: `${x.from} – ${x.to}` }, { text: num(x.length_km, 0) },
+    { text: num(x.capacity_tankers_per_day, 0) }, { text: num(x.flow) },
+    x.attacked ? { text: "attacked", cls: "attacked" } :
+      x.defended ? { text: "escorted", cls: "defended" } : { text: "" }]),
+  ["segment", "road", "km", "capacity (tanker/day)", "flow (tanker/day)", ""]);
+  const drawn = [draw("plan-map", r.map)];
+  $("plan-curve").hidden = problem !== "interdiction";
+  if (problem === "interdiction") drawn.push(draw("plan-curve", r.curve_figure));
+  else Plotly.purge($("plan-curve"));
+  return Promise.all(drawn);
+}
+
+async function solvePlan(event) {
+  event.preventDefault();
+  showErrors([], "plan-errors");
+  const problem = $("plan-problem").value;
+  const query = planQuery();
+  $("plan-btn").disabled = true;
+  $("plan-status").textContent = "solving…";
+  try {
+    const result = await api(query);
+    await showPlan(problem, result);
+    $("plan-status").textContent = "";
+    $("planning-panel").dataset.shown = query;
+  } catch (error) {
+    $("plan-status").textContent = "";
+    showErrors(errorMessages(error), "plan-errors");
+  } finally {
+    $("plan-btn").disabled = false;
+  }
+}
+
 // ---------------------------------------------------------------- start
 async function init() {
   const scenarios = await api("/api/scenarios");
@@ -300,4 +408,6 @@ $("scenario").addEventListener("change", () => loadScenario($("scenario").value)
 for (const radio of document.querySelectorAll("input[name=map-colour]")) {
   radio.addEventListener("change", () => $("run-a").value && showRun($("run-a").value));
 }
+$("plan-form").addEventListener("submit", solvePlan);
+$("plan-problem").addEventListener("change", planProblemChanged);
 init().catch((e) => showErrors(errorMessages(e)));
