@@ -7,6 +7,7 @@ import typer
 from siegeline.cli import experiments, run_commands, scenario_commands
 from siegeline.cli.events import events_app
 from siegeline.cli.plan import plan_app
+from siegeline.cli.rerun import rerun
 from siegeline.cli.web import report, serve
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app.command("report")(report)
 app.add_typer(events_app, name="events")
 app.command("sensitivity")(experiments.sensitivity)
 app.command("sweep")(experiments.sweep)
+app.command("rerun")(rerun)
 
 
 def main() -> None:

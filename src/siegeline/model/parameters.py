@@ -282,6 +282,8 @@ def compile_parameters(
         raise ScenarioError([("replications", "must be at least 1")], "run")
     if horizon < 1:
         raise ScenarioError([("days", "must be at least 1")], "run")
+    if not 0 <= seed < 2**63:  # stored as a 64-bit integer with the run
+        raise ScenarioError([("seed", f"must lie in [0, 2**63 - 1], got {seed}")], "run")
     checked = check_overrides(scenario, overrides or {}, n)
     ps = ParameterSource(scenario, n, seed, checked)
     products = [p.name for p in scenario.products]

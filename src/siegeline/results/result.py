@@ -21,6 +21,12 @@ DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 NEVER = -1  # first-stockout day of a replication that never runs out
 
 
+def samples_json(samples: pd.DataFrame) -> str:
+    """Parameter samples as split-oriented JSON with every float written exactly (pandas'
+    ``to_json`` keeps 15 digits at most, so a rerun from stored samples would drift)."""
+    return json.dumps(samples.to_dict(orient="split"))
+
+
 @dataclass
 class SimulationResult:
     """Daily outputs of every replication as an :class:`xarray.Dataset`, with run metadata.
@@ -216,7 +222,7 @@ class SimulationResult:
         meta = dict(table.schema.metadata or {})
         meta[b"siegeline"] = json.dumps(self.metadata, default=str).encode()
         if not self.samples.empty:
-            meta[b"siegeline_samples"] = self.samples.to_json(orient="split").encode()
+            meta[b"siegeline_samples"] = samples_json(self.samples).encode()
         table = table.replace_schema_metadata(meta)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
         os.close(fd)
@@ -239,5 +245,5 @@ class SimulationResult:
         samples = None
         if b"siegeline_samples" in table.schema.metadata:
             samples = pd.read_json(io.StringIO(table.schema.metadata[b"siegeline_samples"]
-                                               .decode()), orient="split")
+                                               .decode()), orient="split", precise_float=True)
         return cls.from_wide_frame(table.to_pandas(), meta, samples)

@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from siegeline.results.result import SimulationResult
+from siegeline.results.result import SimulationResult, samples_json
 
 DEFAULT_STORE = Path("siegeline-runs") / "siegeline.duckdb"
 _LOCK_RETRY_SECONDS = 30.0
@@ -112,7 +112,7 @@ class ResultStore:
                      meta.get("version"), label, json.dumps(meta, default=str), scenario_json],
                 )
                 con.execute("INSERT INTO run_samples VALUES (?, ?)",
-                            [run_id, result.samples.to_json(orient="split")])
+                            [run_id, samples_json(result.samples)])
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -167,6 +167,6 @@ class ResultStore:
                 "ORDER BY replication, day", [run_id]).df()
             samples_row = con.execute("SELECT samples FROM run_samples WHERE run_id = ?",
                                       [run_id]).fetchone()
-        samples = (pd.read_json(io.StringIO(samples_row[0]), orient="split")
+        samples = (pd.read_json(io.StringIO(samples_row[0]), orient="split", precise_float=True)
                    if samples_row else None)
         return SimulationResult.from_wide_frame(frame, json.loads(meta_json), samples)
