@@ -143,5 +143,5 @@ def sweep(
     for col in means.columns:
         t.add_column(col, justify="right")
     for row in means.head(20).itertuples(index=False):
-        t.add_row(*[f"{v:,.4g}" for v in row])
+        t.add_row(*[f"{v:,.0f}" if abs(v) >= 1e5 else f"{v:,.4g}" for v in row])
     console.print(t)
