@@ -195,7 +195,7 @@ def _payload(name: str, scenario: Scenario, g: nx.Graph, result: PlanResult,
              title: str) -> dict[str, Any]:
     rows = _segment_rows(scenario, g, result)
     return {**result.to_dict(), "scenario": name, "optimal": result.optimal,
-            "time_limit_s": TIME_LIMIT_S,
+            "time_limit_s": TIME_LIMIT_S, "brute_force_limit": BRUTE_FORCE_LIMIT,
             "demand_tankers_per_day": g.graph["demand_tankers_per_day"], "segments": rows,
             "map": plan_map(scenario, rows, title)}
 
@@ -244,7 +244,7 @@ def escorts(scenario: str = ScenarioQuery,
         result = _solve(escort_placement, g, escorts, budget, time_limit=TIME_LIMIT_S,
                         brute_force_limit=BRUTE_FORCE_LIMIT)
     title = (f"{escorts} escorted, budget {budget}: {result.objective:,.0f} tanker/day reach "
-             f"{sc.city.name} ({result.baseline:,.0f} without escorts)")
+             f"{sc.city.name}")
     return _payload(scenario, sc, g, result, title)
 
 

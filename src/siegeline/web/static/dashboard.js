@@ -315,12 +315,15 @@ function planHeadline(problem, r) {
     `allocation of ${num(d.demand)} tanker/day${ref}.`;
 }
 
-function planCheckText(check) {
+function planCheckText(problem, r) {
+  const check = r.check;
   if (!check) return "–";
   let text = `${check.ok ? "ok" : "MISMATCH"}: NetworkX ${num(check.value, 4)}`;
   if (check.brute_force_value !== null) {
     text += `, brute force ${num(check.brute_force_value, 4)} over ` +
       `${check.brute_force_candidates.toLocaleString("en")} plans`;
+  } else if (problem !== "route") {
+    text += ` (brute force not run: over ${r.brute_force_limit.toLocaleString("en")} plans)`;
   }
   return text;
 }
@@ -331,7 +334,7 @@ function showPlan(problem, r) {
     ["status", r.status], [`objective (${r.unit})`, num(r.objective, 4)],
     ["bound", num(r.bound, 4)], ["gap", r.gap === null ? "–" : `${(100 * r.gap).toFixed(4)}%`],
     ["solve time", `${num(r.time_s, 3)} s (limit ${r.time_limit_s} s)`],
-    ["independent check", planCheckText(r.check)],
+    ["independent check", planCheckText(problem, r)],
   ];
   if (r.baseline !== null) {
     rows.splice(2, 0, [problem === "escorts" ? "without escorts" : "without attack",
