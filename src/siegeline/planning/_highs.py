@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from dataclasses import dataclass
 
 import highspy
@@ -25,20 +26,25 @@ class Solution:
     nodes: int
 
 
+_FD1_LOCK = threading.Lock()  # file descriptor 1 is process-wide: one redirect at a time
+
+
 @contextlib.contextmanager
 def _stdout_to_devnull():
-    """HiGHS prints a banner from C++ when the first solver object is made, before any option
-    can silence it; point file descriptor 1 at /dev/null for that moment only."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
+    """HiGHS prints a banner from C++ when a solver object is made, before any option can
+    silence it; point file descriptor 1 at /dev/null for that moment only (under a lock, so
+    concurrent threads cannot leave stdout redirected)."""
+    with _FD1_LOCK:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
 
 
 def _new_highs(time_limit: float, threads: int) -> highspy.Highs:
