@@ -116,3 +116,20 @@ def test_jax_engine_respects_zero_hazard_and_total_ban():
 def test_unknown_backend_is_a_clear_error(bamako):
     with pytest.raises(ScenarioError, match="unknown backend"):
         simulate(bamako, replications=2, days=2, backend="cupy")
+
+
+def test_cli_run_with_jax_backend_stores_the_run(pair):
+    from typer.testing import CliRunner
+
+    from siegeline.cli.main import app
+    from siegeline.results import ResultStore
+
+    args = ["run", "bamako-2025", "-n", str(REPS), "-d", str(DAYS), "--seed", "5",
+            "--backend", "jax"] + [x for o in MIXED for x in ("--set", o)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    stored = ResultStore().load("latest")
+    assert stored.metadata["backend"] == "jax"
+    assert np.array_equal(stored["tankers_lost"].values, pair[1]["tankers_lost"].values)
+    bad = CliRunner().invoke(app, ["run", "-n", "2", "-d", "2", "--backend", "cupy"])
+    assert bad.exit_code == 2 and "unknown backend" in bad.output
