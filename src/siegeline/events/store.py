@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from siegeline.events.ingest import ParsedEvents
 from siegeline.events.schema import EVENT_COLUMNS
+from siegeline.reliability.locking import connect_duckdb
 
 STORE_ENV = "SIEGELINE_STORE"
 
@@ -53,7 +54,7 @@ def connect(
             f"no event store at {path}; run `siegeline events ingest` first or pass --store"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = connect_duckdb(path, read_only=read_only)  # waits while another process writes
     try:
         if not read_only:
             for stmt in _DDL:

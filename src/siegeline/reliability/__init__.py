@@ -1,5 +1,3 @@
-"""Reliability tools: reproducing stored runs bit for bit."""
-
-from siegeline.reliability.reproduce import RerunReport, rerun, result_digest
-
-__all__ = ["RerunReport", "rerun", "result_digest"]
+"""Reliability tools: opening the shared DuckDB file under concurrent use
+(:mod:`siegeline.reliability.locking`) and reproducing stored runs bit for bit
+(:mod:`siegeline.reliability.reproduce`)."""

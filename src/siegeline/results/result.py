@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,10 +224,12 @@ class SimulationResult:
         if not self.samples.empty:
             meta[b"siegeline_samples"] = samples_json(self.samples).encode()
         table = table.replace_schema_metadata(meta)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
-        os.close(fd)
+        # A hidden temporary name with the usual permissions (mkstemp would make it 0600).
+        tmp = path.parent / f".tmp-{secrets.token_hex(8)}-{path.name}"
         try:
             pq.write_table(table, tmp)
+            with open(tmp, "rb") as fh:  # on disk before it takes the final name
+                os.fsync(fh.fileno())
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

@@ -13,7 +13,6 @@ import io
 import json
 import os
 import secrets
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,10 +21,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from siegeline.reliability.locking import connect_duckdb
 from siegeline.results.result import SimulationResult, samples_json
 
 DEFAULT_STORE = Path("siegeline-runs") / "siegeline.duckdb"
-_LOCK_RETRY_SECONDS = 30.0
 
 
 def default_store_path() -> Path:
@@ -55,15 +54,7 @@ class ResultStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.exists():
             raise FileNotFoundError(f"no results store at {self.path}")
-        deadline = time.monotonic() + _LOCK_RETRY_SECONDS
-        while True:
-            try:
-                con = duckdb.connect(str(self.path), read_only=read_only)
-                break
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05 + secrets.randbelow(100) / 1000)
+        con = connect_duckdb(self.path, read_only=read_only)
         try:
             if not read_only:
                 self._ensure_schema(con)
