@@ -47,7 +47,7 @@ def main() -> None:
     for n in args.workers:
         started = time.perf_counter()
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          dashboard_address=None, env={"OMP_NUM_THREADS": "1"}) as cluster, \
+                          dashboard_address=":0", env={"OMP_NUM_THREADS": "1"}) as cluster, \
                 Client(cluster) as client, tempfile.TemporaryDirectory() as tmp:
             client.wait_for_workers(n)
             startup = time.perf_counter() - started

@@ -20,7 +20,7 @@ METRICS = ("tankers_lost", "days_in_stockout", "delivered_litres")
 @pytest.fixture(scope="module")
 def client():
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as c:
+                      dashboard_address=":0") as cluster, Client(cluster) as c:
         yield c
 
 
@@ -115,3 +115,23 @@ def test_sweep_survives_a_worker_killed_mid_sweep(client, bamako, tmp_path):
     assert killed, "no worker was busy to kill"
     assert out.complete and sorted(out.computed) == list(range(spec.n_chunks))
     check_complete(store, spec)
+
+
+def test_cli_sweep_resumes_from_the_store(tmp_path):
+    from typer.testing import CliRunner
+
+    from siegeline.cli.main import app
+
+    args = ["sweep", "bamako-2025", "--param", "adversary.intensity=0.5:2", "--grid", "4",
+            "--reps", "2", "--days", "20", "--chunk", "2", "--workers", "1",
+            "--metric", "tankers_lost", "--store", str(tmp_path / "s.duckdb")]
+    first = CliRunner().invoke(app, args + ["--max-chunks", "1"])
+    assert first.exit_code == 0, first.output
+    assert "Computed 1 chunk(s), 0 already stored" in first.output
+    assert "rerun the same command to resume" in first.output
+    second = CliRunner().invoke(app, args)
+    assert second.exit_code == 0, second.output
+    assert "Computed 1 chunk(s), 1 already stored" in second.output
+    assert "Mean over 2 replications per point" in second.output
+    bad = CliRunner().invoke(app, args[:4] + ["--grid", "2", "--samples", "4"])
+    assert bad.exit_code == 2 and "either --grid or --samples" in bad.output

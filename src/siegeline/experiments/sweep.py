@@ -177,7 +177,7 @@ def run_sweep(
     if todo:
         own_cluster = client is None and scheduler is None
         cluster = (LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                processes=True, dashboard_address=None)
+                                processes=True, dashboard_address=":0")
                    if own_cluster else None)
         active = client or Client(scheduler or cluster)
         try:
