@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from siegeline.cli.common import UserError, console, friendly_errors
+from siegeline.reliability.server import TOKEN_ENV, check_bind
 from siegeline.results.store import ResultStore, RunNotFound
 
 STORE_OPTION = typer.Option(None, "--store", help="Results store (default "
@@ -15,22 +16,28 @@ STORE_OPTION = typer.Option(None, "--store", help="Results store (default "
 
 @friendly_errors
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on; 0.0.0.0 "
-                             "exposes the server to the network (no authentication)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on; any "
+                             "non-loopback address needs --token."),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
     store: Path | None = STORE_OPTION,
     workers: int = typer.Option(1, "--workers", min=1, max=16,
                                 help="Simulations run at the same time."),
     max_replications: int = typer.Option(20_000, "--max-replications", min=1),
     max_days: int = typer.Option(730, "--max-days", min=1, max=3650),
+    token: str | None = typer.Option(None, "--token", envvar=TOKEN_ENV, help="Require this "
+                                     "token (Bearer header, or open /?token=... once)."),
 ) -> None:
     """Serve the dashboard and HTTP API (OpenAPI at /docs and /openapi.json)."""
     import uvicorn
 
     from siegeline.web import WebSettings, create_app
 
+    try:
+        check_bind(host, token)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     settings = WebSettings(store_path=store, workers=workers, max_replications=max_replications,
-                           max_days=max_days)
+                           max_days=max_days, token=token)
     app = create_app(settings)
     console.print(f"siegeline dashboard on [bold]http://{host}:{port}/[/] "
                   f"(API docs /docs, store {app.state.store.path}); Ctrl+C stops it.")

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 import siegeline
+from siegeline.reliability.server import ResponseDeadline, TokenAuth
 from siegeline.reports.assets import plotly_js_path
 from siegeline.web.errors import BodySizeLimit, install_error_handlers
 from siegeline.web.jobs import JobManager
@@ -33,6 +34,8 @@ class WebSettings:
     workers: int = 1
     max_active_runs: int = 8
     cached_runs: int = 4
+    token: str | None = None  # required on every request when set
+    response_deadline_s: float = 60.0
 
 
 def _static_dir() -> Path:
@@ -69,12 +72,15 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.store = store
     app.state.jobs = jobs
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ResponseDeadline, seconds=settings.response_deadline_s)
+    if settings.token:  # added last, so it runs first: no body is read without the token
+        app.add_middleware(TokenAuth, token=settings.token)
     install_error_handlers(app)
 
     @app.get("/api/health", tags=["server"])
     def health() -> dict[str, object]:
         """Server version, results store and limits."""
-        limits = {k: v for k, v in asdict(settings).items() if k != "store_path"}
+        limits = {k: v for k, v in asdict(settings).items() if k not in ("store_path", "token")}
         return {"status": "ok", "version": siegeline.__version__, "store": str(store.path),
                 "limits": limits}
 

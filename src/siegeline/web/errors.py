@@ -4,8 +4,12 @@ oversized request bodies are refused with 413 before they are read into memory."
 from __future__ import annotations
 
 import json
+import math
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,7 +33,23 @@ def scenario_error_detail(exc: ScenarioError) -> list[dict[str, object]]:
     return out
 
 
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities (echoed back from a request body) as text: JSON has no such numbers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = _json_safe(jsonable_encoder(exc.errors()))
+        return JSONResponse({"detail": detail}, status_code=422)
+
     @app.exception_handler(ScenarioError)
     async def _scenario(_: Request, exc: ScenarioError) -> JSONResponse:
         return JSONResponse({"detail": scenario_error_detail(exc)}, status_code=422)

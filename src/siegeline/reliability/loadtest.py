@@ -1,0 +1,70 @@
+"""A bounded load test: N concurrent HTTP clients, each sending a fixed number of requests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import httpx
+import numpy as np
+
+
+@dataclass
+class LoadReport:
+    clients: int
+    requests: int
+    seconds: float
+    latencies_ms: np.ndarray
+    statuses: Counter[int] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)  # transport errors (timeouts, resets)
+
+    @property
+    def errors(self) -> int:
+        """Transport failures plus responses that are not 2xx."""
+        return len(self.failures) + sum(n for s, n in self.statuses.items() if not 200 <= s < 300)
+
+    def percentile(self, q: float) -> float:
+        return float(np.percentile(self.latencies_ms, q))
+
+    def describe(self) -> str:
+        return (f"{self.requests} requests from {self.clients} concurrent clients in "
+                f"{self.seconds:.1f} s ({self.requests / self.seconds:,.0f} req/s), "
+                f"{self.errors} errors; latency ms p50 {self.percentile(50):.1f}, "
+                f"p95 {self.percentile(95):.1f}, p99 {self.percentile(99):.1f}, "
+                f"max {self.latencies_ms.max():.1f}")
+
+
+async def _client(base_url: str, paths: list[str], n: int, offset: int,
+                  headers: dict[str, str], timeout: float, report: LoadReport,
+                  latencies: list[float]) -> None:
+    # One connection pool per client, so the server sees as many concurrent connections.
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout) as client:
+        for i in range(n):
+            path = paths[(offset + i) % len(paths)]
+            start = time.perf_counter()
+            try:
+                response = await client.get(path)
+                report.statuses[response.status_code] += 1
+            except httpx.HTTPError as exc:
+                report.failures.append(f"{path}: {type(exc).__name__}")
+            latencies.append((time.perf_counter() - start) * 1000)
+
+
+def run_load(base_url: str, paths: list[str], clients: int = 50, requests_per_client: int = 20,
+             headers: dict[str, str] | None = None, timeout: float = 60.0) -> LoadReport:
+    """Send ``clients * requests_per_client`` GET requests, cycling through ``paths``."""
+    report = LoadReport(clients, clients * requests_per_client, 0.0, np.zeros(0))
+    latencies: list[float] = []
+
+    async def main() -> None:
+        await asyncio.gather(*[
+            _client(base_url, paths, requests_per_client, c, headers or {}, timeout, report,
+                    latencies) for c in range(clients)])
+
+    start = time.perf_counter()
+    asyncio.run(main())
+    report.seconds = time.perf_counter() - start
+    report.latencies_ms = np.array(latencies)
+    return report
