@@ -197,3 +197,34 @@ def test_fifty_concurrent_clients_on_loopback(stored_run):
     assert report.requests == 200 and len(report.latencies_ms) == 200
     assert report.errors == 0, (report.statuses, report.failures[:5])
     assert report.statuses[200] == 200
+
+
+def test_response_deadline_cuts_slow_handlers_but_not_streams():
+    import asyncio
+
+    from fastapi import FastAPI
+    from fastapi.responses import StreamingResponse
+
+    from siegeline.reliability.server import ResponseDeadline
+
+    app = FastAPI()
+
+    @app.get("/slow")
+    async def slow() -> dict:
+        await asyncio.sleep(5)
+        return {"done": True}
+
+    @app.get("/stream")
+    async def stream() -> StreamingResponse:
+        async def ticks():
+            for i in range(4):  # lasts longer than the deadline, but started at once
+                yield f"{i}\n"
+                await asyncio.sleep(0.1)
+        return StreamingResponse(ticks(), media_type="text/plain")
+
+    app.add_middleware(ResponseDeadline, seconds=0.25)
+    client = TestClient(app)
+    start = time.monotonic()
+    res = client.get("/slow")
+    assert res.status_code == 504 and time.monotonic() - start < 3
+    assert client.get("/stream").text == "0\n1\n2\n3\n"
