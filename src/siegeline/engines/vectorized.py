@@ -33,6 +33,16 @@ def _sparse_binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> 
     return out
 
 
+def _per_product(x: np.ndarray) -> np.ndarray:
+    """Sum (R, C, P) over corridors; einsum beats ``sum`` on such short axes several-fold."""
+    return np.einsum("rcp->rp", x)
+
+
+def _per_corridor(x: np.ndarray) -> np.ndarray:
+    """Sum (R, C, P) over products."""
+    return np.einsum("rcp->rc", x)
+
+
 def _age_tables(m: ModelParameters) -> tuple[np.ndarray, np.ndarray]:
     """By cohort age (R, C, K): whether the cohort is loaded, and its single-vehicle hazard
     integral for that day at intensity 1 (the empty return retraces the loaded leg)."""
@@ -85,12 +95,14 @@ def simulate_vectorized(
     R, C, P = m.shape
     S, K, T = len(m.sectors), m.slots, m.days
     rng = np.random.Generator(np.random.PCG64(dynamics_seed_sequence(m.seed)))
-    out = allocate_outputs(R, T, {"product": P, "corridor": C, "sector": S})
+    # Day-major buffers: each day writes one contiguous block; transposed once at the end.
+    by_day = allocate_outputs(T, R, {"product": P, "corridor": C, "sector": S})
 
     litres = m.tanker_litres  # (P,)
     leg = m.leg_days  # (R, C)
     normal_demand = m.base_demand.sum(axis=1)  # (R, P)
     exposure_mass = m.exposure_loaded.sum(axis=2)  # (R, C)
+    exposure_total = exposure_mass.sum(axis=1)  # (R,)
     convoy = m.convoy[None, :]  # (1, C)
     loaded_by_age, exposure_by_age = _age_tables(m)
     # Checkpoints: only the (replication, corridor) pairs that pass one are ever touched.
@@ -116,7 +128,7 @@ def simulate_vectorized(
     cohort_rows, size_flat, escorts_flat = cohort.reshape(-1, P), size.ravel(), escorts_on.ravel()
     calendar_rows = port_calendar.reshape(-1, P)
     warm_start(m, cohort, size, traffic, transit, idle, drivers)
-    out["loaded_litres"][:, 0] = (transit * litres).sum(axis=1)  # fuel already on the road
+    by_day["loaded_litres"][0] = _per_product(transit) * litres  # fuel already on the road
     escorts_free = m.escort_pool.copy()
     fear = np.zeros((R, C))
     adapt = np.ones((R, C))
@@ -126,37 +138,38 @@ def simulate_vectorized(
     low_cover_run = np.zeros(R, dtype=np.int64)
 
     for t in range(T):
+        out = {name: buf[t] for name, buf in by_day.items()}  # today's (R, ...) views
         age = (t - np.arange(K)) % K  # age of the cohort in each slot
 
         # 1. Cohorts back at the port after their round trip, and tankers turned back earlier.
         back = (base + (t - 2 * leg) % K).ravel()
         returning = np.take(cohort_rows, back, axis=0).reshape(R, C, P)
         idle += returning
-        drivers += returning.sum(axis=2)
+        drivers += _per_corridor(returning)
         if checkpoints:
             released = port_calendar[:, :, t % K]
             idle += released
-            drivers += released.sum(axis=2)
+            drivers += _per_corridor(released)
             port_calendar[:, :, t % K] = 0
         traffic -= np.take(size_flat, back).reshape(R, C)
         escorts_back = np.take(escorts_flat, back).reshape(R, C)
-        escorts_free += escorts_back.sum(axis=1)
+        escorts_free += np.einsum("rc->r", escorts_back)
         escorts_out -= escorts_back
-        cohort_rows[back] = 0
+        # Only the size is cleared: a slot's tankers and escorts are read only while its cohort
+        # is on the road (size > 0, exposure > 0), and a new dispatch overwrites the whole slot.
         size_flat[back] = 0
-        escorts_flat[back] = 0
 
         # 2. Loaded cohorts reaching the city unload.
         # Before day `leg` that slot has never been used, so it holds zeros.
         delivered = np.take(cohort_rows, (base + (t - leg) % K).ravel(), axis=0).reshape(R, C, P)
         transit -= delivered
-        delivered_p = delivered.sum(axis=1) * litres
+        delivered_p = _per_product(delivered) * litres
         stock += delivered_p
-        out["delivered_litres"][:, t] = delivered_p
-        out["delivered_by_corridor_litres"][:, t] = delivered @ litres
+        out["delivered_litres"][...] = delivered_p
+        out["delivered_by_corridor_litres"][...] = delivered @ litres
 
         # 3. Dispatch: importers order to hold the target cover in depots and on the road.
-        transit_l = transit.sum(axis=1) * litres  # (R, P)
+        transit_l = _per_product(transit) * litres  # (R, P)
         order_l = np.maximum(0.0, m.order_target_cover_days[:, None] * normal_demand
                              - stock - transit_l)
         want = np.ceil(np.ceil(order_l / litres)[:, None, :] * m.order_share[None, :, None])
@@ -169,15 +182,16 @@ def simulate_vectorized(
                        * np.exp(-m.fear_sensitivity[:, None] * fear
                                 / (1.0 + m.escort_reassurance[:, None] * planned_escorts))
                        * (1.0 - m.ban_refusal[:, :, t]))
-        go = _sparse_binomial(rng, candidates, np.broadcast_to(willingness[..., None],
-                                                               candidates.shape))
+        # On most convoy schedules nobody departs on most days: skip the draw then.
+        go = (rng.binomial(candidates, willingness[..., None]) if candidates.any()
+              else candidates)
         limit = np.where(convoy, np.minimum(drivers, m.convoy_max_size), drivers)
-        total = go.sum(axis=2)
+        total = _per_corridor(go)
         over = total > limit
         if over.any():
             scale = np.where(over, limit / np.maximum(total, 1), 1.0)
             go = np.floor(go * scale[..., None]).astype(np.int64)
-            total = go.sum(axis=2)
+            total = _per_corridor(go)
         assigned = np.zeros((R, C), dtype=np.int64)
         for c in np.flatnonzero(m.convoy):
             sending = total[:, c] > 0
@@ -189,7 +203,7 @@ def simulate_vectorized(
             assigned[:, c] = give
             go[hold, c, :] = 0
             pending[:, c] = hold
-        total = go.sum(axis=2)
+        total = _per_corridor(go)
         since = np.where((total > 0) | ~convoy, 1.0,
                          np.minimum(since + 1.0, 2.0 * m.convoy_interval))
         cohort[:, :, t % K] = go
@@ -200,8 +214,8 @@ def simulate_vectorized(
         idle -= go
         drivers -= total
         transit += go
-        out["loaded_litres"][:, t] += go.sum(axis=1) * litres
-        out["tankers_dispatched"][:, t] = total
+        out["loaded_litres"] += _per_product(go) * litres
+        out["tankers_dispatched"][...] = total
 
         # 4. Attacks on the cohorts on the road: a convoy is one target whose hazard grows with
         # its size and falls with escorts; free-running tankers are attacked one by one.
@@ -252,10 +266,10 @@ def simulate_vectorized(
                                                                 lost.shape))
         drivers += lost - kidnapped  # crews who escape walk back to the port
         fear = fear * m.fear_decay[:, None] + lost + kidnapped
-        out["destroyed_litres"][:, t] = destroyed_fuel
-        out["tankers_lost"][:, t] = lost
-        out["attacks"][:, t] = attacks.reshape(R, C)
-        out["drivers_kidnapped"][:, t] = kidnapped.sum(axis=1)
+        out["destroyed_litres"][...] = destroyed_fuel
+        out["tankers_lost"][...] = lost
+        out["attacks"][...] = attacks.reshape(R, C)
+        out["drivers_kidnapped"][...] = np.einsum("rc->r", kidnapped)
 
         # 5. Checkpoints turn loaded tankers back; they reach the port after as many days.
         if checkpoints:
@@ -276,14 +290,14 @@ def simulate_vectorized(
                 rep = rc // C
                 returned += np.stack([np.bincount(rep, turned[:, p], minlength=R)
                                       for p in range(P)], axis=1).astype(np.int64)
-            out["returned_litres"][:, t] = returned * litres
+            out["returned_litres"][...] = returned * litres
 
         # 6. The adversary shifts effort towards busy, weakly escorted corridors, keeping the
         # total hazard mass fixed.
         escort_ratio = escorts_out / np.maximum(traffic / 10.0, 1.0)
         attract = (traffic + 1.0) * np.exp(-m.escort_aversion[:, None] * escort_ratio)
-        norm = (attract * exposure_mass).sum(axis=1, keepdims=True) / np.maximum(
-            exposure_mass.sum(axis=1, keepdims=True), 1e-300)
+        norm = (np.einsum("rc,rc->r", attract, exposure_mass)
+                / np.maximum(exposure_total, 1e-300))[:, None]
         target = attract / np.maximum(norm, 1e-300)
         adapt = (1.0 - m.adaptation_rate[:, None]) * adapt + m.adaptation_rate[:, None] * target
 
@@ -297,21 +311,21 @@ def simulate_vectorized(
         scarcity = np.clip(1.0 - cover / np.maximum(m.panic_cover_days[:, None], 1e-300), 0, 1)
         demand = m.base_demand * (1.0 + m.panic_multiplier[:, :, None] * scarcity[:, None, :])
         served = allocate_by_priority(demand * caps, stock, m.sector_priority)
-        stock = np.maximum(stock - served.sum(axis=1), 0.0)
-        city_day(m, t, out, served, demand, stock, normal_demand, m.retail, low_cover_run)
+        stock = np.maximum(stock - np.einsum("rsp->rp", served), 0.0)
+        city_day(m, out, served, demand, stock, normal_demand, m.retail, low_cover_run)
 
-        out["stock_litres"][:, t] = stock
-        out["in_transit_litres"][:, t] = transit.sum(axis=1) * litres
-        out["tankers_in_transit"][:, t] = traffic.sum(axis=1)
-        out["escorts_busy"][:, t] = m.escort_pool - escorts_free
+        out["stock_litres"][...] = stock
+        out["in_transit_litres"][...] = _per_product(transit) * litres
+        out["tankers_in_transit"][...] = np.einsum("rc->r", traffic)
+        out["escorts_busy"][...] = m.escort_pool - escorts_free
         if progress is not None:
             progress(t + 1, T)
-    return out
+    # (replication, day, ...) views of the day-major buffers; no copy.
+    return {name: np.moveaxis(buf, 0, 1) for name, buf in by_day.items()}
 
 
 def city_day(
     m: ModelParameters,
-    t: int,
     out: dict[str, np.ndarray],
     served: np.ndarray,
     demand: np.ndarray,
@@ -320,13 +334,13 @@ def city_day(
     retail: np.ndarray,
     low_cover_run: np.ndarray,
 ) -> None:
-    """Record the city's indicators for day ``t`` (shared by the engines; arrays may carry any
-    leading replication axis)."""
+    """Record one day's city indicators into ``out`` (today's arrays, replication first)."""
     cover = stock / np.maximum(normal_demand, 1e-300)
-    out["cover_days"][:, t] = cover
-    out["stockout"][:, t] = (cover < m.stockout_cover_days) & (normal_demand > 0)
-    base = m.base_demand.sum(axis=-1)
-    out["served_share"][:, t] = np.where(base > 0, served.sum(axis=-1) / np.maximum(base, 1e-300),
+    out["cover_days"][...] = cover
+    out["stockout"][...] = (cover < m.stockout_cover_days) & (normal_demand > 0)
+    base = np.einsum("...sp->...s", m.base_demand)
+    out["served_share"][...] = np.where(base > 0, np.einsum("...sp->...s", served)
+                                        / np.maximum(base, 1e-300),
                                          1.0)
     weight = retail.astype(float)
     retail_supply = np.einsum("...sp,s->...p", served, weight)  # (R, P)
@@ -334,31 +348,32 @@ def city_day(
     by_product = np.minimum(m.station_count,
                             np.floor(retail_supply / m.min_daily_litres_to_open))
     open_any = by_product.max(axis=-1)
-    out["stations_open_by_product"][:, t] = by_product
-    out["stations_open"][:, t] = open_any
-    vehicles_per_hour = retail_demand.sum(axis=-1) / m.litres_per_fill / m.opening_hours
+    out["stations_open_by_product"][...] = by_product
+    out["stations_open"][...] = open_any
+    weights = np.einsum("...p->...", retail_demand)
+    vehicles_per_hour = weights / m.litres_per_fill / m.opening_hours
     per_station = vehicles_per_hour / np.maximum(open_any, 1.0)
     wait = mean_wait_hours(per_station, m.service_rate, m.pumps_per_station, m.opening_hours,
                            m.max_wait_hours)
-    out["queue_wait_hours"][:, t] = np.where(open_any > 0, wait, m.max_wait_hours)
+    out["queue_wait_hours"][...] = np.where(open_any > 0, wait, m.max_wait_hours)
     price = informal_price(m.official_price, retail_demand, retail_supply,
                            m.elasticity[..., None], m.price_cap_multiple[..., None])
     price = np.where(retail_demand > 0, price, m.official_price)
-    out["informal_price"][:, t] = price
-    weights = retail_demand.sum(axis=-1)
-    multiple = np.where(weights > 0, (retail_demand * price / m.official_price).sum(axis=-1)
+    out["informal_price"][...] = price
+    multiple = np.where(weights > 0, np.einsum("...p->...", retail_demand * price
+                                               / m.official_price)
                         / np.maximum(weights, 1e-300), 1.0)
-    out["goods_price_index"][:, t] = goods_price_index(multiple, m.goods_pass_through)
+    out["goods_price_index"][...] = goods_price_index(multiple, m.goods_pass_through)
     if m.power_sector >= 0:
-        power_share = out["served_share"][:, t][..., m.power_sector]
-        out["electricity_hours"][:, t] = m.power_hours_normal * (
+        power_share = out["served_share"][..., m.power_sector]
+        out["electricity_hours"][...] = m.power_hours_normal * (
             (1.0 - m.thermal_share) + m.thermal_share * power_share)
     else:
-        out["electricity_hours"][:, t] = m.power_hours_normal
+        out["electricity_hours"][...] = m.power_hours_normal
     demanded = normal_demand > 0
     low = np.any((cover < m.disruption_cover_days) & demanded, axis=-1)
     low_cover_run[:] = np.where(low, low_cover_run + 1, 0)
-    out["disruption"][:, t] = low_cover_run >= m.disruption_min_days
+    out["disruption"][...] = low_cover_run >= m.disruption_min_days
 
 
 def run_vectorized(
