@@ -5,6 +5,7 @@ cases the schema accepts."""
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 
 import numpy as np
@@ -75,10 +76,11 @@ def test_validate_every_corpus_file(corpus_files):
 
 
 def test_run_a_sample_of_the_corpus(corpus_files):
-    """`siegeline run` on every 50th file and on 20 files that validate (tiny runs)."""
-    sample = [(c, p) for i, (c, p) in enumerate(corpus_files) if i % 50 == 0]
-    valid = [(c, p) for c, p in corpus_files if c.may_be_valid and _loads(p)]
-    for case, path in sample + valid[:20]:
+    """`siegeline run` on every 100th file and on 10 files that validate (tiny runs)."""
+    sample = [(c, p) for i, (c, p) in enumerate(corpus_files) if i % 100 == 0]
+    valid = list(itertools.islice(((c, p) for c, p in corpus_files
+                                   if c.may_be_valid and _loads(p)), 10))
+    for case, path in sample + valid:
         res = invoke(["run", str(path), "-n", "3", "-d", "5", "--no-store"])
         assert_clean(res, case)
         if (case, path) in valid:
@@ -120,7 +122,8 @@ def test_every_numeric_field_at_extreme_values():
             shape = tuple(k if isinstance(k, str) else "#" for k in path)
             accepted.setdefault((shape, value), doc)
     assert accepted
-    for (shape, value), doc in accepted.items():
+    # The engine on every second accepted case keeps this test quick; the list is fixed.
+    for (shape, value), doc in list(accepted.items())[::2]:
         try:
             result = simulate(validate_scenario(doc), replications=1, days=4, seed=3)
         except ScenarioError as exc:  # e.g. a road so slow no tanker arrives within 10 years

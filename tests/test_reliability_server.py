@@ -120,8 +120,8 @@ def test_api_payload_fuzz_never_crashes(stored_run):
     client = TestClient(create_app(small_settings(path, max_body_bytes=50_000)),
                         raise_server_exceptions=False)
     statuses = {}
-    cases = payloads(20250903, 300)
-    assert len({b for _, b in cases}) > 200
+    cases = payloads(20250903, 200)
+    assert len({b for _, b in cases}) > 130
     for url, body in cases:
         res = client.post(url, content=body, headers={"content-type": "application/json"})
         statuses[res.status_code] = statuses.get(res.status_code, 0) + 1
@@ -129,7 +129,7 @@ def test_api_payload_fuzz_never_crashes(stored_run):
         assert "Traceback" not in res.text
         if res.status_code == 422:
             assert res.json()["detail"], res.text
-    assert statuses.get(422, 0) > 100
+    assert statuses.get(422, 0) > 60
     huge = client.post("/api/runs", content=b"{" + b" " * 60_000 + b"}",
                        headers={"content-type": "application/json"})
     assert huge.status_code == 413
