@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import socket
@@ -32,6 +31,18 @@ from siegeline.experiments.evaluate import check_metrics, chunk_seed, evaluate_p
 from siegeline.results import ResultStore
 from siegeline.scenario.loader import scenario_hash, validate_scenario
 from siegeline.scenario.schema import Scenario
+
+
+def design_json(design: pd.DataFrame) -> str:
+    """The design as JSON with every float exact (Python's repr round-trips; pandas' writer
+    keeps at most 15 digits)."""
+    return json.dumps({"columns": list(design.columns),
+                       "data": design.to_numpy(dtype=float).tolist()})
+
+
+def design_from_json(text: str) -> pd.DataFrame:
+    blob = json.loads(text)
+    return pd.DataFrame(blob["data"], columns=blob["columns"], dtype=float)
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,7 @@ class SweepSpec:
     def sweep_id(self) -> str:
         blob = json.dumps({
             "scenario": scenario_hash(self.scenario),
-            "design": self.design.to_json(orient="split", double_precision=15),
+            "design": design_json(self.design),
             "metrics": list(self.metrics), "reps": self.reps, "days": self.days,
             "seed": self.seed, "chunk_points": self.chunk_points,
         }, sort_keys=True)
@@ -114,7 +125,7 @@ def register_sweep(store: ResultStore, spec: SweepSpec) -> set[int]:
              scenario_hash(spec.scenario), len(spec.design), spec.reps,
              spec.days or spec.scenario.simulation.horizon_days, spec.seed, spec.chunk_points,
              spec.n_chunks, json.dumps(list(spec.metrics)),
-             spec.design.to_json(orient="split", double_precision=15)])
+             design_json(spec.design)])
         done = con.execute("SELECT chunk FROM sweep_chunks WHERE sweep_id = ?", [sid]).fetchall()
     return {int(c) for (c,) in done}
 
@@ -213,7 +224,7 @@ def load_sweep(store: ResultStore, sweep_id: str) -> pd.DataFrame:
             raise KeyError(f"no sweep {sweep_id!r}")
         results = con.execute("SELECT * EXCLUDE (sweep_id) FROM sweep_results WHERE sweep_id = ? "
                               "ORDER BY point, rep", [sweep_id]).df()
-    design = pd.read_json(io.StringIO(row[0]), orient="split")
+    design = design_from_json(row[0])
     return design.join(results.set_index("point"), how="inner").rename_axis("point")
 
 
