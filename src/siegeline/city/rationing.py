@@ -30,7 +30,13 @@ def allocate_by_priority(
     served = np.zeros_like(demand)
     remaining = np.array(available, dtype=float, copy=True)
     for level in np.unique(priority):
-        members = priority == level
+        members = np.flatnonzero(priority == level)
+        if members.size == 1:  # the common case: plain views, no gathering
+            want = demand[..., members[0], :]
+            give = np.minimum(want, remaining)
+            served[..., members[0], :] = give
+            remaining = remaining - give
+            continue
         want = demand[..., members, :]
         total = want.sum(axis=-2)
         frac = np.where(total > 0, np.minimum(1.0, remaining / np.maximum(total, 1e-300)), 0.0)

@@ -113,6 +113,11 @@ def simulate_vectorized(
             prob = np.broadcast_to(m.checkpoint_prob[:, :, q].ravel()[rc, None], (rc.size, P))
             checkpoints.append((rc, m.checkpoint_age[:, :, q].ravel()[rc], prob))
     has_free = not bool(m.convoy.all())
+    free_cols = np.flatnonzero(~m.convoy)
+    free_position = np.cumsum(~m.convoy) - 1  # corridor index -> column in free_cols
+    exposed_ages = np.flatnonzero((exposure_by_age > 0).any(axis=(0, 1)))
+    leg_max = int(leg.max())
+    gamma = m.size_exponent[:, None]
     # Flat views: cohort slot (r, c, k) is row (r*C + c)*K + k; 1-D gathers are numpy's fast path.
     base = np.arange(R * C).reshape(R, C) * K
 
@@ -123,10 +128,12 @@ def simulate_vectorized(
     traffic = np.zeros((R, C), dtype=np.int64)  # tankers on the road, per corridor
     escorts_on = np.zeros((R, C, K), dtype=np.int64)
     escorts_out = np.zeros((R, C), dtype=np.int64)  # escort units on the road, per corridor
-    port_calendar = np.zeros((R, C, K, P), dtype=np.int64)  # turned back, due at the port
+    # Tankers turned back, by the day (mod K) they are due at the port: day-major, so each
+    # day's release is one contiguous block.
+    port_calendar = np.zeros((K, R, C, P), dtype=np.int64)
     transit = np.zeros((R, C, P), dtype=np.int64)  # loaded tankers on the road
     cohort_rows, size_flat, escorts_flat = cohort.reshape(-1, P), size.ravel(), escorts_on.ravel()
-    calendar_rows = port_calendar.reshape(-1, P)
+    calendar_rows = port_calendar.reshape(-1, P)  # row (day mod K) * R*C + r*C + c
     warm_start(m, cohort, size, traffic, transit, idle, drivers)
     by_day["loaded_litres"][0] = _per_product(transit) * litres  # fuel already on the road
     escorts_free = m.escort_pool.copy()
@@ -139,7 +146,6 @@ def simulate_vectorized(
 
     for t in range(T):
         out = {name: buf[t] for name, buf in by_day.items()}  # today's (R, ...) views
-        age = (t - np.arange(K)) % K  # age of the cohort in each slot
 
         # 1. Cohorts back at the port after their round trip, and tankers turned back earlier.
         back = (base + (t - 2 * leg) % K).ravel()
@@ -147,10 +153,10 @@ def simulate_vectorized(
         idle += returning
         drivers += _per_corridor(returning)
         if checkpoints:
-            released = port_calendar[:, :, t % K]
+            released = port_calendar[t % K]
             idle += released
             drivers += _per_corridor(released)
-            port_calendar[:, :, t % K] = 0
+            port_calendar[t % K] = 0
         traffic -= np.take(size_flat, back).reshape(R, C)
         escorts_back = np.take(escorts_flat, back).reshape(R, C)
         escorts_free += np.einsum("rc->r", escorts_back)
@@ -221,54 +227,57 @@ def simulate_vectorized(
         # its size and falls with escorts; free-running tankers are attacked one by one.
         intensity = m.intensity * m.growth_per_year ** (t / 365.0)
         mult = intensity[:, None] * ((1.0 - m.adaptation[:, None]) + m.adaptation[:, None] * adapt)
-        occupied = np.flatnonzero(size)
-        age_i = age[occupied % K]
-        exposure_i = exposure_by_age.reshape(-1, K)[occupied // K, age_i]
-        keep = exposure_i > 0
-        active, age_i, exposure_i = occupied[keep], age_i[keep], exposure_i[keep]
-        lost = np.zeros(R * C)
-        attacks = np.zeros(R * C)
-        destroyed_fuel = np.zeros((R, P))
-        if active.size:
-            r_i = active // (C * K)
-            rc_i = active // K
-            c_i = rc_i % C
-            esc = escorts_flat[active]
-            n_p = np.take(cohort_rows, active, axis=0)
-            hazard = exposure_i * mult.ravel()[rc_i]
-            in_convoy = m.convoy[c_i]
-            group_hazard = (hazard * size.ravel()[active] ** m.size_exponent[r_i]
-                            * np.exp(-m.deterrence[r_i] * esc))
-            group_hit = in_convoy & (rng.random(active.size) < -np.expm1(-group_hazard))
-            exposed = n_p * group_hit[:, None]
+        lost = np.zeros((R, C), dtype=np.int64)
+        attacks = np.zeros((R, C), dtype=np.int64)
+        burned = np.zeros((R, P), dtype=np.int64)
+        # One pass per age at which some road is exposed: every (replication, corridor) has
+        # exactly one cohort of each age, all in the same ring-buffer slot.
+        for a in exposed_ages:
+            k = (t - a) % K
+            n_k = size[:, :, k]
+            if not n_k.any():
+                continue
+            hazard = exposure_by_age[:, :, a] * mult  # single-vehicle hazard integral (R, C)
+            esc = escorts_on[:, :, k]
+            counts = cohort[:, :, k, :]
+            group_hazard = (hazard * np.power(np.maximum(n_k, 1), gamma)
+                            * np.exp(-m.deterrence[:, None] * esc))
+            group_hit = (n_k > 0) & convoy & (rng.random((R, C)) < -np.expm1(-group_hazard))
+            attacks += group_hit
+            hit = group_hit
             if has_free:
-                free_p = np.where(in_convoy, 0.0, -np.expm1(-hazard))
-                exposed += rng.binomial(n_p, free_p[:, None])
-            hit = np.flatnonzero(exposed.any(axis=1))
-            if hit.size:
-                active, r_i, rc_i, age_i, exposed = (active[hit], r_i[hit], rc_i[hit], age_i[hit],
-                                                    exposed[hit])
-                attacks = np.bincount(rc_i, np.where(group_hit[hit], 1, exposed.sum(axis=1)),
-                                      minlength=R * C)
-                share = m.destroy_share[r_i] * np.exp(-m.protection[r_i] * esc[hit])
-                destroyed = rng.binomial(exposed, share[:, None])
-                cohort_rows[active] -= destroyed
-                size_flat[active] -= destroyed.sum(axis=1)
-                was_loaded = loaded_by_age.reshape(-1, K)[rc_i, age_i]
-                burned = destroyed * was_loaded[:, None]
-                np.subtract.at(transit.reshape(-1, P), rc_i, burned)
-                for p in range(P):
-                    destroyed_fuel[:, p] = np.bincount(r_i, burned[:, p], minlength=R) * litres[p]
-                lost = np.bincount(rc_i, destroyed.sum(axis=1), minlength=R * C)
-        lost = lost.reshape(R, C).astype(np.int64)
+                free_hit = rng.binomial(counts[:, free_cols],
+                                        -np.expm1(-hazard[:, free_cols])[..., None])
+                attacks[:, free_cols] += np.einsum("rcp->rc", free_hit)
+                hit = group_hit.copy()
+                hit[:, free_cols] = free_hit.any(axis=2)
+            rc = np.flatnonzero(hit)
+            if not rc.size:
+                continue
+            r, c = rc // C, rc % C
+            exposed = counts[r, c]  # an attacked convoy exposes all its tankers
+            if has_free:
+                alone = ~m.convoy[c]
+                exposed[alone] = free_hit[r[alone], free_position[c[alone]]]
+            share = m.destroy_share[r] * np.exp(-m.protection[r] * esc[r, c])
+            destroyed = rng.binomial(exposed, share[:, None])
+            cohort[r, c, k] -= destroyed
+            size[r, c, k] -= destroyed.sum(axis=1)
+            lost[r, c] += destroyed.sum(axis=1)
+            if a < leg_max:
+                fuel = destroyed * loaded_by_age[r, c, a][:, None]
+                transit[r, c] -= fuel
+                np.add.at(burned, r, fuel)
+        destroyed_fuel = burned * litres
         traffic -= lost
-        kidnapped = _sparse_binomial(rng, lost, np.broadcast_to(m.kidnap_probability[:, None],
-                                                                lost.shape))
+        kidnapped = (_sparse_binomial(rng, lost, np.broadcast_to(m.kidnap_probability[:, None],
+                                                                 lost.shape))
+                     if lost.any() else lost)
         drivers += lost - kidnapped  # crews who escape walk back to the port
         fear = fear * m.fear_decay[:, None] + lost + kidnapped
         out["destroyed_litres"][...] = destroyed_fuel
         out["tankers_lost"][...] = lost
-        out["attacks"][...] = attacks.reshape(R, C)
+        out["attacks"][...] = attacks
         out["drivers_kidnapped"][...] = np.einsum("rc->r", kidnapped)
 
         # 5. Checkpoints turn loaded tankers back; they reach the port after as many days.
@@ -286,7 +295,7 @@ def simulate_vectorized(
                 size_flat[at] -= n_turned
                 traffic.ravel()[rc] -= n_turned
                 transit.reshape(-1, P)[rc] -= turned
-                calendar_rows[base.ravel()[rc] + (t + cp_age[hit] + 1) % K] += turned
+                calendar_rows[((t + cp_age[hit] + 1) % K) * (R * C) + rc] += turned
                 rep = rc // C
                 returned += np.stack([np.bincount(rep, turned[:, p], minlength=R)
                                       for p in range(P)], axis=1).astype(np.int64)
