@@ -4,6 +4,7 @@ validation failures into one readable error that names the field path and the ru
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from importlib import resources
@@ -39,10 +40,16 @@ class ScenarioError(ValueError):
         super().__init__(f"invalid {source}:\n  " + "\n  ".join(lines))
 
 
+@functools.lru_cache(maxsize=1)
+def _packaged_names() -> tuple[str, ...]:
+    folder = resources.files("siegeline.scenario") / "scenarios"
+    return tuple(sorted(p.name[: -len(".yaml")] for p in folder.iterdir()
+                        if p.name.endswith(".yaml")))
+
+
 def packaged_scenarios() -> list[str]:
     """Names of the scenarios shipped with siegeline."""
-    folder = resources.files("siegeline.scenario") / "scenarios"
-    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return list(_packaged_names())
 
 
 def _read_text(source: str | Path) -> tuple[str, str]:
@@ -88,10 +95,23 @@ def parse_document(text: str, label: str = "scenario") -> dict[str, Any]:
     return data
 
 
+@functools.lru_cache(maxsize=16)
+def _packaged_document(name: str) -> dict[str, Any]:
+    """Parsed packaged scenarios, kept: they are package data and parsing dominates loading."""
+    text, label = _read_text(name)
+    return parse_document(text, label)
+
+
+def _document(source: str | Path) -> tuple[dict[str, Any], str]:
+    if isinstance(source, str) and source in packaged_scenarios():
+        return copy.deepcopy(_packaged_document(source)), source
+    text, label = _read_text(source)
+    return parse_document(text, label), label
+
+
 def load_raw(source: str | Path) -> dict[str, Any]:
     """The scenario document as plain data, before validation."""
-    text, label = _read_text(source)
-    return parse_document(text, label)
+    return _document(source)[0]
 
 
 def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
@@ -222,8 +242,7 @@ def load_scenario(
     source: str | Path = "bamako-2025", overrides: list[str] | None = None
 ) -> Scenario:
     """Load and validate a scenario from a packaged name or a YAML/JSON file."""
-    text, label = _read_text(source)
-    data = parse_document(text, label)
+    data, label = _document(source)
     if overrides:
         data = apply_overrides(data, overrides)
     return validate_scenario(data, label)
