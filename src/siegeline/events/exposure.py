@@ -11,13 +11,14 @@ import pandas as pd
 import shapely
 
 from siegeline.events.analytics import Period, all_periods, period_label
-from siegeline.network import segment_lines, to_projected
+from siegeline.network import segment_lines
+from siegeline.network.geometry import project
 from siegeline.scenario.schema import Scenario
 
 
 def project_points(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Shapely points in the network's metric projection."""
-    xy = np.array([to_projected(float(a), float(b)) for a, b in zip(lon, lat, strict=True)])
+    xy = np.column_stack(project(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)))
     if len(xy) == 0:
         return np.empty(0, dtype=object)
     return shapely.points(xy[:, 0], xy[:, 1])

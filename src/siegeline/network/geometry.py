@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import shapely
 from shapely.geometry import LineString
-from shapely.ops import transform
 
 from siegeline.scenario.schema import Scenario
 
@@ -15,35 +16,30 @@ _LON0 = math.radians(-6.0)
 _R = 6_371_008.8
 
 
-def to_projected(lon: float, lat: float) -> tuple[float, float]:
-    """Project WGS84 degrees to metres (Lambert azimuthal equal-area, centre 14N 6W)."""
-    lam, phi = math.radians(lon), math.radians(lat)
-    k = math.sqrt(
+def project(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Project WGS84 degrees to metres (Lambert azimuthal equal-area, centre 14N 6W); arrays in,
+    arrays out."""
+    lam, phi = np.radians(lon), np.radians(lat)
+    k = np.sqrt(
         2.0
-        / (
-            1.0
-            + math.sin(_LAT0) * math.sin(phi)
-            + math.cos(_LAT0) * math.cos(phi) * math.cos(lam - _LON0)
-        )
+        / (1.0 + math.sin(_LAT0) * np.sin(phi)
+           + math.cos(_LAT0) * np.cos(phi) * np.cos(lam - _LON0))
     )
-    x = _R * k * math.cos(phi) * math.sin(lam - _LON0)
-    y = (
-        _R
-        * k
-        * (
-            math.cos(_LAT0) * math.sin(phi)
-            - math.sin(_LAT0) * math.cos(phi) * math.cos(lam - _LON0)
-        )
-    )
+    x = _R * k * np.cos(phi) * np.sin(lam - _LON0)
+    y = _R * k * (math.cos(_LAT0) * np.sin(phi)
+                  - math.sin(_LAT0) * np.cos(phi) * np.cos(lam - _LON0))
     return x, y
 
 
-def _project_xy(x, y, z=None):  # shapely.ops.transform calling convention
-    import numpy as np
+def to_projected(lon: float, lat: float) -> tuple[float, float]:
+    """One point in metres (see :func:`project`)."""
+    x, y = project(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return float(x), float(y)
 
-    xs, ys = np.atleast_1d(x), np.atleast_1d(y)
-    pts = [to_projected(float(a), float(b)) for a, b in zip(xs, ys, strict=True)]
-    return tuple(np.array(v) for v in zip(*pts, strict=True))
+
+def _project_coords(coords: np.ndarray) -> np.ndarray:
+    x, y = project(coords[:, 0], coords[:, 1])
+    return np.column_stack([x, y])
 
 
 def segment_lines(scenario: Scenario, projected: bool = False) -> dict[str, LineString]:
@@ -52,5 +48,5 @@ def segment_lines(scenario: Scenario, projected: bool = False) -> dict[str, Line
     lines = {}
     for s in scenario.segments:
         line = LineString([(nodes[s.a].lon, nodes[s.a].lat), (nodes[s.b].lon, nodes[s.b].lat)])
-        lines[s.id] = transform(_project_xy, line) if projected else line
+        lines[s.id] = shapely.transform(line, _project_coords) if projected else line
     return lines
