@@ -65,6 +65,34 @@ def _load(store_path: Path | None, **filters: Any) -> pd.DataFrame:
     return out
 
 
+def _grouped_counts(
+    store_path: Path | None,
+    period: str,
+    by: str | None,
+    actor: str | None,
+    and_or: str,
+    assoc: bool,
+    event_type: list[str],
+    start: str | None,
+    end: str | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The filtered events and their counts per period (and group); `summary` and `trend`."""
+    rule = _rule(actor, and_or, assoc)
+    # Grouping by actor splits the events into the actor's and the others', so keep them all.
+    events = _load(
+        store_path,
+        actor=None if by == "actor" else rule,
+        event_types=event_type,
+        start=start,
+        end=end,
+    )
+    try:
+        table = an.counts(events, _period(period), by=by, actor=rule)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    return events, table
+
+
 def _print_table(df: pd.DataFrame, title: str, index: bool = True, floats: str = "{:.1f}") -> None:
     table = Table(title=title)
     if index:
@@ -167,18 +195,9 @@ def summary(
     store_path: Path | None = StoreOpt,
 ) -> None:
     """Totals by group, and the movers between the last two periods."""
-    rule = _rule(actor, and_or, assoc)
-    events = _load(
-        store_path,
-        actor=None if by == "actor" else rule,
-        event_types=event_type,
-        start=start,
-        end=end,
+    events, table = _grouped_counts(
+        store_path, period, by, actor, and_or, assoc, event_type, start, end
     )
-    try:
-        table = an.counts(events, _period(period), by=by, actor=rule)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
     console.print(
         f"{len(events)} events, {events['event_date'].min():%Y-%m-%d} to "
         f"{events['event_date'].max():%Y-%m-%d}"
@@ -209,18 +228,9 @@ def trend(
     store_path: Path | None = StoreOpt,
 ) -> None:
     """Counts per period, with change from the previous period."""
-    rule = _rule(actor, and_or, assoc)
-    events = _load(
-        store_path,
-        actor=None if by == "actor" else rule,
-        event_types=event_type,
-        start=start,
-        end=end,
+    _, table = _grouped_counts(
+        store_path, period, by, actor, and_or, assoc, event_type, start, end
     )
-    try:
-        table = an.counts(events, _period(period), by=by, actor=rule)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
     shown = table.copy()
     if by is None:
         shown["change_pct"] = 100.0 * shown["events"].pct_change().replace([float("inf")], pd.NA)
