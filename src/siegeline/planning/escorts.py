@@ -138,30 +138,14 @@ def enumerate_escort_placement(
     Returns (best value, one best defence, defences tried)."""
     src, snk = terminals(g, sources, sink)
     cand = sorted(set(edges_by_label(g)) if candidates is None else set(candidates))
+    kw = {"sources": src, "sink": snk, "capacity": capacity, "cost": cost}
     best, best_def, tried = -math.inf, (), 0
     for defence in itertools.combinations(cand, min(k, len(cand))):
         tried += 1
         if attacker == "brute":
-            value, _, _ = brute_force_max_flow_interdiction(
-                g,
-                budget,
-                sources=src,
-                sink=snk,
-                capacity=capacity,
-                cost=cost,
-                protected=defence,
-            )
+            value, _, _ = brute_force_max_flow_interdiction(g, budget, protected=defence, **kw)
         else:
-            value = max_flow_interdiction(
-                g,
-                budget,
-                sources=src,
-                sink=snk,
-                capacity=capacity,
-                cost=cost,
-                protected=defence,
-                check=False,
-            ).objective
+            value = max_flow_interdiction(g, budget, protected=defence, check=False, **kw).objective
         if value > best + 1e-9:
             best, best_def = value, defence
     return best, best_def, tried

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Collection, Hashable, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
 
 import networkx as nx
 import numpy as np
@@ -97,13 +97,21 @@ def segment_flows(
     return float(value), per_edge
 
 
-def _subsets_within_budget(costs: Sequence[float], budget: float, allowed: Sequence[int]):
-    """Every subset of ``allowed`` edge indices whose total cost is within the budget."""
+def _max_attack_size(costs: Sequence[float], budget: float, allowed: Sequence[int]) -> int:
+    """The most ``allowed`` edges the budget can pay for (the cheapest ones)."""
     cheapest = sorted(costs[i] for i in allowed)
     kmax = 0
     while kmax < len(cheapest) and sum(cheapest[: kmax + 1]) <= budget + 1e-9:
         kmax += 1
-    for k in range(kmax + 1):
+    return kmax
+
+
+def affordable_attacks(
+    costs: Sequence[float], budget: float, allowed: Sequence[int]
+) -> Iterator[tuple[int, ...]]:
+    """Every subset of ``allowed`` edge indices whose total cost is within the budget, smallest
+    first; brute force of every interdiction problem enumerates these."""
+    for k in range(_max_attack_size(costs, budget, allowed) + 1):
         for combo in itertools.combinations(allowed, k):
             if sum(costs[i] for i in combo) <= budget + 1e-9:
                 yield combo
@@ -111,10 +119,7 @@ def _subsets_within_budget(costs: Sequence[float], budget: float, allowed: Seque
 
 def count_attack_candidates(costs: Sequence[float], budget: float, allowed: Sequence[int]) -> int:
     """Upper bound on the subsets brute force would visit (all subsets of the feasible sizes)."""
-    cheapest = sorted(costs[i] for i in allowed)
-    kmax = 0
-    while kmax < len(cheapest) and sum(cheapest[: kmax + 1]) <= budget + 1e-9:
-        kmax += 1
+    kmax = _max_attack_size(costs, budget, allowed)
     return sum(math.comb(len(allowed), k) for k in range(kmax + 1))
 
 
@@ -135,7 +140,7 @@ def brute_force_max_flow_interdiction(
     costs = list(edge_values(g, cost, 1.0))
     allowed = [i for i, lab in enumerate(labels) if lab not in set(protected)]
     best, best_attack, tried = math.inf, (), 0
-    for combo in _subsets_within_budget(costs, budget, allowed):
+    for combo in affordable_attacks(costs, budget, allowed):
         tried += 1
         attack = tuple(labels[i] for i in combo)
         value = max_flow_after(g, attack, sources=src, sink=snk, capacity=capacity)

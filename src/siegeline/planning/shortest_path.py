@@ -16,7 +16,6 @@ pi_i is the defender's shortest distance to node i after the attack (at an optim
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Collection, Hashable, Iterable
 
@@ -33,7 +32,7 @@ from siegeline.planning.graphs import (
     edges_by_label,
     terminals,
 )
-from siegeline.planning.maxflow import COST, count_attack_candidates
+from siegeline.planning.maxflow import COST, affordable_attacks, count_attack_candidates
 from siegeline.planning.results import Check, PlanResult
 
 UNITS = {"length_km": "km", "risk": "-log survival", "travel_days": "day"}
@@ -113,19 +112,14 @@ def brute_force_shortest_path_interdiction(
     src, snk = terminals(g, sources, sink)
     delays = _delays(g, delay)
     labels = [edge_label(g, u, v) for u, v in g.edges]
-    costs = edge_values(g, cost, 1.0)
+    costs = list(edge_values(g, cost, 1.0))
     best, best_attack, tried = -math.inf, (), 0
-    cheapest = np.sort(costs)
-    kmax = int(np.searchsorted(np.cumsum(cheapest), budget + 1e-9, side="right"))
-    for k in range(kmax + 1):
-        for combo in itertools.combinations(range(len(labels)), k):
-            if costs[list(combo)].sum() > budget + 1e-9:
-                continue
-            tried += 1
-            attack = tuple(labels[i] for i in combo)
-            value, _ = best_route(g, attack, sources=src, sink=snk, weight=weight, delays=delays)
-            if value > best + 1e-9:
-                best, best_attack = value, attack
+    for combo in affordable_attacks(costs, budget, range(len(labels))):
+        tried += 1
+        attack = tuple(labels[i] for i in combo)
+        value, _ = best_route(g, attack, sources=src, sink=snk, weight=weight, delays=delays)
+        if value > best + 1e-9:
+            best, best_attack = value, attack
     return best, best_attack, tried
 
 
