@@ -4,9 +4,6 @@ uvicorn server on 127.0.0.1 with a temporary results store."""
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -19,44 +16,15 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium (/usr/bin/chromium) is "
                        "not installed: apt-get install chromium"),
 ]
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture()
-def server(tmp_path):
-    import uvicorn
-
+def server(tmp_path, live_server):
     from siegeline.web import WebSettings, create_app
 
     store_path = tmp_path / "web-store.duckdb"
-    app = create_app(WebSettings(store_path=store_path))
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", store_path
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture()
-def page():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM),
-                                    args=["--no-sandbox", "--headless"])
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield pg
-        browser.close()
+    return live_server(create_app(WebSettings(store_path=store_path))), store_path
 
 
 def _start_run(page, reps: int, days: int, intensity: str, label: str) -> str:
@@ -72,7 +40,8 @@ def _start_run(page, reps: int, days: int, intensity: str, label: str) -> str:
     return page.eval_on_selector("#charts", "el => el.dataset.runId")
 
 
-def test_dashboard_runs_compares_and_stays_offline(server, page, tmp_path):
+def test_dashboard_runs_compares_and_stays_offline(server, chromium_page, tmp_path):
+    page = chromium_page
     base, store_path = server
     requests: list[str] = []
     errors: list[str] = []

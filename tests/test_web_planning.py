@@ -5,9 +5,6 @@ panel in Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import networkx as nx
@@ -210,91 +207,65 @@ def test_openapi_lists_the_planning_endpoints(client):
 
 
 # ------------------------------------------------------------------------------ browser
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium (/usr/bin/chromium) is "
                     "not installed: apt-get install chromium")
-def test_planning_panel_in_chromium(tmp_path, graph):
-    import uvicorn
-
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    app = create_app(WebSettings(store_path=tmp_path / "store.duckdb"))
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
+def test_planning_panel_in_chromium(tmp_path, graph, live_server, chromium_page):
+    base = live_server(create_app(WebSettings(store_path=tmp_path / "store.duckdb")))
+    page = chromium_page
     errors: list[str] = []
     requests: list[str] = []
-    try:
-        with playwright_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM),
-                                        args=["--no-sandbox", "--headless"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(base + "/")
-            page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-            assert page.is_hidden("#plan-escorts-label")
-            page.select_option("#plan-problem", "escorts")
-            assert page.is_visible("#plan-escorts-label")
-            page.select_option("#plan-problem", "interdiction")
-            page.fill("#plan-budget", "2")
-            page.click("#plan-btn")
-            page.wait_for_selector("#planning-panel[data-shown*='budget=2']", timeout=30_000)
-            direct = max_flow_interdiction(graph, 2)
-            headline = page.text_content("#plan-headline")
-            assert "leaves 250 of 750 tanker/day" in headline
-            assert all(seg in headline for seg in direct.attack)
-            cells = page.eval_on_selector_all(
-                "#plan-segments tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
-            assert cells[0][:2] == ["segment", "road"]
-            attacked = sorted(row[0] for row in cells[1:] if row[-1] == "attacked")
-            assert attacked == sorted(direct.attack)
-            summary = page.text_content("#plan-summary")
-            assert "Optimal" in summary and "brute force 250 over 497 plans" in summary
-            # The map drew the attacked segments red, as SVG paths in the plot.
-            red = page.evaluate(
-                "() => document.getElementById('plan-map').data"
-                ".filter(t => t.mode === 'lines' && t.line.color === '#d62728').map(t => t.meta)")
-            assert sorted(red) == sorted(direct.attack)
-            red_paths = page.locator(
-                "#plan-map .scatterlayer path.js-line[style*='rgb(214, 39, 40)']")
-            assert red_paths.count() == len(direct.attack)
-            curve = page.evaluate("() => document.getElementById('plan-curve').data[0].y")
-            assert curve == [750, 500, 250]
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(base + "/")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    assert page.is_hidden("#plan-escorts-label")
+    page.select_option("#plan-problem", "escorts")
+    assert page.is_visible("#plan-escorts-label")
+    page.select_option("#plan-problem", "interdiction")
+    page.fill("#plan-budget", "2")
+    page.click("#plan-btn")
+    page.wait_for_selector("#planning-panel[data-shown*='budget=2']", timeout=30_000)
+    direct = max_flow_interdiction(graph, 2)
+    headline = page.text_content("#plan-headline")
+    assert "leaves 250 of 750 tanker/day" in headline
+    assert all(seg in headline for seg in direct.attack)
+    cells = page.eval_on_selector_all(
+        "#plan-segments tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+    assert cells[0][:2] == ["segment", "road"]
+    attacked = sorted(row[0] for row in cells[1:] if row[-1] == "attacked")
+    assert attacked == sorted(direct.attack)
+    summary = page.text_content("#plan-summary")
+    assert "Optimal" in summary and "brute force 250 over 497 plans" in summary
+    # The map drew the attacked segments red, as SVG paths in the plot.
+    red = page.evaluate(
+        "() => document.getElementById('plan-map').data"
+        ".filter(t => t.mode === 'lines' && t.line.color === '#d62728').map(t => t.meta)")
+    assert sorted(red) == sorted(direct.attack)
+    red_paths = page.locator(
+        "#plan-map .scatterlayer path.js-line[style*='rgb(214, 39, 40)']")
+    assert red_paths.count() == len(direct.attack)
+    curve = page.evaluate("() => document.getElementById('plan-curve').data[0].y")
+    assert curve == [750, 500, 250]
 
-            # The browser refuses an out-of-range budget before asking the server...
-            asked = len(requests)
-            page.fill("#plan-budget", "12")
-            page.click("#plan-btn")
-            assert page.evaluate("() => document.getElementById('plan-budget')"
-                                 ".validity.rangeOverflow")
-            assert not [u for u in requests[asked:] if "/api/plan/" in u]
-            # ...and shows the server's own refusals (here: a solve already running).
-            page.fill("#plan-budget", "2")
-            with routes_planning._solver_slot():
-                page.click("#plan-btn")
-                page.wait_for_selector("#plan-errors li", timeout=10_000)
-            assert "already running" in page.text_content("#plan-errors li")
-            page.click("#plan-btn")
-            page.wait_for_function("() => !document.querySelector('#plan-errors li')")
-            page.wait_for_selector("#plan-btn:not([disabled])")
-            shot = Path(os.environ.get("SIEGELINE_PLAN_SCREENSHOT", tmp_path / "planning.png"))
-            page.locator("#planning-panel").screenshot(path=str(shot))
-            assert shot.stat().st_size > 30_000
-            browser.close()
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    # The browser refuses an out-of-range budget before asking the server...
+    asked = len(requests)
+    page.fill("#plan-budget", "12")
+    page.click("#plan-btn")
+    assert page.evaluate("() => document.getElementById('plan-budget')"
+                         ".validity.rangeOverflow")
+    assert not [u for u in requests[asked:] if "/api/plan/" in u]
+    # ...and shows the server's own refusals (here: a solve already running).
+    page.fill("#plan-budget", "2")
+    with routes_planning._solver_slot():
+        page.click("#plan-btn")
+        page.wait_for_selector("#plan-errors li", timeout=10_000)
+    assert "already running" in page.text_content("#plan-errors li")
+    page.click("#plan-btn")
+    page.wait_for_function("() => !document.querySelector('#plan-errors li')")
+    page.wait_for_selector("#plan-btn:not([disabled])")
+    shot = Path(os.environ.get("SIEGELINE_PLAN_SCREENSHOT", tmp_path / "planning.png"))
+    page.locator("#planning-panel").screenshot(path=str(shot))
+    assert shot.stat().st_size > 30_000
     assert errors == []
     assert [u for u in requests if not u.startswith(base)] == []
