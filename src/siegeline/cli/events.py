@@ -37,6 +37,11 @@ TypeOpt = typer.Option(None, "--event-type", help="Keep only this event type (re
 StartOpt = typer.Option(None, "--start", help="First date (YYYY-MM-DD).")
 EndOpt = typer.Option(None, "--end", help="Last date (YYYY-MM-DD).")
 PeriodOpt = typer.Option("month", "--period", help="week, month, quarter, half or year.")
+HalfPeriodOpt = typer.Option("half", "--period", help="week, month, quarter, half or year.")
+ScenarioOpt = typer.Option("bamako-2025", "--scenario", help="Scenario name or file.")
+JnimOpt = typer.Option("JNIM", "--actor", help="Actor (empty for all).")
+BufferOpt = typer.Option(10.0, "--buffer-km", help="Distance to a segment (km).")
+CsvOpt = typer.Option(None, "--csv", help="Write the table as CSV here.")
 
 
 def _rule(actor: str | None, and_or: str, assoc: bool) -> an.ActorRule | None:
@@ -224,13 +229,11 @@ def trend(
     start: str | None = StartOpt,
     end: str | None = EndOpt,
     png: Path | None = typer.Option(None, "--png", help="Write a line chart here."),
-    csv_out: Path | None = typer.Option(None, "--csv", help="Write the table as CSV here."),
+    csv_out: Path | None = CsvOpt,
     store_path: Path | None = StoreOpt,
 ) -> None:
     """Counts per period, with change from the previous period."""
-    _, table = _grouped_counts(
-        store_path, period, by, actor, and_or, assoc, event_type, start, end
-    )
+    _, table = _grouped_counts(store_path, period, by, actor, and_or, assoc, event_type, start, end)
     shown = table.copy()
     if by is None:
         shown["change_pct"] = 100.0 * shown["events"].pct_change().replace([float("inf")], pd.NA)
@@ -252,7 +255,7 @@ def share(
     regions: str = typer.Option(
         "Kayes,Koulikoro,Sikasso", "--regions", help="Comma-separated admin1 names."
     ),
-    period: str = typer.Option("half", "--period", help="week, month, quarter, half or year."),
+    period: str = HalfPeriodOpt,
     and_or: str = AndOrOpt,
     assoc: bool = AssocOpt,
     event_type: list[str] = TypeOpt,
@@ -345,17 +348,17 @@ def _matched(store_path, actor, and_or, assoc, event_type, start, end) -> pd.Dat
 @events_app.command("exposure")
 @friendly_errors
 def exposure_cmd(
-    scenario: str = typer.Option("bamako-2025", "--scenario", help="Scenario name or file."),
-    buffer_km: float = typer.Option(10.0, "--buffer-km", help="Distance to a segment (km)."),
-    period: str = typer.Option("half", "--period", help="week, month, quarter, half or year."),
-    actor: str | None = typer.Option("JNIM", "--actor", help="Actor (empty for all)."),
+    scenario: str = ScenarioOpt,
+    buffer_km: float = BufferOpt,
+    period: str = HalfPeriodOpt,
+    actor: str | None = JnimOpt,
     and_or: str = AndOrOpt,
     assoc: bool = AssocOpt,
     event_type: list[str] = TypeOpt,
     start: str | None = StartOpt,
     end: str | None = EndOpt,
     png: Path | None = typer.Option(None, "--png", help="Write a map here."),
-    csv_out: Path | None = typer.Option(None, "--csv", help="Write the table as CSV here."),
+    csv_out: Path | None = CsvOpt,
     store_path: Path | None = StoreOpt,
 ) -> None:
     """Events within a buffer of each corridor segment, per period, with a map."""
@@ -393,15 +396,15 @@ def exposure_cmd(
 @events_app.command("calibrate")
 @friendly_errors
 def calibrate_cmd(
-    scenario: str = typer.Option("bamako-2025", "--scenario", help="Scenario name or file."),
+    scenario: str = ScenarioOpt,
     output: Path = typer.Option(..., "-o", "--output", help="Calibrated scenario YAML."),
     method: str = typer.Option("gamma", "--method", help="gamma (Gamma–Poisson) or hawkes."),
-    buffer_km: float = typer.Option(10.0, "--buffer-km", help="Distance to a segment (km)."),
+    buffer_km: float = BufferOpt,
     half_life_days: float = typer.Option(180.0, "--half-life-days", help="Decay of old events."),
     groups_per_day: float = typer.Option(
         6.0, "--groups-per-day", help="Assumed traffic groups crossing each segment per day."
     ),
-    actor: str | None = typer.Option("JNIM", "--actor", help="Actor (empty for all)."),
+    actor: str | None = JnimOpt,
     and_or: str = AndOrOpt,
     assoc: bool = AssocOpt,
     event_type: list[str] = TypeOpt,
@@ -480,7 +483,7 @@ def calibrate_cmd(
 @friendly_errors
 def backtest_cmd(
     holdout: int = typer.Option(6, "--holdout", help="Months held back and forecast."),
-    actor: str | None = typer.Option("JNIM", "--actor", help="Actor (empty for all)."),
+    actor: str | None = JnimOpt,
     and_or: str = AndOrOpt,
     assoc: bool = AssocOpt,
     event_type: list[str] = TypeOpt,
