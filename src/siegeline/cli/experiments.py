@@ -111,8 +111,10 @@ def sweep(
     store: Path | None = typer.Option(None, "--store", help="Results store (default "
                                       "./siegeline-runs/siegeline.duckdb or $SIEGELINE_STORE)."),
 ) -> None:
-    """Run a grid or sampled design on a Dask cluster, storing each finished chunk; rerunning
-    the same command resumes an interrupted sweep without recomputing finished chunks."""
+    """Run a grid or sampled design on a Dask cluster, storing each finished chunk.
+
+    Rerunning the same command resumes an interrupted sweep without recomputing finished chunks.
+    """
     sc = load_scenario(scenario, set_)
     ranges = [parse_param(p) for p in param]
     check_ranges(sc, ranges)

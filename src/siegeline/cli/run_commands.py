@@ -161,8 +161,10 @@ def plot(
     out: Path = typer.Option(Path("siegeline-plots"), "--out", "-o", help="Folder for PNGs."),
     store: Path | None = STORE_OPTION,
 ) -> None:
-    """Write PNG fan charts (cover, stations, queues, prices, electricity, deliveries) and the
-    stockout-probability curve of a stored run."""
+    """Write PNG fan charts and the stockout-probability curve of a stored run.
+
+    Charts: days of cover, stations open, queue wait, informal price, electricity, deliveries.
+    """
     result = load_stored(run_id, store)
     for p in standard_charts(result, out / str(result.run_id)):
         console.print(f"Wrote {p}")

@@ -50,8 +50,10 @@ def report(
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write."),
     store: Path | None = STORE_OPTION,
 ) -> None:
-    """Write one self-contained HTML report of a stored run (charts, map, parameters, sources;
-    Plotly.js embedded, so it opens offline)."""
+    """Write one self-contained HTML report of a stored run that opens offline.
+
+    It holds the charts, the map, the run's parameters and sources, with Plotly.js embedded.
+    """
     from siegeline.reports import write_report
 
     if out.is_dir():
