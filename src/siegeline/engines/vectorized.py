@@ -95,7 +95,8 @@ def simulate_vectorized(
     R, C, P = m.shape
     S, K, T = len(m.sectors), m.slots, m.days
     rng = np.random.Generator(np.random.PCG64(dynamics_seed_sequence(m.seed)))
-    # Day-major buffers: each day writes one contiguous block; transposed once at the end.
+    # Day-major buffers: each day writes one contiguous block; returned as (replication, day)
+    # views.
     by_day = allocate_outputs(T, R, {"product": P, "corridor": C, "sector": S})
 
     litres = m.tanker_litres  # (P,)
