@@ -18,13 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "siegeline" / "data"
 OUT = ROOT / "src" / "siegeline" / "scenario" / "scenarios" / "bamako-2025.yaml"
 
-FACTS = {
-    r["key"]: r for r in csv.DictReader(open(DATA / "bamako-2025-facts.csv", encoding="utf-8"))
-}
-PLACES = {
-    (r["name"], r["country"]): r
-    for r in csv.DictReader(open(DATA / "west-africa-places.csv", encoding="utf-8"))
-}
+with open(DATA / "bamako-2025-facts.csv", encoding="utf-8") as facts_file:
+    FACTS = {r["key"]: r for r in csv.DictReader(facts_file)}
+with open(DATA / "west-africa-places.csv", encoding="utf-8") as places_file:
+    PLACES = {(r["name"], r["country"]): r for r in csv.DictReader(places_file)}
 GEONAMES = "GeoNames (geonames.org, CC BY 4.0) via data/west-africa-places.csv"
 APPROX = "approximate coordinates given in data/ATTRIBUTION.md (not in GeoNames' list)"
 
@@ -122,7 +119,7 @@ by_id = {n["id"]: n for n in nodes}
 customs = {
     "diboli": (
         [1.0, 3.0],
-        "dist_dakar_bamako",
+        "transit_dakar_bamako",
         "Diboli customs can add up to 72 h (transit_dakar_bamako note)",
     ),
     "zegoua": ([0.5, 2.0], None, "border crossing delay; no published figure"),
@@ -132,14 +129,15 @@ customs = {
 }
 for nid, (rng, key, note) in customs.items():
     by_id[nid]["customs_delay_days"] = rng
-    if nid == "diboli":
-        fact(f"nodes.{nid}.customs_delay_days", "transit_dakar_bamako", note)
+    if key:
+        fact(f"nodes.{nid}.customs_delay_days", key, note)
     else:
         estimate(f"nodes.{nid}.customs_delay_days", note)
 by_id["didieni"]["checkpoint_turnback_probability"] = [0.0, 0.05]
 estimate(
     "nodes.didieni.checkpoint_turnback_probability",
-    "JNIM checkpoints reported on the Didiéni-Kolokani axis (RFI, 2025-09-13); share turned back unknown",
+    "JNIM checkpoints reported on the Didiéni-Kolokani axis (RFI, 2025-09-13);"
+    " share turned back unknown",
 )
 
 for n in nodes:
@@ -292,7 +290,8 @@ corridor_spec = [
     ),
 ]
 
-# Demand (L/day). National demand excluding power 2.5-3.5 million L/day (fact range); power from EDM.
+# Demand (L/day). National demand excluding power 2.5-3.5 million L/day (fact range);
+# power from EDM.
 demand_total_central = 3.0e6
 sectors = [
     {
