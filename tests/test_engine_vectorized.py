@@ -162,3 +162,83 @@ def test_replication_slices_only_per_replication_arrays(bamako, reps):
     for name, value in vars(params).items():
         if isinstance(value, np.ndarray) and name not in SHARED_ARRAYS:
             assert value.shape[0] == reps, name  # every other array is per replication
+
+
+def test_attacks_count_every_cohort_hit_and_book_its_losses(bamako):
+    """The attack step against its closed form: cohorts of three ages on one convoy corridor, hit
+    independently with probability 1 - exp(-H_a) (size exponent and escorts neutral), so a
+    replication can see several attacks in a day; every hit cohort is destroyed whole and only
+    the loaded ones burn fuel and leave the road's loaded count."""
+    import dataclasses
+
+    from siegeline.engines.vectorized import _attack_cohorts
+    from siegeline.model.parameters import compile_parameters
+
+    R = 4000
+    m = compile_parameters(bamako, R, 10, seed=1)
+    _, C, P = m.shape
+    m = dataclasses.replace(
+        m, size_exponent=np.zeros(R), deterrence=np.zeros(R), destroy_share=np.ones(R),
+        protection=np.zeros(R), convoy=np.ones(C, dtype=bool))
+    t, ages = 20, np.array([1, 2, 3])
+    hazards = np.array([0.3, 1.0, 0.05])
+    sizes = np.array([[4, 0, 1], [2, 3, 0], [5, 5, 5]])  # tankers by product, per age
+    loaded = np.array([1, 1, 0])  # the third age is driving back empty
+    cohort = np.zeros((m.slots, R, C, P), dtype=np.int64)
+    for a, n in zip(ages, sizes, strict=True):
+        cohort[(t - a) % m.slots, :, 0] = n
+    size = cohort.sum(axis=3)
+    transit = np.zeros((R, C, P), dtype=np.int64)
+    transit[:, 0] = sizes[:2].sum(axis=0)
+    hazard_by_age = np.zeros((3, R, C))
+    hazard_by_age[:, :, 0] = hazards[:, None]
+    fuel_by_age = np.broadcast_to(loaded[:, None, None], (3, R, C)).astype(np.int64)
+    lost, attacks, burned = _attack_cohorts(
+        np.random.default_rng(3), m, t, cohort, size, np.zeros_like(size), ages, hazard_by_age,
+        np.ones((R, C)), fuel_by_age, np.array([], dtype=int), transit)
+
+    p_hit = -np.expm1(-hazards)
+    assert attacks[:, 1:].sum() == 0 and attacks.max() == 3
+    mean, se = _mean_and_se(attacks[:, 0])
+    assert abs(mean - p_hit.sum()) < 4 * se
+    # Who was hit is read back from the emptied slots.
+    hit = np.stack([size[(t - a) % m.slots, :, 0] == 0 for a in ages], axis=1)  # (R, A)
+    assert np.array_equal(attacks[:, 0], hit.sum(axis=1))
+    assert np.array_equal(lost[:, 0], hit @ sizes.sum(axis=1))
+    assert np.array_equal(burned, hit @ (sizes * loaded[:, None]))
+    assert np.array_equal(transit[:, 0], (~hit) @ (sizes * loaded[:, None]))
+    assert np.abs(hit.mean(axis=0) - p_hit).max() < 0.03
+
+
+def test_free_running_tankers_are_attacked_one_by_one(bamako):
+    """On a free-running corridor each tanker is hit independently: attacks ~ Binomial(n, p)
+    per age, and with every hit tanker destroyed, losses equal attacks."""
+    import dataclasses
+
+    from siegeline.engines.vectorized import _attack_cohorts
+    from siegeline.model.parameters import compile_parameters
+
+    R = 4000
+    m = compile_parameters(bamako, R, 10, seed=1)
+    _, C, P = m.shape
+    convoy = np.ones(C, dtype=bool)
+    convoy[2] = False
+    m = dataclasses.replace(m, destroy_share=np.ones(R), protection=np.zeros(R), convoy=convoy)
+    t, ages, n = 5, np.array([1, 2]), np.array([[6, 0, 2], [0, 3, 0]])
+    cohort = np.zeros((m.slots, R, C, P), dtype=np.int64)
+    for a, counts in zip(ages, n, strict=True):
+        cohort[(t - a) % m.slots, :, 2] = counts
+    size = cohort.sum(axis=3)
+    transit = np.zeros((R, C, P), dtype=np.int64)
+    transit[:, 2] = n.sum(axis=0)
+    hazard_by_age = np.zeros((2, R, C))
+    hazard_by_age[:, :, 2] = 0.2
+    lost, attacks, burned = _attack_cohorts(
+        np.random.default_rng(4), m, t, cohort, size, np.zeros_like(size), ages, hazard_by_age,
+        np.ones((R, C)), np.ones((2, R, C), dtype=np.int64), np.array([2]), transit)
+    p = -np.expm1(-0.2)
+    mean, se = _mean_and_se(attacks[:, 2])
+    assert abs(mean - n.sum() * p) < 4 * se
+    assert np.array_equal(lost, attacks) and attacks.max() > 1
+    assert np.array_equal(burned.sum(axis=1), lost[:, 2])
+    assert np.array_equal(transit[:, 2] + burned, np.broadcast_to(n.sum(axis=0), (R, P)))

@@ -3,7 +3,8 @@
 Tankers are tracked as cohorts: all tankers a corridor dispatches on one day travel together (a
 convoy is exactly such a cohort; free-running tankers share the cohort's timing but are attacked
 one by one). Cohorts live in a ring buffer of ``K`` slots indexed by dispatch day, so a cohort's age
-is ``(t - slot) mod K`` and no array is shifted. All counts are integers, so fuel is conserved
+is ``(t - slot) mod K`` and no array is shifted; the slot axis comes first, so each day's dispatch
+and each age's cohorts are one contiguous block. All counts are integers, so fuel is conserved
 exactly: loaded = delivered + destroyed + returned + in transit.
 """
 
@@ -64,7 +65,9 @@ def warm_start(m: ModelParameters, cohort: np.ndarray, size: np.ndarray, traffic
                transit: np.ndarray, idle: np.ndarray, drivers: np.ndarray) -> None:
     """Put the pre-blockade traffic on the road at day 0: each corridor carries its order share
     of normal demand, one cohort per past day of the round trip (as far as fleet and drivers
-    allow), so deliveries continue from day 1 instead of after an empty first leg."""
+    allow), so deliveries continue from day 1 instead of after an empty first leg.
+
+    ``cohort`` is (K, R, C, P) and ``size`` (K, R, C), slot first."""
     R, C, P = m.shape
     K = m.slots
     # Drivers who respect a ban in force on day 0 were not on the road either.
@@ -75,13 +78,13 @@ def warm_start(m: ModelParameters, cohort: np.ndarray, size: np.ndarray, traffic
                                        / np.maximum(idle.sum(axis=2, keepdims=True), 1)))
     daily = np.minimum(daily, np.floor(usable / np.maximum(trip, 1)[..., None])).astype(np.int64)
     ages = np.arange(1, K)
-    on_road = ages[None, None, :] <= trip[..., None]  # (R, C, K-1)
+    on_road = ages[:, None, None] <= trip[None]  # (K-1, R, C)
     slots = (-ages) % K
-    cohort[:, :, slots, :] = daily[:, :, None, :] * on_road[..., None]
-    size[:, :, slots] = cohort[:, :, slots, :].sum(axis=3)
-    loaded = ages[None, None, :] <= m.leg_days[..., None]  # age L still unloads on day 0
-    transit += (cohort[:, :, slots, :] * loaded[..., None]).sum(axis=2)
-    placed = cohort[:, :, slots, :].sum(axis=2)
+    cohort[slots] = daily[None] * on_road[..., None]
+    size[slots] = cohort[slots].sum(axis=3)
+    loaded = ages[:, None, None] <= m.leg_days[None]  # age L still unloads on day 0
+    transit += (cohort[slots] * loaded[..., None]).sum(axis=0)
+    placed = cohort[slots].sum(axis=0)
     idle -= placed
     drivers -= placed.sum(axis=2)
     traffic += placed.sum(axis=2)
@@ -113,21 +116,21 @@ def simulate_vectorized(
         if rc.size:
             prob = np.broadcast_to(m.checkpoint_prob[:, :, q].ravel()[rc, None], (rc.size, P))
             checkpoints.append((rc, m.checkpoint_age[:, :, q].ravel()[rc], prob))
-    has_free = not bool(m.convoy.all())
     free_cols = np.flatnonzero(~m.convoy)
-    free_position = np.cumsum(~m.convoy) - 1  # corridor index -> column in free_cols
+    # Ages at which some road is exposed, age first: every (replication, corridor) has exactly
+    # one cohort of each age, all in the same ring-buffer slot.
     exposed_ages = np.flatnonzero((exposure_by_age > 0).any(axis=(0, 1)))
-    leg_max = int(leg.max())
-    gamma = m.size_exponent[:, None]
-    # Flat views: cohort slot (r, c, k) is row (r*C + c)*K + k; 1-D gathers are numpy's fast path.
-    base = np.arange(R * C).reshape(R, C) * K
+    hazard_by_age = np.ascontiguousarray(np.moveaxis(exposure_by_age[:, :, exposed_ages], 2, 0))
+    fuel_by_age = np.moveaxis(loaded_by_age[:, :, exposed_ages], 2, 0).astype(np.int64)
+    # Flat views: cohort slot (k, r, c) is row k*R*C + r*C + c; 1-D gathers are numpy's fast path.
+    base = np.arange(R * C).reshape(R, C)
 
     idle = m.fleet.copy()  # (R, C, P) tankers waiting at the port
     drivers = m.drivers.copy()  # (R, C) drivers at the port
-    cohort = np.zeros((R, C, K, P), dtype=np.int64)  # tankers of the cohort in each slot
-    size = np.zeros((R, C, K), dtype=np.int64)  # cohort sizes, kept in step with `cohort`
+    cohort = np.zeros((K, R, C, P), dtype=np.int64)  # tankers of the cohort in each slot
+    size = np.zeros((K, R, C), dtype=np.int64)  # cohort sizes, kept in step with `cohort`
     traffic = np.zeros((R, C), dtype=np.int64)  # tankers on the road, per corridor
-    escorts_on = np.zeros((R, C, K), dtype=np.int64)
+    escorts_on = np.zeros((K, R, C), dtype=np.int64)
     escorts_out = np.zeros((R, C), dtype=np.int64)  # escort units on the road, per corridor
     # Tankers turned back, by the day (mod K) they are due at the port: day-major, so each
     # day's release is one contiguous block.
@@ -135,6 +138,7 @@ def simulate_vectorized(
     transit = np.zeros((R, C, P), dtype=np.int64)  # loaded tankers on the road
     cohort_rows, size_flat, escorts_flat = cohort.reshape(-1, P), size.ravel(), escorts_on.ravel()
     calendar_rows = port_calendar.reshape(-1, P)  # row (day mod K) * R*C + r*C + c
+    RC = R * C
     warm_start(m, cohort, size, traffic, transit, idle, drivers)
     by_day["loaded_litres"][0] = _per_product(transit) * litres  # fuel already on the road
     escorts_free = m.escort_pool.copy()
@@ -149,7 +153,7 @@ def simulate_vectorized(
         out = {name: buf[t] for name, buf in by_day.items()}  # today's (R, ...) views
 
         # 1. Cohorts back at the port after their round trip, and tankers turned back earlier.
-        back = (base + (t - 2 * leg) % K).ravel()
+        back = (base + (t - 2 * leg) % K * RC).ravel()
         returning = np.take(cohort_rows, back, axis=0).reshape(R, C, P)
         idle += returning
         drivers += _per_corridor(returning)
@@ -168,7 +172,8 @@ def simulate_vectorized(
 
         # 2. Loaded cohorts reaching the city unload.
         # Before day `leg` that slot has never been used, so it holds zeros.
-        delivered = np.take(cohort_rows, (base + (t - leg) % K).ravel(), axis=0).reshape(R, C, P)
+        delivered = np.take(cohort_rows, (base + (t - leg) % K * RC).ravel(),
+                            axis=0).reshape(R, C, P)
         transit -= delivered
         delivered_p = _per_product(delivered) * litres
         stock += delivered_p
@@ -189,9 +194,9 @@ def simulate_vectorized(
                        * np.exp(-m.fear_sensitivity[:, None] * fear
                                 / (1.0 + m.escort_reassurance[:, None] * planned_escorts))
                        * (1.0 - m.ban_refusal[:, :, t]))
-        # On most convoy schedules nobody departs on most days: skip the draw then.
-        go = (rng.binomial(candidates, willingness[..., None]) if candidates.any()
-              else candidates)
+        # On most convoy schedules nobody departs on most days: draw only where some could.
+        go = _sparse_binomial(rng, candidates, np.broadcast_to(willingness[..., None],
+                                                               candidates.shape))
         limit = np.where(convoy, np.minimum(drivers, m.convoy_max_size), drivers)
         total = _per_corridor(go)
         over = total > limit
@@ -213,10 +218,10 @@ def simulate_vectorized(
         total = _per_corridor(go)
         since = np.where((total > 0) | ~convoy, 1.0,
                          np.minimum(since + 1.0, 2.0 * m.convoy_interval))
-        cohort[:, :, t % K] = go
-        size[:, :, t % K] = total
+        cohort[t % K] = go
+        size[t % K] = total
         traffic += total
-        escorts_on[:, :, t % K] = assigned
+        escorts_on[t % K] = assigned
         escorts_out += assigned
         idle -= go
         drivers -= total
@@ -228,55 +233,16 @@ def simulate_vectorized(
         # its size and falls with escorts; free-running tankers are attacked one by one.
         intensity = m.intensity * m.growth_per_year ** (t / 365.0)
         mult = intensity[:, None] * ((1.0 - m.adaptation[:, None]) + m.adaptation[:, None] * adapt)
-        lost = np.zeros((R, C), dtype=np.int64)
-        attacks = np.zeros((R, C), dtype=np.int64)
-        burned = np.zeros((R, P), dtype=np.int64)
-        # One pass per age at which some road is exposed: every (replication, corridor) has
-        # exactly one cohort of each age, all in the same ring-buffer slot.
-        for a in exposed_ages:
-            k = (t - a) % K
-            n_k = size[:, :, k]
-            if not n_k.any():
-                continue
-            hazard = exposure_by_age[:, :, a] * mult  # single-vehicle hazard integral (R, C)
-            esc = escorts_on[:, :, k]
-            counts = cohort[:, :, k, :]
-            group_hazard = (hazard * np.power(np.maximum(n_k, 1), gamma)
-                            * np.exp(-m.deterrence[:, None] * esc))
-            group_hit = (n_k > 0) & convoy & (rng.random((R, C)) < -np.expm1(-group_hazard))
-            attacks += group_hit
-            hit = group_hit
-            if has_free:
-                free_hit = rng.binomial(counts[:, free_cols],
-                                        -np.expm1(-hazard[:, free_cols])[..., None])
-                attacks[:, free_cols] += np.einsum("rcp->rc", free_hit)
-                hit = group_hit.copy()
-                hit[:, free_cols] = free_hit.any(axis=2)
-            rc = np.flatnonzero(hit)
-            if not rc.size:
-                continue
-            r, c = rc // C, rc % C
-            exposed = counts[r, c]  # an attacked convoy exposes all its tankers
-            if has_free:
-                alone = ~m.convoy[c]
-                exposed[alone] = free_hit[r[alone], free_position[c[alone]]]
-            share = m.destroy_share[r] * np.exp(-m.protection[r] * esc[r, c])
-            destroyed = rng.binomial(exposed, share[:, None])
-            cohort[r, c, k] -= destroyed
-            size[r, c, k] -= destroyed.sum(axis=1)
-            lost[r, c] += destroyed.sum(axis=1)
-            if a < leg_max:
-                fuel = destroyed * loaded_by_age[r, c, a][:, None]
-                transit[r, c] -= fuel
-                np.add.at(burned, r, fuel)
-        destroyed_fuel = burned * litres
+        lost, attacks, burned = _attack_cohorts(
+            rng, m, t, cohort, size, escorts_on, exposed_ages, hazard_by_age, mult, fuel_by_age,
+            free_cols, transit)
         traffic -= lost
         kidnapped = (_sparse_binomial(rng, lost, np.broadcast_to(m.kidnap_probability[:, None],
                                                                  lost.shape))
                      if lost.any() else lost)
         drivers += lost - kidnapped  # crews who escape walk back to the port
         fear = fear * m.fear_decay[:, None] + lost + kidnapped
-        out["destroyed_litres"][...] = destroyed_fuel
+        out["destroyed_litres"][...] = burned * litres
         out["tankers_lost"][...] = lost
         out["attacks"][...] = attacks
         out["drivers_kidnapped"][...] = np.einsum("rc->r", kidnapped)
@@ -285,7 +251,7 @@ def simulate_vectorized(
         if checkpoints:
             returned = np.zeros((R, P), dtype=np.int64)
             for cp_rc, cp_age, cp_prob in checkpoints:
-                at = base.ravel()[cp_rc] + (t - cp_age) % K
+                at = (t - cp_age) % K * RC + cp_rc
                 turned = _sparse_binomial(rng, cohort_rows[at], cp_prob)
                 if not turned.any():
                     continue
@@ -332,6 +298,70 @@ def simulate_vectorized(
             progress(t + 1, T)
     # (replication, day, ...) views of the day-major buffers; no copy.
     return {name: np.moveaxis(buf, 0, 1) for name, buf in by_day.items()}
+
+
+def _attack_cohorts(
+    rng: np.random.Generator,
+    m: ModelParameters,
+    t: int,
+    cohort: np.ndarray,
+    size: np.ndarray,
+    escorts_on: np.ndarray,
+    ages: np.ndarray,
+    hazard_by_age: np.ndarray,
+    multiplier: np.ndarray,
+    fuel_by_age: np.ndarray,
+    free_cols: np.ndarray,
+    transit: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Attack today's cohorts on the road, all exposed ages at once: a convoy is one target whose
+    hazard grows with its size and falls with escorts; free-running tankers are attacked one by
+    one. ``hazard_by_age`` (A, R, C) is the single-vehicle hazard integral at intensity 1 at each of
+    the ``ages``, ``multiplier`` (R, C) today's intensity with the adversary's adaptation.
+    Removes the destroyed tankers from ``cohort``, ``size`` and (loaded ones) ``transit``;
+    returns tankers lost and attacks (R, C) and loaded tankers burned (R, P)."""
+    A, R, C, P = len(ages), *transit.shape
+    slots = (t - ages) % m.slots
+    n = size[slots]  # (A, R, C)
+    live = np.flatnonzero(n.reshape(A, -1).any(axis=1))  # skip ages nobody is driving
+    if not live.size:
+        return (np.zeros((R, C), dtype=np.int64), np.zeros((R, C), dtype=np.int64),
+                np.zeros((R, P), dtype=np.int64))
+    # Dense over (live age, replication, corridor): most of these cohorts are on the road.
+    slots, n, hazard = slots[live], n[live], hazard_by_age[live] * multiplier
+    esc = escorts_on[slots]
+    group_hazard = (hazard * np.power(np.maximum(n, 1), m.size_exponent[:, None])
+                    * np.exp(-m.deterrence[:, None] * esc))
+    hit = (n > 0) & m.convoy & (rng.random(n.shape) < -np.expm1(-group_hazard))
+    attacks = hit.sum(axis=0)  # one attack per convoy hit (einsum would OR booleans)
+    if free_cols.size:
+        free_hit = rng.binomial(cohort[slots][:, :, free_cols],
+                                -np.expm1(-hazard[:, :, free_cols])[..., None])
+        attacks[:, free_cols] += np.einsum("arcp->rc", free_hit)
+        hit[:, :, free_cols] = free_hit.any(axis=3)
+    a, r, c = np.nonzero(hit)
+    if not a.size:
+        return np.zeros((R, C), dtype=np.int64), attacks, np.zeros((R, P), dtype=np.int64)
+    k = slots[a]
+    exposed = cohort[k, r, c]  # an attacked convoy exposes all its tankers
+    if free_cols.size:
+        alone = ~m.convoy[c]
+        exposed[alone] = free_hit[a[alone], r[alone], np.searchsorted(free_cols, c[alone])]
+    share = m.destroy_share[r] * np.exp(-m.protection[r] * esc[a, r, c])
+    destroyed = rng.binomial(exposed, share[:, None])
+    cohort[k, r, c] -= destroyed  # each (slot, replication, corridor) appears once
+    n_destroyed = destroyed.sum(axis=1)
+    size[k, r, c] -= n_destroyed
+    # Sums over ages by bincount (exact: the counts are far below 2**53).
+    rc = r * C + c
+    lost = np.bincount(rc, n_destroyed, minlength=R * C).astype(np.int64).reshape(R, C)
+    fuel = destroyed * fuel_by_age[live[a], r, c][:, None]  # tankers destroyed while loaded
+    burned = np.empty((R, P), dtype=np.int64)
+    transit_rows = transit.reshape(R * C, P)
+    for p in range(P):
+        transit_rows[:, p] -= np.bincount(rc, fuel[:, p], minlength=R * C).astype(np.int64)
+        burned[:, p] = np.bincount(r, fuel[:, p], minlength=R)
+    return lost, attacks, burned
 
 
 def city_day(

@@ -316,11 +316,12 @@ def simulate_jax(params: ModelParameters, progress: Callable[[int, int], None] |
     R, C, P = m.shape
     K, T = m.slots, m.days
     idle, drivers = m.fleet.copy(), m.drivers.copy()
-    cohort = np.zeros((R, C, K, P), dtype=np.int64)
-    size = np.zeros((R, C, K), dtype=np.int64)
+    cohort = np.zeros((K, R, C, P), dtype=np.int64)
+    size = np.zeros((K, R, C), dtype=np.int64)
     traffic = np.zeros((R, C), dtype=np.int64)
     transit = np.zeros((R, C, P), dtype=np.int64)
     warm_start(m, cohort, size, traffic, transit, idle, drivers)
+    cohort = np.moveaxis(cohort, 0, 2)  # (R, C, K, P): the slot axis is where the masks broadcast
     on_road_at_start = transit.sum(axis=1)
 
     q_used = int(np.any(m.checkpoint_prob > 0, axis=(0, 1)).nonzero()[0].max(initial=-1)) + 1
