@@ -12,7 +12,8 @@ from siegeline.city.queueing import mean_wait_hours
 from siegeline.city.rationing import allocate_by_priority, rationing_caps
 from siegeline.engines import simulate
 from siegeline.engines.backends import jax_city
-from siegeline.engines.backends.jax_engine import binomial
+from siegeline.engines.backends.jax_engine import binomial, simulate_jax_on_device
+from siegeline.model.parameters import compile_parameters
 from siegeline.scenario import ScenarioError, load_scenario
 
 # One shape for every engine run below, so the program compiles once.
@@ -88,6 +89,18 @@ def test_jax_engine_is_reproducible(pair):
     again = simulate(sc, replications=REPS, days=DAYS, seed=5, backend="jax")
     assert np.array_equal(again["tankers_lost"].values, pair[1]["tankers_lost"].values)
     assert np.array_equal(again["stock_litres"].values, pair[1]["stock_litres"].values)
+
+
+def test_outputs_kept_on_the_device_are_the_ones_returned(pair):
+    """The benchmark's device-only run is the same computation as ``simulate``: day-major,
+    counts in tankers, blocks padded past the horizon."""
+    params = compile_parameters(load_scenario("bamako-2025", MIXED), REPS, DAYS, 5)
+    blocks = [jax.device_get(b) for b in simulate_jax_on_device(params)]
+    stock = np.concatenate([b["stock_litres"] for b in blocks])
+    lost = np.concatenate([b["tankers_lost"] for b in blocks])
+    assert stock.shape[0] >= DAYS
+    assert np.array_equal(np.moveaxis(stock[:DAYS], 0, 1), pair[1]["stock_litres"].values)
+    assert np.array_equal(np.moveaxis(lost[:DAYS], 0, 1), pair[1]["tankers_lost"].values)
 
 
 def test_jax_and_numpy_engines_agree_statistically(pair):
