@@ -12,7 +12,11 @@ from siegeline.city.queueing import mean_wait_hours
 from siegeline.city.rationing import allocate_by_priority, rationing_caps
 from siegeline.engines import simulate
 from siegeline.engines.backends import jax_city
-from siegeline.engines.backends.jax_engine import binomial, simulate_jax_on_device
+from siegeline.engines.backends.jax_engine import (
+    binomial,
+    simulate_jax_on_device,
+    sparse_binomial,
+)
 from siegeline.model.parameters import compile_parameters
 from siegeline.scenario import ScenarioError, load_scenario
 
@@ -42,6 +46,27 @@ def test_binomial_sampler_edge_cases():
     n = np.array([0, 5, 5, 7, 0])
     p = np.array([0.5, 0.0, 1.0, 1.0, 0.0])
     assert np.asarray(binomial(jax.random.key(0), n, p)).tolist() == [0, 0, 5, 7, 0]
+
+
+@pytest.mark.parametrize("capacity", [300, 40])  # gathered, and the dense fallback
+def test_sparse_binomial_draws_only_live_entries_with_the_right_law(capacity):
+    """200 live entries (entry 0 among them, where the gather's padding points) in an array of
+    20,000: zeros stay zero, and the live draws pass the same goodness-of-fit as ``binomial``."""
+    n = np.zeros(20_000, dtype=np.int32)
+    live = np.r_[0, np.random.default_rng(1).choice(np.arange(1, n.size), 199, replace=False)]
+    n[live] = 30
+    p = np.full(n.size, 0.4, dtype=np.float32)
+    draw = jax.jit(sparse_binomial, static_argnums=3)
+    draws = np.stack([np.asarray(draw(jax.random.key(i), n, p, capacity)) for i in range(100)])
+    dead = np.setdiff1d(np.arange(n.size), live)
+    assert (draws[:, dead] == 0).all() and draws.max() <= 30
+    sample = draws[:, live].ravel()
+    values, counts = np.unique(sample, return_counts=True)
+    expected = stats.binom.pmf(values, 30, 0.4) * sample.size
+    keep = expected > 20
+    chi2 = ((counts[keep] - expected[keep]) ** 2 / expected[keep]).sum()
+    assert stats.chi2.sf(chi2, keep.sum()) > 1e-3
+    assert abs(draws[:, 0].mean() - 12) < 5 * np.sqrt(7.2 / 100)  # entry 0 is not clobbered
 
 
 def test_city_functions_agree_with_numpy():
