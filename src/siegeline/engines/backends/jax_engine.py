@@ -9,7 +9,9 @@ Differences from the NumPy engine, all for fixed shapes on an accelerator:
   differ from NumPy's while the distributions agree (the tests compare them);
 - binomials by inversion of the CDF in log space, one uniform per draw (exact up to float32
   rounding); ``jax.random.binomial`` loops over the whole array until its slowest element is
-  accepted and was about 50× slower here.
+  accepted and was about 50× slower here;
+- the tankers destroyed are drawn only on the cohorts hit that day, gathered into a fixed-size
+  buffer (``sparse_binomial``), since the inversion loop would otherwise run over every slot.
 """
 
 from __future__ import annotations
