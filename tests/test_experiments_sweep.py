@@ -135,3 +135,23 @@ def test_cli_sweep_resumes_from_the_store(tmp_path):
     assert "Mean over 2 replications per point" in second.output
     bad = CliRunner().invoke(app, args[:4] + ["--grid", "2", "--samples", "4"])
     assert bad.exit_code == 2 and "either --grid or --samples" in bad.output
+
+
+def test_the_backend_is_part_of_a_sweeps_identity(spec, tmp_path, client):
+    """A sweep resumed with another backend would mix two random streams in one table: the
+    backend changes the sweep's id and is recorded with it, and an unknown one is refused
+    before any chunk is submitted."""
+    from dataclasses import replace
+
+    from siegeline.scenario import ScenarioError
+
+    on_jax = replace(spec, backend="jax")
+    assert on_jax.sweep_id != spec.sweep_id
+    store = ResultStore(tmp_path / "s.duckdb")
+    run_sweep(replace(on_jax, design=on_jax.design.head(2)), store=store, client=client)
+    with store.connect(read_only=True) as con:
+        assert con.execute("SELECT backend FROM sweeps").fetchall() == [("jax",)]
+    with pytest.raises(ScenarioError, match="unknown backend 'cupy'"):
+        run_sweep(replace(spec, backend="cupy"), store=store, client=client)
+    with store.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM sweeps").fetchone()[0] == 1

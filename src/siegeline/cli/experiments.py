@@ -123,14 +123,14 @@ def sweep(
         raise UserError("choose either --grid or --samples")
     design = grid_design(ranges, grid) if grid else sample_design(ranges, samples or 64, seed)
     spec = SweepSpec(sc, design, tuple(metrics), reps=reps, days=days, seed=seed,
-                     chunk_points=chunk)
+                     chunk_points=chunk, backend=backend)
     st = ResultStore(store)
     console.print(f"Sweep [bold]{spec.sweep_id}[/]: {len(design)} points × {reps} replications "
                   f"in {spec.n_chunks} chunks.")
     with _progress("sweep", "chunks stored") as bar:
         task = bar.add_task("", total=spec.n_chunks)
         outcome = run_sweep(spec, store=st, scheduler=scheduler, workers=workers,
-                            max_chunks=max_chunks, backend=backend,
+                            max_chunks=max_chunks,
                             progress=lambda d, t: bar.update(task, completed=d, total=t))
     console.print(f"Computed {len(outcome.computed)} chunk(s), {len(outcome.skipped)} already "
                   f"stored, in {outcome.seconds:.1f} s.")

@@ -20,11 +20,17 @@ ENGINES = ("vectorized",)
 BACKENDS = ("numpy", "jax")
 
 
-def _engine_runner(engine: str, backend: str = "numpy") -> Callable[
-        [ModelParameters, ProgressCallback | None], dict[str, Any]]:
+def check_backend(backend: str) -> str:
+    """``backend`` if it is one of BACKENDS, else a ScenarioError naming the choices."""
     if backend not in BACKENDS:
         raise ScenarioError([("backend", f"unknown backend {backend!r}; choose from "
                                          f"{', '.join(BACKENDS)}")], "run")
+    return backend
+
+
+def _engine_runner(engine: str, backend: str = "numpy") -> Callable[
+        [ModelParameters, ProgressCallback | None], dict[str, Any]]:
+    check_backend(backend)
     if backend == "jax":
         if engine != "vectorized":
             raise ScenarioError([("backend", "the jax backend runs the vectorized engine only")],

@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from siegeline.engines import check_backend
 from siegeline.experiments.evaluate import check_metrics, chunk_seed, evaluate_points
 from siegeline.results import ResultStore
 from siegeline.scenario.loader import scenario_hash, validate_scenario
@@ -56,6 +57,7 @@ class SweepSpec:
     days: int | None = None
     seed: int = 0
     chunk_points: int = 16
+    backend: str = "numpy"  # part of the identity: backends draw different random numbers
 
     @property
     def sweep_id(self) -> str:
@@ -63,7 +65,7 @@ class SweepSpec:
             "scenario": scenario_hash(self.scenario),
             "design": design_json(self.design),
             "metrics": list(self.metrics), "reps": self.reps, "days": self.days,
-            "seed": self.seed, "chunk_points": self.chunk_points,
+            "seed": self.seed, "chunk_points": self.chunk_points, "backend": self.backend,
         }, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
@@ -103,6 +105,8 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection, metrics: Sequence[str]) -> No
         sweep_id VARCHAR PRIMARY KEY, created TIMESTAMP, scenario_name VARCHAR,
         scenario_hash VARCHAR, points INTEGER, reps INTEGER, days INTEGER, seed BIGINT,
         chunk_points INTEGER, n_chunks INTEGER, metrics JSON, design JSON)""")
+    # Stores written before sweeps recorded their backend ran NumPy.
+    con.execute("ALTER TABLE sweeps ADD COLUMN IF NOT EXISTS backend VARCHAR DEFAULT 'numpy'")
     con.execute("""CREATE TABLE IF NOT EXISTS sweep_chunks (
         sweep_id VARCHAR, chunk INTEGER, finished TIMESTAMP, seconds DOUBLE, worker VARCHAR,
         PRIMARY KEY (sweep_id, chunk))""")
@@ -120,12 +124,14 @@ def register_sweep(store: ResultStore, spec: SweepSpec) -> set[int]:
     with store.connect() as con:
         _ensure_tables(con, spec.metrics)
         con.execute(
-            "INSERT INTO sweeps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO sweeps (sweep_id, created, scenario_name, scenario_hash, points, reps, "
+            "days, seed, chunk_points, n_chunks, metrics, design, backend) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [sid, dt.datetime.now(dt.UTC).replace(tzinfo=None), spec.scenario.name,
              scenario_hash(spec.scenario), len(spec.design), spec.reps,
              spec.days or spec.scenario.simulation.horizon_days, spec.seed, spec.chunk_points,
              spec.n_chunks, json.dumps(list(spec.metrics)),
-             design_json(spec.design)])
+             design_json(spec.design), spec.backend])
         done = con.execute("SELECT chunk FROM sweep_chunks WHERE sweep_id = ?", [sid]).fetchall()
     return {int(c) for (c,) in done}
 
@@ -165,7 +171,6 @@ def run_sweep(
     scheduler: str | None = None,
     workers: int | None = None,
     max_chunks: int | None = None,
-    backend: str = "numpy",
     progress: Callable[[int, int], None] | None = None,
 ) -> SweepOutcome:
     """Compute the chunks of ``spec`` the store lacks on a Dask cluster and store each as it
@@ -175,6 +180,7 @@ def run_sweep(
     from distributed import Client, LocalCluster, as_completed
 
     check_metrics(spec.metrics)
+    check_backend(spec.backend)  # before any worker starts
     store = store or ResultStore()
     started = time.perf_counter()
     done = register_sweep(store, spec)
@@ -195,7 +201,7 @@ def run_sweep(
             sc_json = spec.scenario.model_dump_json()
             futures = [active.submit(compute_chunk, sc_json, spec.chunk_rows(c),
                                      list(spec.metrics), spec.reps, spec.days, spec.seed, c,
-                                     backend, key=f"sweep-{spec.sweep_id}-{c}", pure=False,
+                                     spec.backend, key=f"sweep-{spec.sweep_id}-{c}", pure=False,
                                      retries=2)
                        for c in todo]
             for future in as_completed(futures):
