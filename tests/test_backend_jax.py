@@ -14,8 +14,8 @@ from siegeline.engines import simulate
 from siegeline.engines.backends import jax_city
 from siegeline.engines.backends.jax_engine import (
     binomial,
+    binomial_on_hit_cohorts,
     simulate_jax_on_device,
-    sparse_binomial,
 )
 from siegeline.model.parameters import compile_parameters
 from siegeline.scenario import ScenarioError, load_scenario
@@ -49,24 +49,29 @@ def test_binomial_sampler_edge_cases():
 
 
 @pytest.mark.parametrize("capacity", [300, 40])  # gathered, and the dense fallback
-def test_sparse_binomial_draws_only_live_entries_with_the_right_law(capacity):
-    """200 live entries (entry 0 among them, where the gather's padding points) in an array of
-    20,000: zeros stay zero, and the live draws pass the same goodness-of-fit as ``binomial``."""
-    n = np.zeros(20_000, dtype=np.int32)
-    live = np.r_[0, np.random.default_rng(1).choice(np.arange(1, n.size), 199, replace=False)]
-    n[live] = 30
-    p = np.full(n.size, 0.4, dtype=np.float32)
-    draw = jax.jit(sparse_binomial, static_argnums=3)
-    draws = np.stack([np.asarray(draw(jax.random.key(i), n, p, capacity)) for i in range(100)])
-    dead = np.setdiff1d(np.arange(n.size), live)
-    assert (draws[:, dead] == 0).all() and draws.max() <= 30
-    sample = draws[:, live].ravel()
+def test_binomial_on_hit_cohorts_draws_only_them_with_the_right_law(capacity):
+    """200 hit cohorts (cohort 0 among them, where the gather's padding points) out of 8,000,
+    each with 30 tankers of one product and 5 of another: the others stay zero, and the hit
+    ones pass the same goodness-of-fit as ``binomial``."""
+    shape = (40, 4, 50, 2)  # (R, C, K, P)
+    exposed = np.zeros(shape, dtype=np.int32).reshape(-1, 2)
+    hit = np.r_[0, np.random.default_rng(1).choice(np.arange(1, 8000), 199, replace=False)]
+    exposed[hit] = (30, 5)
+    exposed = exposed.reshape(shape)
+    share = np.full(shape[:3], 0.4, dtype=np.float32)
+    draw = jax.jit(binomial_on_hit_cohorts, static_argnums=3)
+    draws = np.stack([np.asarray(draw(jax.random.key(i), exposed, share, capacity)).reshape(-1, 2)
+                      for i in range(100)])
+    missed = np.setdiff1d(np.arange(8000), hit)
+    assert (draws[:, missed] == 0).all() and draws[..., 0].max() <= 30
+    assert draws[..., 1].max() <= 5
+    sample = draws[:, hit, 0].ravel()
     values, counts = np.unique(sample, return_counts=True)
     expected = stats.binom.pmf(values, 30, 0.4) * sample.size
     keep = expected > 20
     chi2 = ((counts[keep] - expected[keep]) ** 2 / expected[keep]).sum()
     assert stats.chi2.sf(chi2, keep.sum()) > 1e-3
-    assert abs(draws[:, 0].mean() - 12) < 5 * np.sqrt(7.2 / 100)  # entry 0 is not clobbered
+    assert abs(draws[:, 0, 0].mean() - 12) < 5 * np.sqrt(7.2 / 100)  # cohort 0 is not clobbered
 
 
 def test_city_functions_agree_with_numpy():

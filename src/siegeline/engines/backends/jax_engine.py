@@ -11,7 +11,8 @@ Differences from the NumPy engine, all for fixed shapes on an accelerator:
   rounding); ``jax.random.binomial`` loops over the whole array until its slowest element is
   accepted and was about 50× slower here;
 - the tankers destroyed are drawn only on the cohorts hit that day, gathered into a fixed-size
-  buffer (``sparse_binomial``), since the inversion loop would otherwise run over every slot.
+  buffer (``binomial_on_hit_cohorts``), since the inversion loop would otherwise run over every
+  slot.
 """
 
 from __future__ import annotations
@@ -65,29 +66,29 @@ def binomial(key: jax.Array, n: jnp.ndarray, p: jnp.ndarray) -> jnp.ndarray:
     return jnp.where(flip & (n > 0), n - k, k).astype(I32)
 
 
-def sparse_binomial(key: jax.Array, n: jnp.ndarray, p: jnp.ndarray, capacity: int
-                    ) -> jnp.ndarray:
-    """Binomial(n, p) for arrays where few entries have n > 0 (the tankers of the cohorts hit
-    today): those entries are gathered into a buffer of ``capacity``, drawn there and scattered
-    back, so the inversion loop runs over the buffer instead of the whole array. When more than
-    ``capacity`` entries are live it draws on the whole array (same distribution)."""
-    shape = jnp.broadcast_shapes(n.shape, p.shape)
-    flat_n = jnp.broadcast_to(n, shape).reshape(-1)
-    flat_p = jnp.broadcast_to(p, shape).reshape(-1)
-    live = flat_n > 0
-    count = live.sum()
+def binomial_on_hit_cohorts(key: jax.Array, exposed: jnp.ndarray, share: jnp.ndarray,
+                            capacity: int) -> jnp.ndarray:
+    """Binomial(exposed, share) over cohorts (R, C, K, P) where few cohorts have tankers exposed
+    (those hit today; ``share`` is per cohort, (R, C, K)): the hit cohorts are gathered into a
+    buffer of ``capacity`` rows, drawn there and scattered back, so the inversion loop runs over
+    the buffer instead of every slot. Past ``capacity`` hit cohorts it draws on the whole array
+    (same distribution)."""
+    P = exposed.shape[3]
+    rows = exposed.reshape(-1, P)
+    hit = rows.sum(axis=1) > 0
+    count = hit.sum()
 
     def gathered(_):
-        idx = jnp.nonzero(live, size=capacity, fill_value=0)[0]
-        valid = jnp.arange(capacity) < count
-        draws = binomial(key, jnp.where(valid, flat_n[idx], 0), flat_p[idx])
-        # Padding points at entry 0 with a draw of 0: adding (not setting) keeps entry 0's own.
-        return jnp.zeros(flat_n.shape, I32).at[idx].add(draws)
+        idx = jnp.nonzero(hit, size=capacity, fill_value=0)[0]
+        valid = (jnp.arange(capacity) < count)[:, None]
+        draws = binomial(key, jnp.where(valid, rows[idx], 0), share.reshape(-1)[idx][:, None])
+        # Padding points at row 0 with draws of 0: adding (not setting) keeps row 0's own.
+        return jnp.zeros(rows.shape, I32).at[idx].add(draws)
 
     def dense(_):
-        return binomial(key, flat_n, flat_p)
+        return binomial(key, rows, share.reshape(-1)[:, None])
 
-    return jax.lax.cond(count <= capacity, gathered, dense, None).reshape(shape)
+    return jax.lax.cond(count <= capacity, gathered, dense, None).reshape(exposed.shape)
 
 
 @dataclass(frozen=True)
@@ -223,9 +224,9 @@ def _day(s: Static, c: dict, state: tuple, xs: tuple) -> tuple[tuple, dict]:
     n_exposed = exposed.sum(axis=3)
     attacks = jnp.where(group_hit, 1, n_exposed).sum(axis=2)
     share = c["destroy_share"][r_] * jnp.exp(-c["protection"][r_] * escorts_on)
-    # Few cohorts are hit on a day: about one live entry per (replication, corridor) is ample.
-    destroyed = sparse_binomial(k_destroy, exposed, share[..., None],
-                                max(64, exposed.shape[0] * exposed.shape[1]))
+    # Few cohorts are hit on a day: one per (replication, corridor) is ample room.
+    destroyed = binomial_on_hit_cohorts(k_destroy, exposed, share,
+                                        max(64, exposed.shape[0] * exposed.shape[1]))
     cohort = cohort - destroyed
     burned = destroyed * jnp.take(c["loaded_by_age"], age, axis=2)[..., None]
     transit = transit - burned.sum(axis=2)
