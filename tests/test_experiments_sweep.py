@@ -155,3 +155,27 @@ def test_the_backend_is_part_of_a_sweeps_identity(spec, tmp_path, client):
         run_sweep(replace(spec, backend="cupy"), store=store, client=client)
     with store.connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM sweeps").fetchone()[0] == 1
+
+
+def test_cli_sweep_runs_on_an_existing_scheduler(client, tmp_path):
+    """`--scheduler ADDRESS` connects to a running cluster (here the module's LocalCluster,
+    reached over TCP like a remote one) and its workers compute the chunks."""
+    from typer.testing import CliRunner
+
+    from siegeline.cli.main import app
+
+    store = tmp_path / "s.duckdb"
+    address = client.scheduler.address
+    res = CliRunner().invoke(app, [
+        "sweep", "bamako-2025", "--param", "escorts.pool_size=2:30", "--grid", "3", "--reps", "2",
+        "--days", "15", "--chunk", "1", "--metric", "tankers_lost", "--scheduler", address,
+        "--store", str(store)])
+    assert res.exit_code == 0, res.output
+    assert "Computed 3 chunk(s), 0 already stored" in res.output
+    worker_pids = set(client.run(os.getpid).values())
+    with ResultStore(store).connect(read_only=True) as con:
+        ran_on = {w for (w,) in con.execute("SELECT worker FROM sweep_chunks").fetchall()}
+    assert {int(w.rsplit(":", 1)[1]) for w in ran_on} <= worker_pids
+    assert os.getpid() not in {int(w.rsplit(":", 1)[1]) for w in ran_on}
+    # The cluster outlives the command: it was not the CLI's to close.
+    assert client.status == "running" and client.scheduler_info()["workers"]
