@@ -176,3 +176,19 @@ def test_cli_run_with_jax_backend_stores_the_run(pair):
     assert np.array_equal(stored["tankers_lost"].values, pair[1]["tankers_lost"].values)
     bad = CliRunner().invoke(app, ["run", "-n", "2", "-d", "2", "--backend", "cupy"])
     assert bad.exit_code == 2 and "unknown backend" in bad.output
+
+
+def test_missing_jax_is_a_clear_error_with_the_install_command(monkeypatch, tmp_path):
+    import sys
+
+    from typer.testing import CliRunner
+
+    from siegeline.cli.main import app
+
+    monkeypatch.setitem(sys.modules, "jax", None)  # as on a machine without JAX
+    monkeypatch.delitem(sys.modules, "siegeline.engines.backends.jax_engine")
+    res = CliRunner().invoke(app, ["run", "-n", "4", "-d", "3", "--backend", "jax",
+                                   "--no-store"])
+    assert res.exit_code == 2, res.output
+    assert "the jax backend needs JAX" in res.output
+    assert "pip install 'siegeline[gpu]'" in res.output.replace("\n", " ")

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from siegeline.scenario.loader import ScenarioError
 
@@ -29,7 +30,9 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (ScenarioError, UserError, FileNotFoundError, PermissionError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            # The message is plain text: brackets in it ("siegeline[gpu]") are not markup.
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True,
+                              highlight=False)
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -35,8 +35,12 @@ def _engine_runner(engine: str, backend: str = "numpy") -> Callable[
         if engine != "vectorized":
             raise ScenarioError([("backend", "the jax backend runs the vectorized engine only")],
                                 "run")
-        from siegeline.engines.backends.jax_engine import simulate_jax
-
+        try:
+            from siegeline.engines.backends.jax_engine import simulate_jax
+        except ImportError as err:
+            raise ScenarioError([("backend", f"the jax backend needs JAX ({err}): pip install "
+                                             "'siegeline[gpu]', or 'jax[cuda12]' for an NVIDIA "
+                                             "GPU")], "run") from None
         return simulate_jax
     if engine == "vectorized":
         from siegeline.engines.vectorized import simulate_vectorized
