@@ -5,6 +5,7 @@ import pytest
 
 from siegeline.engines import simulate
 from siegeline.scenario import load_scenario
+from siegeline.scenario.loader import validate_scenario
 
 FLOWS = ("delivered_litres", "destroyed_litres", "returned_litres")
 
@@ -36,13 +37,22 @@ def test_fuel_is_conserved_exactly_every_day(overrides):
         assert ds["returned_litres"].sum() > 0
 
 
-def test_zero_hazard_gives_zero_losses():
-    s = load_scenario("bamako-2025", ["adversary.intensity=0"])
+@pytest.mark.parametrize("safe_roads", [False, True])
+def test_zero_hazard_gives_zero_losses(bamako, safe_roads):
+    """No adversary, or no segment with any hazard (then no road is exposed at any age)."""
+    if safe_roads:
+        data = bamako.model_dump()
+        for segment in data["segments"]:
+            segment["hazard_per_100km"] = 0.0
+        s = validate_scenario(data, "test")
+    else:
+        s = load_scenario("bamako-2025", ["adversary.intensity=0"])
     r = simulate(s, replications=50, days=60, seed=1)
     assert int(r["tankers_lost"].sum()) == 0
     assert int(r["attacks"].sum()) == 0
     assert float(r["destroyed_litres"].sum()) == 0.0
     assert int(r["drivers_kidnapped"].sum()) == 0
+    assert float(r["delivered_litres"].sum()) > 0
 
 
 def test_total_ban_gives_zero_deliveries():

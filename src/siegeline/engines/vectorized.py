@@ -323,7 +323,7 @@ def _attack_cohorts(
     A, R, C, P = len(ages), *transit.shape
     slots = (t - ages) % m.slots
     n = size[slots]  # (A, R, C)
-    live = np.flatnonzero(n.reshape(A, -1).any(axis=1))  # skip ages nobody is driving
+    live = np.flatnonzero(n.reshape(A, R * C).any(axis=1))  # skip ages nobody is driving
     if not live.size:
         return (np.zeros((R, C), dtype=np.int64), np.zeros((R, C), dtype=np.int64),
                 np.zeros((R, P), dtype=np.int64))
