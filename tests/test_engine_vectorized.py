@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from siegeline.engines import simulate
 from siegeline.scenario import load_scenario
@@ -252,3 +254,33 @@ def test_free_running_tankers_are_attacked_one_by_one(bamako):
     assert np.array_equal(lost, attacks) and attacks.max() > 1
     assert np.array_equal(burned.sum(axis=1), lost[:, 2])
     assert np.array_equal(transit[:, 2] + burned, np.broadcast_to(n.sum(axis=0), (R, P)))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_mix_of_policies_and_hazards_conserves_fuel(bamako, data):
+    """Property test over the engine's branches: convoy or free-running per corridor, segments
+    with or without hazard, no escorts or many, waiting for escorts, checkpoints, 1-5
+    replications and 1-40 days. Fuel is conserved exactly and nothing goes negative."""
+    scenario = bamako.model_dump()
+    for corridor in scenario["corridors"]:
+        corridor["policy"]["mode"] = data.draw(st.sampled_from(["convoy", "free"]))
+        corridor["policy"]["wait_for_escorts"] = data.draw(st.booleans())
+    for segment in scenario["segments"]:
+        segment["hazard_per_100km"] = data.draw(st.sampled_from([0.0, 0.02, 0.3]))
+    scenario["escorts"]["pool_size"] = data.draw(st.integers(0, 40))
+    scenario["adversary"]["intensity"] = data.draw(st.sampled_from([0.0, 0.5, 2.0]))
+    for node in scenario["nodes"]:
+        if node["id"] == "didieni":
+            node["checkpoint_turnback_probability"] = data.draw(st.sampled_from([0.0, 0.3]))
+    s = validate_scenario(scenario, "test")
+    reps, days = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 40))
+    r = simulate(s, replications=reps, days=days, seed=data.draw(st.integers(0, 2**31)))
+    ds = r.dataset
+    assert np.all(conservation_gap(r) == 0)
+    for name in ("stock_litres", "tankers_lost", "attacks", "tankers_in_transit", "escorts_busy"):
+        assert (ds[name].values >= 0).all(), name
+    assert (ds["escorts_busy"].values <= scenario["escorts"]["pool_size"]).all()
+    if scenario["adversary"]["intensity"] == 0 or not any(
+            seg["hazard_per_100km"] for seg in scenario["segments"]):
+        assert int(ds["attacks"].sum()) == 0
