@@ -10,13 +10,15 @@ from scipy import stats
 from siegeline.city.prices import informal_price
 from siegeline.city.queueing import mean_wait_hours
 from siegeline.city.rationing import allocate_by_priority, rationing_caps
-from siegeline.engines import simulate
+from siegeline.engines import backends, simulate
 from siegeline.engines.backends import jax_city
 from siegeline.engines.backends.jax_engine import (
     binomial,
     binomial_on_hit_cohorts,
+    simulate_jax_metrics,
     simulate_jax_on_device,
 )
+from siegeline.model.metrics import METRICS, reduce_daily
 from siegeline.model.parameters import compile_parameters
 from siegeline.scenario import ScenarioError, load_scenario
 
@@ -133,6 +135,28 @@ def test_outputs_kept_on_the_device_are_the_ones_returned(pair):
     assert np.array_equal(np.moveaxis(lost[:DAYS], 0, 1), pair[1]["tankers_lost"].values)
 
 
+@pytest.mark.parametrize("calm", [False, True])  # stockouts everywhere / never (censored)
+def test_metrics_reduced_on_the_device_equal_the_reduced_outputs(pair, calm):
+    """``simulate_jax_metrics`` (what sweeps and sensitivity use on JAX) against the same
+    metrics computed on the host from ``simulate``'s daily outputs, same draws: equal, except
+    the mean queue wait, summed in float32 on the device."""
+    if calm:
+        sc = load_scenario("bamako-2025", ["adversary.intensity=0",
+                                           "adversary.bans.0.compliance=0"])
+        result = simulate(sc, replications=REPS, days=DAYS, seed=5, backend="jax")
+    else:
+        sc, result = load_scenario("bamako-2025", MIXED), pair[1]
+    got = simulate_jax_metrics(compile_parameters(sc, REPS, DAYS, 5), [m.name for m in METRICS])
+    for metric in METRICS:
+        want = reduce_daily(metric.reduction, result[metric.output].values).astype(float)
+        if metric.reduction == "mean":
+            assert np.allclose(got[metric.name], want, rtol=1e-5, atol=1e-6), metric.name
+        else:
+            assert np.array_equal(got[metric.name], want), metric.name
+    first = got["first_stockout_day"]
+    assert (first == DAYS).all() if calm else (first < DAYS).all()
+
+
 def test_jax_and_numpy_engines_agree_statistically(pair):
     a, b = (r.totals() for r in pair)
     for col in ("delivered_litres", "destroyed_litres", "tankers_lost", "attacks",
@@ -187,6 +211,7 @@ def test_missing_jax_is_a_clear_error_with_the_install_command(monkeypatch, tmp_
 
     monkeypatch.setitem(sys.modules, "jax", None)  # as on a machine without JAX
     monkeypatch.delitem(sys.modules, "siegeline.engines.backends.jax_engine")
+    monkeypatch.delattr(backends, "jax_engine")
     res = CliRunner().invoke(app, ["run", "-n", "4", "-d", "3", "--backend", "jax",
                                    "--no-store"])
     assert res.exit_code == 2, res.output

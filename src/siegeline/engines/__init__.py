@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 import siegeline
@@ -28,6 +29,17 @@ def check_backend(backend: str) -> str:
     return backend
 
 
+def jax_backend() -> ModuleType:
+    """The JAX backend's module, or a ScenarioError naming the install command without JAX."""
+    try:
+        from siegeline.engines.backends import jax_engine
+    except ImportError as err:
+        raise ScenarioError([("backend", f"the jax backend needs JAX ({err}): pip install "
+                                         "'siegeline[gpu]', or 'jax[cuda12]' for an NVIDIA "
+                                         "GPU")], "run") from None
+    return jax_engine
+
+
 def _engine_runner(engine: str, backend: str = "numpy") -> Callable[
         [ModelParameters, ProgressCallback | None], dict[str, Any]]:
     check_backend(backend)
@@ -35,13 +47,7 @@ def _engine_runner(engine: str, backend: str = "numpy") -> Callable[
         if engine != "vectorized":
             raise ScenarioError([("backend", "the jax backend runs the vectorized engine only")],
                                 "run")
-        try:
-            from siegeline.engines.backends.jax_engine import simulate_jax
-        except ImportError as err:
-            raise ScenarioError([("backend", f"the jax backend needs JAX ({err}): pip install "
-                                             "'siegeline[gpu]', or 'jax[cuda12]' for an NVIDIA "
-                                             "GPU")], "run") from None
-        return simulate_jax
+        return jax_backend().simulate_jax
     if engine == "vectorized":
         from siegeline.engines.vectorized import simulate_vectorized
 

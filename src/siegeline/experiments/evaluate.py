@@ -8,30 +8,27 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from siegeline.engines import simulate
-from siegeline.results import NEVER, SimulationResult
+from siegeline.engines import check_backend, jax_backend, simulate
+from siegeline.model.metrics import METRICS as MODEL_METRICS
+from siegeline.model.metrics import Metric, reduce_daily
+from siegeline.model.parameters import compile_parameters
+from siegeline.results import SimulationResult
 from siegeline.scenario.loader import ScenarioError
 from siegeline.scenario.schema import Scenario
 
 
-def _first_stockout(result: SimulationResult) -> np.ndarray:
-    # Censored at the horizon: a replication that never runs out counts as running out on the
-    # day after the last simulated day.
-    first = result.first_stockout_day()
-    return np.where(first == NEVER, result.days, first).astype(float)
+def _metric(metric: Metric) -> Callable[[SimulationResult], np.ndarray]:
+    return lambda result: reduce_daily(metric.reduction,
+                                       result[metric.output].values).astype(float)
 
 
-def _totals(column: str) -> Callable[[SimulationResult], np.ndarray]:
-    return lambda result: result.totals()[column].to_numpy(dtype=float)
-
-
-# Scalar outputs per replication that experiments can analyse.
+# Scalar outputs per replication that experiments can analyse (the first stockout day is
+# censored at the horizon: a replication that never runs out counts as running out on the day
+# after the last simulated day).
 METRICS: dict[str, Callable[[SimulationResult], np.ndarray]] = {
-    name: _totals(name) for name in (
-        "delivered_litres", "destroyed_litres", "tankers_lost", "attacks", "drivers_kidnapped",
-        "days_in_stockout", "mean_queue_wait_hours", "final_informal_price")
+    m.name: _metric(m) for m in MODEL_METRICS
+    if m.name not in ("loaded_litres", "returned_litres")
 }
-METRICS["first_stockout_day"] = _first_stockout
 
 
 def check_metrics(metrics: Sequence[str]) -> list[str]:
@@ -62,10 +59,17 @@ def evaluate_points(
     with columns ``point`` (the design's index), ``rep`` and the metrics."""
     overrides = {path: np.repeat(design[path].to_numpy(dtype=float), reps)
                  for path in design.columns}
-    result = simulate(scenario, replications=len(design) * reps, days=days, seed=seed,
-                      overrides=overrides, backend=backend)
     frame = pd.DataFrame({"point": np.repeat(design.index.to_numpy(), reps),
                           "rep": np.tile(np.arange(reps), len(design))})
+    if check_backend(backend) == "jax":
+        # Reduced on the device: the daily outputs never travel to the host.
+        params = compile_parameters(scenario, len(design) * reps, days, seed, overrides)
+        values = jax_backend().simulate_jax_metrics(params, metrics)
+        for name in metrics:
+            frame[name] = values[name]
+        return frame
+    result = simulate(scenario, replications=len(design) * reps, days=days, seed=seed,
+                      overrides=overrides)
     for name in metrics:
         frame[name] = METRICS[name](result)
     return frame

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from siegeline.model.metrics import METRICS, reduce_daily
 from siegeline.model.outputs import OUTPUT_BY_NAME, OUTPUTS
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -113,19 +114,12 @@ class SimulationResult:
         return pd.Series(first).value_counts(normalize=True).sort_index()
 
     def totals(self) -> pd.DataFrame:
-        """Per replication totals over the horizon (litres, tankers, attacks)."""
+        """Per replication totals over the horizon (litres, tankers, attacks; the metrics of
+        ``siegeline.model.metrics`` except the first stockout day)."""
         ds = self.dataset
         return pd.DataFrame({
-            "loaded_litres": ds["loaded_litres"].sum(("day", "product")).values,
-            "delivered_litres": ds["delivered_litres"].sum(("day", "product")).values,
-            "destroyed_litres": ds["destroyed_litres"].sum(("day", "product")).values,
-            "returned_litres": ds["returned_litres"].sum(("day", "product")).values,
-            "tankers_lost": ds["tankers_lost"].sum(("day", "corridor")).values,
-            "attacks": ds["attacks"].sum(("day", "corridor")).values,
-            "drivers_kidnapped": ds["drivers_kidnapped"].sum("day").values,
-            "days_in_stockout": ds["stockout"].any("product").sum("day").values,
-            "mean_queue_wait_hours": ds["queue_wait_hours"].mean("day").values,
-            "final_informal_price": ds["informal_price"].isel(day=-1).max("product").values,
+            m.name: reduce_daily(m.reduction, ds[m.output].values)
+            for m in METRICS if m.reduction != "first_any"
         }, index=pd.RangeIndex(self.replications, name="replication"))
 
     def summary(self, checkpoints: Sequence[int] | None = None) -> pd.DataFrame:
