@@ -91,11 +91,18 @@ def test_cli_sensitivity_writes_table_csv_and_chart(tmp_path):
     res = CliRunner().invoke(app, [
         "sensitivity", "bamako-2025", "--param", "adversary.intensity=0.5:2", "--param",
         "escorts.pool_size=2:30", "--method", "morris", "-N", "6", "--days", "30",
-        "--metric", "tankers_lost", "-o", str(tmp_path)])
+        "--metric", "tankers_lost", "--metric", "delivered_litres", "-o", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "Morris indices of tankers_lost" in res.output
     assert (tmp_path / "morris-indices.csv").exists()
     assert (tmp_path / "morris-tankers_lost.png").read_bytes()[:4] == b"\x89PNG"
+    # Screening ranks by mu*: each table lists the parameters in that order (for delivered
+    # litres here, sigma would rank them the other way round).
+    indices = pd.read_csv(tmp_path / "morris-indices.csv").sort_values("mu_star", ascending=False)
+    for metric, frame in indices.groupby("metric"):
+        start = res.output.index(f"Morris indices of {metric}")
+        table = res.output[start:res.output.index("Wrote", start)]
+        assert sorted(frame["parameter"], key=table.index) == list(frame["parameter"]), metric
     bad = CliRunner().invoke(app, ["sensitivity", "--param", "adversary.intensity=x:y"])
     assert bad.exit_code == 2 and "low and high must be numbers" in bad.output
 

@@ -71,7 +71,9 @@ def sensitivity(
         for c in cols:
             if not c.endswith("_conf"):
                 t.add_column(c, justify="right")
-        for row in frame.sort_values(cols[2], ascending=False).itertuples(index=False):
+        # Ranked as the method ranks: Sobol by total index, Morris screening by mu*.
+        rank = "ST" if method == "sobol" else "mu_star"
+        for row in frame.sort_values(rank, ascending=False).itertuples(index=False):
             vals = row._asdict()
             cells = [f"{vals[c]:.3f} ± {vals[c + '_conf']:.3f}" if f"{c}_conf" in cols
                      else f"{vals[c]:.3g}" for c in cols if not c.endswith("_conf")]

@@ -121,7 +121,7 @@ def sensitivity_chart(result: SensitivityResult, metric: str, path: str | Path) 
     if frame.empty:
         raise ValueError(f"no indices for {metric!r} (its output did not vary)")
     main, total = (("S1", "ST") if result.method == "sobol" else ("mu_star", "sigma"))
-    frame = frame.sort_values(total)
+    frame = frame.sort_values(total if result.method == "sobol" else main)  # Morris ranks by mu*
     pos = np.arange(len(frame))
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.35 * len(frame)))
     ax.barh(pos - 0.2, frame[main], height=0.4, xerr=frame[f"{main}_conf"], capsize=2,
