@@ -402,18 +402,20 @@ def simulate_jax(params: ModelParameters, progress: Callable[[int, int], None] |
     T = m.days
     static, consts, state, on_road_at_start = _start(m)
     parts: list[dict] = []
+
+    def fetch(block: tuple[int, int, dict]) -> None:
+        parts.append(jax.device_get(block[2]))
+        if progress is not None:
+            progress(block[1], T)
+
     previous = None
     # Each step dispatches a block, then copies the previous one to the host while it computes.
     for block in _blocks(m, static, consts, state):
         if previous is not None:
-            parts.append(jax.device_get(previous[2]))
-            if progress is not None:
-                progress(previous[1], T)
+            fetch(previous)
         previous = block
     if previous is not None:
-        parts.append(jax.device_get(previous[2]))
-        if progress is not None:
-            progress(T, T)
+        fetch(previous)
 
     # One concatenation and one transposing copy per output (faster than copying each block
     # into a strided slice of the final array).
