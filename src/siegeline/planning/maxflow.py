@@ -257,14 +257,10 @@ def max_flow_interdiction(
             brute_force_candidates=tried,
         )
     spent = float(sum(c for c, lab in zip(costs, labels, strict=True) if lab in set(attack)))
-    return PlanResult(
+    return PlanResult.from_solution(
+        sol,
         problem="max-flow interdiction",
         unit="tanker/day",
-        status=sol.status,
-        objective=sol.objective,
-        bound=sol.bound,
-        gap=sol.gap,
-        time_s=sol.time_s,
         attack=attack,
         defence=tuple(protected),
         flows=flows,

@@ -90,6 +90,13 @@ class PlanResult:
         object.__setattr__(self, "flows", _frozen(self.flows))
         object.__setattr__(self, "details", _frozen(self.details))
 
+    @classmethod
+    def from_solution(cls, sol: Any, **fields_: Any) -> PlanResult:
+        """A result carrying a HiGHS solution's status, objective, bound, gap and time;
+        ``fields_`` sets the rest (and may restate objective or bound in the problem's unit)."""
+        return cls(**{"status": sol.status, "objective": sol.objective, "bound": sol.bound,
+                      "gap": sol.gap, "time_s": sol.time_s, **fields_})
+
     @property
     def optimal(self) -> bool:
         return self.status == "Optimal"

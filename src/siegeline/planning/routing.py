@@ -182,14 +182,10 @@ def risk_aware_routing(
     routes = _route_table(
         g, arc_flow, src, snk, demand, corridors or {}, shares or {}, loss, capacity
     )
-    return PlanResult(
+    return PlanResult.from_solution(
+        sol,
         problem="risk-aware routing (min-cost flow)",
         unit="cost/day",
-        status=sol.status,
-        objective=sol.objective,
-        bound=sol.bound,
-        gap=sol.gap,
-        time_s=sol.time_s,
         flows=flows,
         details={
             "demand": float(demand),

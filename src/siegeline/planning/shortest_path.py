@@ -225,14 +225,12 @@ def shortest_path_interdiction(
     if weight == "risk":
         details["survival"] = math.exp(-value) if math.isfinite(value) else 0.0
         details["baseline_survival"] = math.exp(-base_len)
-    return PlanResult(
+    return PlanResult.from_solution(
+        sol,
         problem="shortest-path interdiction",
         unit=unit,
-        status=sol.status,
         objective=objective,
         bound=bound,
-        gap=sol.gap,
-        time_s=sol.time_s,
         attack=attack,
         flows={lab: float(lab in on_route) for lab in labels},
         baseline=base_len,
