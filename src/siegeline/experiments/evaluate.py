@@ -65,13 +65,12 @@ def evaluate_points(
         # Reduced on the device: the daily outputs never travel to the host.
         params = compile_parameters(scenario, len(design) * reps, days, seed, overrides)
         values = jax_backend().simulate_jax_metrics(params, metrics)
-        for name in metrics:
-            frame[name] = values[name]
-        return frame
-    result = simulate(scenario, replications=len(design) * reps, days=days, seed=seed,
-                      overrides=overrides)
+    else:
+        result = simulate(scenario, replications=len(design) * reps, days=days, seed=seed,
+                          overrides=overrides)
+        values = {name: METRICS[name](result) for name in metrics}
     for name in metrics:
-        frame[name] = METRICS[name](result)
+        frame[name] = values[name]
     return frame
 
 
