@@ -30,6 +30,7 @@ import argparse  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
+from functools import partial  # noqa: E402
 
 from siegeline.model.parameters import compile_parameters  # noqa: E402
 from siegeline.scenario import load_scenario  # noqa: E402
@@ -45,18 +46,23 @@ def runner(backend: str):
     return simulate_vectorized
 
 
+def timings(call, repeat: int) -> list[float]:
+    """Wall times of ``repeat`` calls of ``call()``."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return times
+
+
 def device_seconds(params, repeat: int) -> float:
     """Best time of the JAX simulation with its outputs kept on the device."""
     import jax
 
     from siegeline.engines.backends.jax_engine import simulate_jax_on_device
 
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        jax.block_until_ready(simulate_jax_on_device(params))
-        times.append(time.perf_counter() - started)
-    return min(times)
+    return min(timings(lambda: jax.block_until_ready(simulate_jax_on_device(params)), repeat))
 
 
 def main() -> None:
@@ -82,16 +88,10 @@ def main() -> None:
         run = runner(backend)
         for reps in args.reps:
             params = compile_parameters(scenario, reps, args.days, args.seed)
-            compile_s = float("nan")
-            if backend == "jax":
-                started = time.perf_counter()
-                run(params)
-                compile_s = time.perf_counter() - started
-            times = []
-            for _ in range(args.repeat):
-                started = time.perf_counter()
-                run(params)
-                times.append(time.perf_counter() - started)
+            # JAX compiles on its first call at each shape: timed apart.
+            call = partial(run, params)
+            compile_s = timings(call, 1)[0] if backend == "jax" else float("nan")
+            times = timings(call, args.repeat)
             best = min(times)
             device = (f"{(d := device_seconds(params, args.repeat)):>9.3f} "
                       f"{reps * args.days / d:>17,.0f}" if backend == "jax" else f"{'':>27}")
