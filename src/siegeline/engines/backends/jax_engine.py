@@ -460,15 +460,16 @@ def _reduce_block(metrics: tuple[Metric, ...], days: int, acc: dict | None, ys: 
         else:  # first_any
             hit = v.any(axis=2) & valid[:, None]
             part = jnp.where(hit.any(axis=0), start + hit.argmax(axis=0), days)
-        if acc is None:
-            new[metric.name] = (jnp.where(here, part, 0) if metric.reduction == "last_max"
-                                else part)
-        elif metric.reduction == "last_max":
-            new[metric.name] = jnp.where(here, part, acc[metric.name])
+        if acc is not None:
+            before = acc[metric.name]
+        else:  # the reduction's identity: nothing seen yet
+            before = days if metric.reduction == "first_any" else 0
+        if metric.reduction == "last_max":
+            new[metric.name] = jnp.where(here, part, before)
         elif metric.reduction == "first_any":
-            new[metric.name] = jnp.minimum(acc[metric.name], part)
+            new[metric.name] = jnp.minimum(before, part)
         else:
-            new[metric.name] = acc[metric.name] + part
+            new[metric.name] = before + part
     return new
 
 
