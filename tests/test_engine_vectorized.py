@@ -1,11 +1,15 @@
 """Behaviour of the vectorized engine: conservation, limits, monotonicity, reproducibility."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from siegeline.engines import simulate
+from siegeline.engines.vectorized import _attack_cohorts
+from siegeline.model.parameters import SHARED_ARRAYS, compile_parameters
 from siegeline.scenario import load_scenario
 from siegeline.scenario.loader import validate_scenario
 
@@ -163,8 +167,6 @@ def test_scarcity_raises_informal_price_and_cuts_power(bamako):
 @pytest.mark.parametrize("reps", [3, 4, 6])
 def test_replication_slices_only_per_replication_arrays(bamako, reps):
     """With as many replications as products, sectors or corridors, shared arrays stay whole."""
-    from siegeline.model.parameters import SHARED_ARRAYS, compile_parameters
-
     params = compile_parameters(bamako, reps, 10, 1)
     one = params.replication(1)
     for name in SHARED_ARRAYS:
@@ -181,11 +183,6 @@ def test_attacks_count_every_cohort_hit_and_book_its_losses(bamako):
     independently with probability 1 - exp(-H_a) (size exponent and escorts neutral), so a
     replication can see several attacks in a day; every hit cohort is destroyed whole and only
     the loaded ones burn fuel and leave the road's loaded count."""
-    import dataclasses
-
-    from siegeline.engines.vectorized import _attack_cohorts
-    from siegeline.model.parameters import compile_parameters
-
     R = 4000
     m = compile_parameters(bamako, R, 10, seed=1)
     _, C, P = m.shape
@@ -225,11 +222,6 @@ def test_attacks_count_every_cohort_hit_and_book_its_losses(bamako):
 def test_free_running_tankers_are_attacked_one_by_one(bamako):
     """On a free-running corridor each tanker is hit independently: attacks ~ Binomial(n, p)
     per age, and with every hit tanker destroyed, losses equal attacks."""
-    import dataclasses
-
-    from siegeline.engines.vectorized import _attack_cohorts
-    from siegeline.model.parameters import compile_parameters
-
     R = 4000
     m = compile_parameters(bamako, R, 10, seed=1)
     _, C, P = m.shape
