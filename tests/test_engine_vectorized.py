@@ -1,14 +1,17 @@
 """Behaviour of the vectorized engine: conservation, limits, monotonicity, reproducibility."""
 
 import dataclasses
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from siegeline.engines import simulate
-from siegeline.engines.vectorized import _attack_cohorts
+from siegeline.engines import simulate, vectorized
+from siegeline.engines.state import build_tables, initial_state
+from siegeline.model.outputs import allocate_outputs
 from siegeline.model.parameters import SHARED_ARRAYS, compile_parameters
 from siegeline.scenario import load_scenario
 from siegeline.scenario.loader import validate_scenario
@@ -178,6 +181,45 @@ def test_replication_slices_only_per_replication_arrays(bamako, reps):
             assert value.shape[0] == reps, name  # every other array is per replication
 
 
+def test_day_runs_the_documented_processes_in_order():
+    """docs/model.md section 1.3 names each step by its function; the engine runs exactly those."""
+    doc = (Path(__file__).parents[1] / "docs" / "model.md").read_text()
+    section = doc[doc.index("### 1.3"):doc.index("## 2.")]
+    documented = re.findall(r"^\d+\. \*\*[^*]+\*\* \(`(\w+)`\)", section, flags=re.M)
+    assert documented == [process.__name__ for process in vectorized.DAY]
+
+
+def _attack_day(m, seed, t, cohort, ages, hazard_by_age, fuel_by_age, free_cols, transit):
+    """Run the ``attacks`` process once on a DayState built by hand: the given cohorts on the
+    road, no escorts or fear, and the attack tables replaced by the given ones (at unit
+    intensity: the caller's parameters have intensity 1, no growth and no adaptation)."""
+    R, C, P = m.shape
+    size = cohort.sum(axis=3)
+    state = dataclasses.replace(
+        initial_state(m), cohort=cohort, size=size, transit=transit,
+        escorts_on=np.zeros_like(size), traffic=size.sum(axis=0), fear=np.zeros((R, C)))
+    tab = dataclasses.replace(build_tables(m), exposed_ages=ages, hazard_by_age=hazard_by_age,
+                              fuel_by_age=fuel_by_age, free_cols=free_cols)
+    out = {name: buf[0] for name, buf in allocate_outputs(
+        1, R, {"product": P, "corridor": C, "sector": len(m.sectors)}).items()}
+    drivers_before = state.drivers.copy()
+    vectorized.attacks(m, tab, state, t, np.random.default_rng(seed), out)
+    lost = out["tankers_lost"]
+    kidnapped = state.fear - lost  # fear started at zero
+    # Crews of destroyed tankers are kidnapped or walk back to the port.
+    assert np.array_equal(state.drivers - drivers_before, lost - kidnapped)
+    assert (kidnapped >= 0).all() and (kidnapped <= lost).all()
+    assert np.array_equal(out["drivers_kidnapped"], kidnapped.sum(axis=1))
+    assert np.array_equal(state.traffic, state.size.sum(axis=0))  # kept in step
+    return state, lost, out["attacks"], out["destroyed_litres"]
+
+
+def _unit_intensity(m):
+    R = m.shape[0]
+    return dataclasses.replace(m, intensity=np.ones(R), growth_per_year=np.ones(R),
+                               adaptation=np.zeros(R))
+
+
 def test_attacks_count_every_cohort_hit_and_book_its_losses(bamako):
     """The attack step against its closed form: cohorts of three ages on one convoy corridor, hit
     independently with probability 1 - exp(-H_a) (size exponent and escorts neutral), so a
@@ -196,15 +238,15 @@ def test_attacks_count_every_cohort_hit_and_book_its_losses(bamako):
     cohort = np.zeros((m.slots, R, C, P), dtype=np.int64)
     for a, n in zip(ages, sizes, strict=True):
         cohort[(t - a) % m.slots, :, 0] = n
-    size = cohort.sum(axis=3)
     transit = np.zeros((R, C, P), dtype=np.int64)
     transit[:, 0] = sizes[:2].sum(axis=0)
     hazard_by_age = np.zeros((3, R, C))
     hazard_by_age[:, :, 0] = hazards[:, None]
     fuel_by_age = np.broadcast_to(loaded[:, None, None], (3, R, C)).astype(np.int64)
-    lost, attacks, burned = _attack_cohorts(
-        np.random.default_rng(3), m, t, cohort, size, np.zeros_like(size), ages, hazard_by_age,
-        np.ones((R, C)), fuel_by_age, np.array([], dtype=int), transit)
+    state, lost, attacks, destroyed = _attack_day(
+        _unit_intensity(m), 3, t, cohort, ages, hazard_by_age, fuel_by_age,
+        np.array([], dtype=int), transit)
+    size, transit = state.size, state.transit
 
     p_hit = -np.expm1(-hazards)
     assert attacks[:, 1:].sum() == 0 and attacks.max() == 3
@@ -214,7 +256,7 @@ def test_attacks_count_every_cohort_hit_and_book_its_losses(bamako):
     hit = np.stack([size[(t - a) % m.slots, :, 0] == 0 for a in ages], axis=1)  # (R, A)
     assert np.array_equal(attacks[:, 0], hit.sum(axis=1))
     assert np.array_equal(lost[:, 0], hit @ sizes.sum(axis=1))
-    assert np.array_equal(burned, hit @ (sizes * loaded[:, None]))
+    assert np.array_equal(destroyed, (hit @ (sizes * loaded[:, None])) * m.tanker_litres)
     assert np.array_equal(transit[:, 0], (~hit) @ (sizes * loaded[:, None]))
     assert np.abs(hit.mean(axis=0) - p_hit).max() < 0.03
 
@@ -232,20 +274,20 @@ def test_free_running_tankers_are_attacked_one_by_one(bamako):
     cohort = np.zeros((m.slots, R, C, P), dtype=np.int64)
     for a, counts in zip(ages, n, strict=True):
         cohort[(t - a) % m.slots, :, 2] = counts
-    size = cohort.sum(axis=3)
     transit = np.zeros((R, C, P), dtype=np.int64)
     transit[:, 2] = n.sum(axis=0)
     hazard_by_age = np.zeros((2, R, C))
     hazard_by_age[:, :, 2] = 0.2
-    lost, attacks, burned = _attack_cohorts(
-        np.random.default_rng(4), m, t, cohort, size, np.zeros_like(size), ages, hazard_by_age,
-        np.ones((R, C)), np.ones((2, R, C), dtype=np.int64), np.array([2]), transit)
+    state, lost, attacks, destroyed = _attack_day(
+        _unit_intensity(m), 4, t, cohort, ages, hazard_by_age,
+        np.ones((2, R, C), dtype=np.int64), np.array([2]), transit.copy())
+    burned = destroyed / m.tanker_litres  # whole tankers times litres: exact
     p = -np.expm1(-0.2)
     mean, se = _mean_and_se(attacks[:, 2])
     assert abs(mean - n.sum() * p) < 4 * se
     assert np.array_equal(lost, attacks) and attacks.max() > 1
     assert np.array_equal(burned.sum(axis=1), lost[:, 2])
-    assert np.array_equal(transit[:, 2] + burned, np.broadcast_to(n.sum(axis=0), (R, P)))
+    assert np.array_equal(state.transit[:, 2] + burned, transit[:, 2])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

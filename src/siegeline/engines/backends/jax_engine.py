@@ -27,7 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from siegeline.engines.backends import jax_city
-from siegeline.engines.vectorized import _age_tables, warm_start
+from siegeline.engines.state import age_tables as _age_tables
+from siegeline.engines.state import warm_start
 from siegeline.model.metrics import METRIC_BY_NAME, Metric
 from siegeline.model.outputs import OUTPUTS
 from siegeline.model.parameters import ModelParameters, dynamics_seed_sequence
