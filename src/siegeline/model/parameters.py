@@ -9,6 +9,7 @@ its unit in the attribute's comment. Uncertain scenario numbers are sampled once
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import os
 import zlib
@@ -99,6 +100,8 @@ class ParameterSource:
         self.seed = seed
         self.overrides = dict(overrides or {})
         self.used: dict[str, np.ndarray] = {}
+        # Draws by (path, value): a timeline's phases share the draws of unchanged parameters.
+        self.cache: dict[tuple[str, str], np.ndarray] = {}
 
     def get(self, path: str, value: Any | None = None) -> np.ndarray:
         if path in self.overrides:
@@ -106,7 +109,10 @@ class ParameterSource:
         else:
             if value is None:
                 value = resolve_path(self.scenario, path)
-            arr = sample_value(value, parameter_stream(self.seed, path), self.n)
+            key = (path, repr(value))
+            if key not in self.cache:
+                self.cache[key] = sample_value(value, parameter_stream(self.seed, path), self.n)
+            arr = self.cache[key]
         if path in self.overrides or isinstance(value, UncertainRange):
             self.used[path] = arr
         return arr
@@ -116,13 +122,49 @@ class ParameterSource:
 SHARED_ARRAYS = frozenset({
     "tanker_litres", "official_price", "corridor_port", "order_share", "convoy",
     "wait_for_escorts", "sector_priority", "retail", "rationing_thresholds", "rationing_caps",
-    "depot_capacity",
+    "depot_capacity", "product_order", "regime_transition", "phase_of_day",
 })
+
+# Fields that fix the model's structure: a timeline may not change them (every phase of a run
+# shares them), with what a user would have changed to move them.
+STRUCTURAL = {
+    "leg_days": "travel times (segment lengths and speeds, customs delays)",
+    "slots": "travel times (segment lengths and speeds, customs delays)",
+    "checkpoint_age": "travel times to checkpoints",
+    "checkpoint_prob": "checkpoints (nodes.*.checkpoint_turnback_probability)",
+    "fleet": "fleets (corridors.*.fleet)",
+    "drivers": "drivers (corridors.*.drivers)",
+    "initial_stock": "initial stocks (city.depots.*.initial_fill)",
+    "corridor_port": "corridor paths",
+    "convoy": "convoy mode (corridors.*.policy.mode)",
+    "wait_for_escorts": "corridors.*.policy.wait_for_escorts",
+    "sector_priority": "sector priorities",
+    "retail": "which sectors buy at stations",
+    "power_sector": "impacts.power_sector",
+    "pumps_per_station": "stations.pumps_per_station",
+    "service_rate": "stations.service_rate_per_pump_per_hour",
+    "opening_hours": "stations.opening_hours",
+    "max_wait_hours": "stations.max_wait_hours",
+    "product_order": "products' dispatch priorities",
+    "regime_names": "the campaign's regimes",
+    "initial_regime": "adversary.campaign.initial",
+    "initial_state": "simulation.initial_state",
+    "products": "products", "corridors": "corridors", "sectors": "sectors", "ports": "ports",
+}
+
+UNLIMITED = 1e9  # stands for "no limit" in per-day capacities (far above any real count)
 
 
 @dataclass(frozen=True)
 class ModelParameters:
-    """Arrays for R replications, C corridors, P products, S sectors, K pipeline slots."""
+    """Arrays for R replications, C corridors, P products, S sectors, K pipeline slots,
+    Q checkpoints per corridor, V rationing levels, G campaign regimes, T days.
+
+    A scenario with a timeline compiles one ModelParameters per phase: ``phases[k]`` holds the
+    parameters in force from its first day, ``phase_of_day[t]`` says which phase day t is in
+    (``at(t)``). Phase 0 is this object itself; arrays a phase leaves unchanged are shared
+    (the same object) with the phase before, and STRUCTURAL fields are equal in every phase.
+    """
 
     scenario: Scenario
     replications: int
@@ -135,6 +177,7 @@ class ModelParameters:
     # Products
     tanker_litres: np.ndarray  # (P,) L per tanker
     official_price: np.ndarray  # (P,) FCFA/L
+    product_order: np.ndarray  # (P,) int: product indices in dispatch priority order
     # Corridors and pipeline
     corridor_port: np.ndarray  # (C,) index into ports
     leg_days: np.ndarray  # (R, C) int: days from dispatch to arrival at the city
@@ -149,7 +192,10 @@ class ModelParameters:
     convoy: np.ndarray  # (C,) bool: convoy mode
     convoy_interval: np.ndarray  # (R, C) days
     convoy_max_size: np.ndarray  # (R, C) tankers
+    convoy_min_size: np.ndarray  # (R, C) tankers assembled that make a convoy leave early
     escorts_per_convoy: np.ndarray  # (R, C) escort units
+    escorts_per_100: np.ndarray  # (R, C) extra escort units per 100 tankers in the convoy
+    lead_time_days: np.ndarray  # (R,) order-share-weighted days from dispatch to the city
     wait_for_escorts: np.ndarray  # (C,) bool
     escort_pool: np.ndarray  # (R,) escort units
     # Drivers
@@ -171,6 +217,12 @@ class ModelParameters:
     destroy_share: np.ndarray  # (R,)
     empty_leg_factor: np.ndarray  # (R,)
     ban_refusal: np.ndarray  # (R, C, T) share of drivers refusing because of declared bans
+    regime_names: list[str]  # G campaign regimes
+    regime_multiplier: np.ndarray  # (R, G) intensity multiplier in each regime
+    regime_switch_prob: np.ndarray  # (R, G) daily probability of leaving each regime
+    regime_transition: np.ndarray  # (G, G) where a leaving regime goes (rows sum to 1)
+    initial_regime: int  # regime on day 0
+    regime_hold: int  # regime held in this phase, or -1: regimes switch at random
     # City
     base_demand: np.ndarray  # (R, S, P) L/day
     sector_priority: np.ndarray  # (S,) int
@@ -180,16 +232,17 @@ class ModelParameters:
     rationing_thresholds: np.ndarray  # (V,) days, descending
     rationing_caps: np.ndarray  # (V, S) share
     initial_stock: np.ndarray  # (R, P) L
-    depot_capacity: np.ndarray  # (P,) L
-    order_target_cover_days: np.ndarray  # (R,)
-    stockout_cover_days: float
+    depot_capacity: np.ndarray  # (P,) L, enforced: what does not fit waits at the gate
+    unloading_capacity: np.ndarray  # (R,) tankers/day cleared and unloaded (UNLIMITED if none)
+    order_target_cover_days: np.ndarray  # (R,) days of normal demand importers keep in depots
+    stockout_unserved_share: float  # stockout: more than this share of demand unserved
     # Stations and prices
     station_count: int
     pumps_per_station: int
     service_rate: float  # vehicles/h per pump
     opening_hours: float
     litres_per_fill: float
-    min_daily_litres_to_open: float
+    station_exponent: np.ndarray  # (R,) concentration of scarce fuel in few stations
     max_wait_hours: float
     elasticity: np.ndarray  # (R,)
     price_cap_multiple: np.ndarray  # (R,)
@@ -198,18 +251,30 @@ class ModelParameters:
     power_sector: int  # index or -1
     power_hours_normal: float
     thermal_share: np.ndarray  # (R,)
-    disruption_cover_days: float
+    disruption_served_share: float  # retail served share below which a day counts as low
     disruption_min_days: int
+    recovery_served_share: float  # retail served share at which a day counts as recovered
+    recovery_min_days: int
+    initial_state: str  # "pre_blockade" or "empty_roads"
+    phase_of_day: np.ndarray  # (T,) int: the phase each day is in
+    phases: tuple[ModelParameters, ...] = ()  # parameters in force in each phase (0 = self)
+    phase_start: tuple[int, ...] = (0,)  # first day of each phase
     sampled: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, int, int]:
         return self.replications, len(self.corridors), len(self.products)
 
+    def at(self, t: int) -> ModelParameters:
+        """The parameters in force on day ``t``."""
+        return self.phases[int(self.phase_of_day[t])]
+
     def replication(self, r: int) -> dict[str, Any]:
         """Plain values of replication ``r`` (for the event-level engine)."""
         out: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
+            if name == "phases":
+                continue  # each phase gives its own values: phases[k].replication(r)
             v = getattr(self, name)
             per_replication = isinstance(v, np.ndarray) and name not in SHARED_ARRAYS
             out[name] = v[r] if per_replication else v
@@ -274,7 +339,19 @@ def compile_parameters(
     seed: int | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> ModelParameters:
-    """Sample and arrange every parameter the engines need."""
+    """Sample and arrange every parameter the engines need.
+
+    Parameters
+    ----------
+    scenario : a validated scenario; its timeline opens one phase per distinct start day.
+    replications, days, seed : default to the scenario's ``simulation`` settings.
+    overrides : parameter path -> one value per replication (or a scalar), applied in every
+        phase; a timeline entry that sets the same path replaces it from its date.
+
+    Returns
+    -------
+    ModelParameters with ``phases`` (one per phase, phase 0 being the result itself).
+    """
     n = int(replications or scenario.simulation.replications)
     horizon = int(days or scenario.simulation.horizon_days)
     seed = int(scenario.simulation.seed if seed is None else seed)
@@ -285,20 +362,84 @@ def compile_parameters(
     if not 0 <= seed < 2**63:  # stored as a 64-bit integer with the run
         raise ScenarioError([("seed", f"must lie in [0, 2**63 - 1], got {seed}")], "run")
     checked = check_overrides(scenario, overrides or {}, n)
-    ps = ParameterSource(scenario, n, seed, checked)
-    products = [p.name for p in scenario.products]
-    corridors = [c.name for c in scenario.corridors]
-    sectors = [s.name for s in scenario.city.sectors]
-    P, C, S = len(products), len(corridors), len(sectors)
-    ports = sorted({c.path[0] for c in scenario.corridors})
+    if not scenario.timeline:
+        return _finish([_compile_phase(scenario, n, horizon, seed, checked)], [0], horizon)
+    from siegeline.scenario.timeline import entry_label, timeline_phases
 
-    # Pipeline: km of each segment covered on each day of age, times the segment hazard.
-    schedules = [_travel_schedule(scenario, ps, c) for c in corridors]
+    phases = [p for p in timeline_phases(scenario) if p.start_day < horizon]
+    compiled: list[ModelParameters] = []
+    cache: dict[tuple[str, str], np.ndarray] = {}
+    for phase in phases:
+        kept = {k: v for k, v in checked.items() if k not in phase.paths}
+        m = _compile_phase(phase.scenario, n, horizon, seed, kept, cache)
+        if compiled:
+            _check_structure(compiled[0], m, [entry_label(scenario, i) for i in phase.entries])
+        compiled.append(m)
+    return _finish(compiled, [p.start_day for p in phases], horizon)
+
+
+def _check_structure(base: ModelParameters, m: ModelParameters, labels: list[str]) -> None:
+    """Refuse a timeline entry that changes the model's structure or an array's shape."""
+    problems = []
+    for name in m.__dataclass_fields__:
+        a, b = getattr(base, name), getattr(m, name)
+        if isinstance(a, np.ndarray):
+            same = a.shape == b.shape and (name not in STRUCTURAL or np.array_equal(a, b))
+            if a.shape != b.shape:
+                problems.append(f"changes the shape of {name} ({a.shape} -> {b.shape}); keep "
+                                "the same list items in every phase and change their values")
+                continue
+        else:
+            same = name not in STRUCTURAL or a == b
+        if not same:
+            problems.append(f"changes {STRUCTURAL[name]}, which must stay as on day 0")
+    if problems:
+        raise ScenarioError([(" / ".join(labels), msg) for msg in problems], "timeline")
+
+
+def _finish(compiled: list[ModelParameters], starts: list[int], horizon: int
+            ) -> ModelParameters:
+    """Link the phases: share unchanged arrays with the phase before, number the days."""
+    phase_of_day = np.zeros(horizon, dtype=np.int64)
+    for k, start in enumerate(starts):
+        phase_of_day[start:] = k
+    linked = []
+    for k, m in enumerate(compiled):
+        changes: dict[str, Any] = {"phase_of_day": phase_of_day, "phase_start": tuple(starts)}
+        if k:
+            prev = linked[-1]
+            for name in m.__dataclass_fields__:
+                a, b = getattr(prev, name), getattr(m, name)
+                if isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b):
+                    changes[name] = a
+        linked.append(dataclasses.replace(m, **changes))
+    sampled: dict[str, np.ndarray] = {}
+    previous: dict[str, np.ndarray] = {}
+    for start, m in zip(starts, linked, strict=True):
+        for path, values in m.sampled.items():
+            if path not in sampled:
+                sampled[path] = values
+            elif values is not previous.get(path):  # the timeline drew it anew here
+                sampled[f"{path}@day{start}"] = values
+        previous = m.sampled
+    base = dataclasses.replace(linked[0], sampled=sampled)
+    phases = (base, *linked[1:])
+    for m in phases:  # frozen: link the tuple in place (phase 0 refers to itself)
+        object.__setattr__(m, "phases", phases)
+    return base
+
+
+def _pipeline(scenario: Scenario, ps: ParameterSource, horizon: int, sizes: dict[str, int]
+              ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]:
+    """Leg days (R, C), ring slots, and by day of age the hazard integral (km of each segment
+    covered that day times its hazard, (R, C, K)) and checkpoint ages and probabilities."""
+    n, C = ps.n, sizes["corridor"]
+    schedules = [_travel_schedule(scenario, ps, c.name) for c in scenario.corridors]
     leg_days = np.stack(
         [np.maximum(1, np.ceil(np.minimum(total, 2**40) - 1e-9)).astype(np.int64)
          for _, _, total in schedules], axis=1
     )
-    _check_size(scenario, leg_days, n, horizon, {"product": P, "corridor": C, "sector": S})
+    _check_size(scenario, leg_days, n, horizon, sizes)
     slots = int(2 * leg_days.max() + 2)
     ages = np.arange(slots)[None, :]
     exposure = np.zeros((n, C, slots))
@@ -317,6 +458,30 @@ def compile_parameters(
             cp_age[:, c, q] = np.minimum(np.floor(time).astype(np.int64), leg_days[:, c] - 1)
             cp_prob[:, c, q] = prob
 
+    return leg_days, slots, exposure, cp_age, cp_prob
+
+
+def _compile_phase(
+    scenario: Scenario, n: int, horizon: int, seed: int, checked: Mapping[str, np.ndarray],
+    cache: dict[tuple[str, str], np.ndarray] | None = None,
+) -> ModelParameters:
+    """One phase's parameters: the scenario as it stands in that phase, sampled and arranged."""
+    ps = ParameterSource(scenario, n, seed, checked)
+    if cache is not None:
+        ps.cache = cache
+    products = [p.name for p in scenario.products]
+    corridors = [c.name for c in scenario.corridors]
+    sectors = [s.name for s in scenario.city.sectors]
+    P, C, S = len(products), len(corridors), len(sectors)
+    ports = sorted({c.path[0] for c in scenario.corridors})
+
+    pipeline_key = ("pipeline", repr((scenario.nodes, scenario.segments,
+                                      [c.path for c in scenario.corridors])))
+    if pipeline_key not in ps.cache:
+        ps.cache[pipeline_key] = _pipeline(scenario, ps, horizon, {"product": P, "corridor": C,
+                                                                   "sector": S})
+    leg_days, slots, exposure, cp_age, cp_prob = ps.cache[pipeline_key]
+
     fleet = np.zeros((n, C, P), dtype=np.int64)
     drivers = np.zeros((n, C), dtype=np.int64)
     for c, cor in enumerate(scenario.corridors):
@@ -331,9 +496,7 @@ def compile_parameters(
             else fleet[:, c, :].sum(axis=1)
         )
     shares = np.array([c.order_share for c in scenario.corridors], dtype=float)
-    if shares.sum() <= 0:
-        raise ScenarioError([("corridors", "order_share must be positive on some corridor")])
-    shares = shares / shares.sum()
+    shares = shares / shares.sum()  # the schema ensures some share is positive
 
     # A port's loading capacity is split over its corridors by order share.
     port_cap = np.zeros((n, C, P))
@@ -355,18 +518,14 @@ def compile_parameters(
     interval = np.stack([np.round(policy(c, "interval_days")) for c in corridors], 1)
     max_size = np.stack([np.round(policy(c, "max_size")) for c in corridors], 1)
     esc_per = np.stack([np.round(policy(c, "escorts_per_convoy")) for c in corridors], 1)
-
-    # Declared bans: share of drivers refusing, by corridor and day.
-    refusal_keep = np.ones((n, C, horizon))
-    for b, ban in enumerate(scenario.adversary.bans):
-        comp = ps.get(f"adversary.bans.{b}.compliance")
-        end = horizon - 1 if ban.end_day is None else min(ban.end_day, horizon - 1)
-        covered = (
-            range(C) if ban.corridors == "all" else [corridors.index(x) for x in ban.corridors]
-        )
-        for c in covered:
-            if ban.start_day <= end:
-                refusal_keep[:, c, ban.start_day : end + 1] *= 1.0 - comp[:, None]
+    esc_100 = np.stack([policy(c, "escorts_per_100_tankers") for c in corridors], 1)
+    min_size = np.stack([
+        np.full(n, float(2**40)) if cor.policy.min_size is None
+        else np.round(policy(cor.name, "min_size")) for cor in scenario.corridors], 1)
+    bans_key = ("adversary.bans", repr(scenario.adversary.bans))
+    if bans_key not in ps.cache:
+        ps.cache[bans_key] = _ban_refusal(scenario, ps, corridors, horizon)
+    refusal = ps.cache[bans_key]
 
     city = scenario.city
     mult = ps.get("city.demand_multiplier")
@@ -394,8 +553,12 @@ def compile_parameters(
             cap = depot.capacity_litres.get(prod, 0.0)
             depot_cap[p] += cap
             initial[:, p] += cap * fill
+    unloading = (np.full(n, UNLIMITED) if city.unloading_capacity_tankers_per_day is None
+                 else ps.get("city.unloading_capacity_tankers_per_day"))
+    regimes = _campaign(scenario, ps)
     power = scenario.impacts.power_sector
-    adv, drv = "adversary", "drivers"
+    # Stable sort: ties keep the scenario's order.
+    product_order = np.argsort([p.dispatch_priority for p in scenario.products], kind="stable")
     return ModelParameters(
         scenario=scenario,
         replications=n,
@@ -407,6 +570,7 @@ def compile_parameters(
         ports=ports,
         tanker_litres=np.array([p.tanker_capacity_litres for p in scenario.products]),
         official_price=np.array([p.official_price for p in scenario.products]),
+        product_order=product_order,
         corridor_port=np.array([ports.index(c.path[0]) for c in scenario.corridors]),
         leg_days=leg_days,
         exposure_loaded=exposure,
@@ -420,26 +584,30 @@ def compile_parameters(
         convoy=np.array([c.policy.mode == "convoy" for c in scenario.corridors]),
         convoy_interval=np.maximum(1, interval).astype(np.int64),
         convoy_max_size=np.maximum(1, max_size).astype(np.int64),
+        convoy_min_size=np.maximum(1, min_size).astype(np.int64),
         escorts_per_convoy=np.maximum(0, esc_per).astype(np.int64),
+        escorts_per_100=esc_100,
+        lead_time_days=leg_days @ shares,
         wait_for_escorts=np.array([c.policy.wait_for_escorts for c in scenario.corridors]),
         escort_pool=np.round(ps.get("escorts.pool_size")).astype(np.int64),
-        willingness_max=ps.get(f"{drv}.willingness_max"),
-        fear_sensitivity=ps.get(f"{drv}.fear_sensitivity"),
-        fear_decay=np.exp(-1.0 / ps.get(f"{drv}.fear_memory_days")),
-        escort_reassurance=ps.get(f"{drv}.escort_reassurance"),
-        kidnap_probability=ps.get(f"{drv}.kidnap_probability"),
-        recruitment_per_day=ps.get(f"{drv}.recruitment_per_day"),
-        intensity=ps.get(f"{adv}.intensity"),
-        growth_per_year=ps.get(f"{adv}.growth_per_year"),
-        adaptation=ps.get(f"{adv}.adaptation"),
-        adaptation_rate=ps.get(f"{adv}.adaptation_rate"),
-        escort_aversion=ps.get(f"{adv}.escort_aversion"),
-        size_exponent=ps.get(f"{adv}.size_visibility_exponent"),
-        deterrence=ps.get(f"{adv}.deterrence_per_escort"),
-        protection=ps.get(f"{adv}.protection_per_escort"),
-        destroy_share=ps.get(f"{adv}.destroy_share"),
-        empty_leg_factor=ps.get(f"{adv}.empty_leg_factor"),
-        ban_refusal=1.0 - refusal_keep,
+        willingness_max=ps.get("drivers.willingness_max"),
+        fear_sensitivity=ps.get("drivers.fear_sensitivity"),
+        fear_decay=np.exp(-1.0 / ps.get("drivers.fear_memory_days")),
+        escort_reassurance=ps.get("drivers.escort_reassurance"),
+        kidnap_probability=ps.get("drivers.kidnap_probability"),
+        recruitment_per_day=ps.get("drivers.recruitment_per_day"),
+        intensity=ps.get("adversary.intensity"),
+        growth_per_year=ps.get("adversary.growth_per_year"),
+        adaptation=ps.get("adversary.adaptation"),
+        adaptation_rate=ps.get("adversary.adaptation_rate"),
+        escort_aversion=ps.get("adversary.escort_aversion"),
+        size_exponent=ps.get("adversary.size_visibility_exponent"),
+        deterrence=ps.get("adversary.deterrence_per_escort"),
+        protection=ps.get("adversary.protection_per_escort"),
+        destroy_share=ps.get("adversary.destroy_share"),
+        empty_leg_factor=ps.get("adversary.empty_leg_factor"),
+        ban_refusal=refusal,
+        **regimes,
         base_demand=base_demand,
         sector_priority=np.array([s.priority for s in city.sectors]),
         retail=np.array([s.retail for s in city.sectors]),
@@ -451,14 +619,15 @@ def compile_parameters(
         rationing_caps=caps,
         initial_stock=initial,
         depot_capacity=depot_cap,
+        unloading_capacity=unloading,
         order_target_cover_days=ps.get("city.order_target_cover_days"),
-        stockout_cover_days=float(city.stockout_cover_days),
+        stockout_unserved_share=float(city.stockout_unserved_share),
         station_count=scenario.stations.count,
         pumps_per_station=scenario.stations.pumps_per_station,
         service_rate=scenario.stations.service_rate_per_pump_per_hour,
         opening_hours=scenario.stations.opening_hours,
         litres_per_fill=scenario.stations.litres_per_fill,
-        min_daily_litres_to_open=scenario.stations.min_daily_litres_to_open,
+        station_exponent=ps.get("stations.concentration_exponent"),
         max_wait_hours=scenario.stations.max_wait_hours,
         elasticity=ps.get("prices.elasticity"),
         price_cap_multiple=ps.get("prices.cap_multiple"),
@@ -466,7 +635,71 @@ def compile_parameters(
         power_sector=sectors.index(power) if power else -1,
         power_hours_normal=scenario.impacts.power_hours_normal,
         thermal_share=ps.get("impacts.thermal_share"),
-        disruption_cover_days=scenario.impacts.disruption_cover_days,
+        disruption_served_share=scenario.impacts.disruption_served_share,
         disruption_min_days=scenario.impacts.disruption_min_days,
+        recovery_served_share=scenario.impacts.recovery_served_share,
+        recovery_min_days=scenario.impacts.recovery_min_days,
+        initial_state=scenario.simulation.initial_state,
+        phase_of_day=np.zeros(horizon, dtype=np.int64),
         sampled=dict(ps.used),
     )
+
+
+def _ban_refusal(scenario: Scenario, ps: ParameterSource, corridors: list[str], horizon: int
+                 ) -> np.ndarray:
+    """(R, C, T) share of drivers refusing because of declared bans in force: the product over
+    bans of their compliance, which halves every half-life after a ban starts if it erodes."""
+    keep = np.ones((ps.n, len(corridors), horizon))
+    days = np.arange(horizon)
+    for b, ban in enumerate(scenario.adversary.bans):
+        end = horizon - 1 if ban.end_day is None else min(ban.end_day, horizon - 1)
+        if ban.start_day > end:
+            continue
+        compliance = np.repeat(ps.get(f"adversary.bans.{b}.compliance")[:, None], horizon, 1)
+        if ban.compliance_half_life_days is not None:
+            half_life = ps.get(f"adversary.bans.{b}.compliance_half_life_days")
+            elapsed = np.maximum(days - ban.start_day, 0)[None, :]
+            compliance = compliance * 0.5 ** (elapsed / half_life[:, None])
+        active = (days >= ban.start_day) & (days <= end)
+        covered = (slice(None) if ban.corridors == "all"
+                   else [corridors.index(x) for x in ban.corridors])
+        keep[:, covered, :] *= (1.0 - compliance * active)[:, None, :]
+    return 1.0 - keep
+
+
+def _campaign(scenario: Scenario, ps: ParameterSource) -> dict[str, Any]:
+    """The campaign's regimes: multipliers and daily switching probabilities per replication,
+    the transition matrix, the regime on day 0 and the regime held in this phase (-1: none).
+    No campaign is one regime that never switches."""
+    campaign = scenario.adversary.campaign
+    n = ps.n
+    if campaign is None:
+        return {"regime_names": ["active"], "regime_multiplier": np.ones((n, 1)),
+                "regime_switch_prob": np.zeros((n, 1)), "regime_transition": np.zeros((1, 1)),
+                "initial_regime": 0, "regime_hold": -1}
+    names = [r.name for r in campaign.regimes]
+    G = len(names)
+    base = "adversary.campaign.regimes"
+    multiplier = np.stack([ps.get(f"{base}.{r.name}.intensity_multiplier")
+                           for r in campaign.regimes], 1)
+    switch = np.stack([np.zeros(n) if r.mean_duration_days is None
+                       else -np.expm1(-1.0 / ps.get(f"{base}.{r.name}.mean_duration_days"))
+                       for r in campaign.regimes], 1)
+    transition = np.zeros((G, G))
+    for i, name in enumerate(names):
+        row = campaign.transitions.get(name)
+        if row:
+            for dst, weight in row.items():
+                transition[i, names.index(dst)] = weight
+        else:
+            transition[i] = 1.0
+            transition[i, i] = 0.0
+        total = transition[i].sum()
+        if total > 0:
+            transition[i] /= total
+        else:  # nowhere to go: the regime never ends
+            switch[:, i] = 0.0
+    return {"regime_names": names, "regime_multiplier": multiplier,
+            "regime_switch_prob": switch, "regime_transition": transition,
+            "initial_regime": names.index(campaign.initial) if campaign.initial else 0,
+            "regime_hold": -1 if campaign.hold == "free" else names.index(campaign.hold)}

@@ -176,13 +176,22 @@ def validation_problems(exc: ValidationError, data: Any) -> list[tuple[str, str]
 
 
 def validate_scenario(data: dict[str, Any], label: str = "scenario") -> Scenario:
-    """Validate plain data into a :class:`Scenario`, raising :class:`ScenarioError`."""
+    """Validate plain data into a :class:`Scenario`, raising :class:`ScenarioError`; a timeline
+    is checked by applying each of its entries (every phase must be a valid scenario)."""
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(validation_problems(exc, data), label) from None
     except (TypeError, ValueError, RecursionError) as exc:
         raise ScenarioError([("", str(exc))], label) from None
+    if scenario.timeline:
+        from siegeline.scenario.timeline import timeline_phases  # it builds on this module
+
+        try:
+            timeline_phases(scenario)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.problems, label) from None
+    return scenario
 
 
 def _step_into(node: Any, key: str, path: str) -> Any:

@@ -77,6 +77,8 @@ class StrictModel(BaseModel):
             if not bounds:
                 continue
             value = getattr(self, name)
+            if value is None:  # an optional parameter left unset
+                continue
             ends = (value.low, value.high) if isinstance(value, UncertainRange) else (value,)
             for rule, bound in bounds.items():
                 check, words = _BOUND_RULES[rule]
@@ -159,6 +161,16 @@ class Product(StrictModel):
     official_price: float = param(
         unit="FCFA/L", description="Regulated pump price.", gt=0, allow_inf_nan=False
     )
+    dispatch_priority: int = param(
+        1,
+        unit="rank",
+        description=(
+            "Order in which willing drivers and unloading slots go to products (1 first; ties "
+            "in scenario order): importers load and clear the products they put first."
+        ),
+        ge=1,
+        le=100,
+    )
 
 
 NodeKind = Literal["port", "border", "town", "city", "staging"]
@@ -227,8 +239,28 @@ class ConvoyPolicy(StrictModel):
     max_size: int = param(
         60, unit="tanker", description="Most tankers one convoy takes.", ge=1, le=2000
     )
+    min_size: int | None = param(
+        None,
+        unit="tanker",
+        description=(
+            "A convoy leaves as soon as this many tankers are assembled (loaded and ready), "
+            "before the interval is up; none: it leaves only when the interval is up."
+        ),
+        ge=1,
+        le=2000,
+    )
     escorts_per_convoy: int = param(
         0, unit="escort unit", description="Escort units a convoy asks for.", ge=0, le=100
+    )
+    escorts_per_100_tankers: Uncertain = uparam(
+        0.0,
+        unit="escort unit per 100 tankers",
+        description=(
+            "Extra escort units a convoy asks for per 100 tankers it takes (escorts that scale "
+            "with convoy size), on top of escorts_per_convoy."
+        ),
+        ge=0,
+        le=100,
     )
     wait_for_escorts: bool = param(
         True,
@@ -309,6 +341,53 @@ class Ban(StrictModel):
     compliance: Uncertain = uparam(
         1.0, unit="share", description="Share of drivers who respect the ban.", ge=0, le=1
     )
+    compliance_half_life_days: Uncertain | None = uparam(
+        None,
+        unit="day",
+        description=(
+            "Ban compliance erodes: it halves every this many days after the ban starts "
+            "(none: constant)."
+        ),
+        gt=0,
+    )
+
+
+class Regime(StrictModel):
+    name: Identifier = param(unit="-", description="Regime name (e.g. active, lull, surge).")
+    intensity_multiplier: Uncertain = uparam(
+        1.0, unit="-", description="Multiplier of the attack intensity in this regime.", ge=0
+    )
+    mean_duration_days: Uncertain | None = uparam(
+        None,
+        unit="day",
+        description="Mean time the campaign stays in this regime (none: it never leaves).",
+        gt=0,
+    )
+
+
+class Campaign(StrictModel):
+    """The adversary's campaign as regimes with random (geometric) durations."""
+
+    regimes: list[Regime] = param(unit="-", description="Regimes of the campaign.", min_length=1)
+    transitions: dict[str, dict[str, float]] = param(
+        default_factory=dict,
+        unit="weight",
+        description=(
+            "Where the campaign goes when it leaves a regime: regime -> {next regime: weight} "
+            "(weights normalised; default: the other regimes equally)."
+        ),
+    )
+    initial: Identifier | None = param(
+        None, unit="-", description="Regime on day 0 (default: the first)."
+    )
+    hold: Identifier = param(
+        "free",
+        unit="-",
+        description=(
+            "A regime name holds the campaign in that regime (set it from a date in the "
+            "timeline, when the record fixes the regime); free: regimes switch at random."
+        ),
+    )
 
 
 class Adversary(StrictModel):
@@ -361,6 +440,11 @@ class Adversary(StrictModel):
         0.5, unit="-", description="Hazard of empty tankers relative to loaded ones.", ge=0
     )
     bans: list[Ban] = param(default_factory=list, unit="-", description="Declared bans.")
+    campaign: Campaign | None = param(
+        None,
+        unit="-",
+        description="Phases of the campaign (active, lull, surge); none: always one regime.",
+    )
 
 
 class Sector(StrictModel):
@@ -417,13 +501,33 @@ class City(StrictModel):
     panic_cover_days: Uncertain = uparam(
         5.0, unit="day", description="Cover below which panic buying starts.", ge=0
     )
-    stockout_cover_days: float = param(
-        0.5, unit="day", description="A product is in stockout below this cover.", ge=0
+    stockout_unserved_share: float = param(
+        0.01,
+        unit="share",
+        description=(
+            "A product is in stockout on a day when more than this share of its normal demand "
+            "(all sectors) goes unserved, by rationing or empty depots."
+        ),
+        ge=0,
+        lt=1,
     )
     order_target_cover_days: Uncertain = uparam(
-        12.0,
+        8.0,
         unit="day",
-        description="Importers order to keep this cover in depots + transit.",
+        description=(
+            "Importers order to keep this many days of normal demand in the depots: they order "
+            "up to target + lead-time demand, counting depot stock, fuel on the road and at the "
+            "gate (a base-stock rule)."
+        ),
+        gt=0,
+    )
+    unloading_capacity_tankers_per_day: Uncertain | None = uparam(
+        None,
+        unit="tanker/day",
+        description=(
+            "Tankers the city can clear through customs and unload into its depots per day; "
+            "the rest wait at the gate (none: unlimited)."
+        ),
         gt=0,
     )
 
@@ -436,8 +540,15 @@ class Stations(StrictModel):
     )
     opening_hours: float = param(14.0, unit="h/day", description="Opening hours.", gt=0, le=24)
     litres_per_fill: float = param(25.0, unit="L/vehicle", description="Mean purchase.", gt=0)
-    min_daily_litres_to_open: float = param(
-        3000.0, unit="L/day", description="Supply a station needs to open for a day.", gt=0
+    concentration_exponent: Uncertain = uparam(
+        1.0,
+        unit="-",
+        description=(
+            "Stations with a product = count x (retail supply / normal retail demand) ** this; "
+            "above 1, scarce fuel is concentrated in fewer stations that sell out."
+        ),
+        ge=0.5,
+        le=5,
     )
     max_wait_hours: float = param(
         12.0, unit="h", description="Waiting time at which motorists give up (queue cap).", gt=0
@@ -466,11 +577,28 @@ class Impacts(StrictModel):
     thermal_share: Uncertain = uparam(
         0.7, unit="share", description="Share of power from fuel-fired plants.", ge=0, le=1
     )
-    disruption_cover_days: float = param(
-        2.0, unit="day", description="Cover below which schools/services are disrupted.", ge=0
+    disruption_served_share: float = param(
+        0.5,
+        unit="share",
+        description=(
+            "Schools and services are disrupted once retail (transport) demand is served below "
+            "this share for disruption_min_days consecutive days."
+        ),
+        ge=0,
+        le=1,
     )
     disruption_min_days: int = param(
-        7, unit="day", description="Consecutive low-cover days before disruption.", ge=1
+        7, unit="day", description="Consecutive low-supply days before disruption.", ge=1
+    )
+    recovery_served_share: float = param(
+        0.8,
+        unit="share",
+        description="Disruption clears once retail demand is served at or above this share ...",
+        ge=0,
+        le=1,
+    )
+    recovery_min_days: int = param(
+        3, unit="day", description="... for this many consecutive days.", ge=1
     )
 
 
@@ -481,6 +609,40 @@ class Simulation(StrictModel):
         1000, unit="-", description="Monte Carlo replications.", ge=1, le=1_000_000
     )
     seed: int = param(20250903, unit="-", description="Root seed.", ge=0, le=2**63 - 1)
+    initial_state: Literal["pre_blockade", "empty_roads"] = param(
+        "pre_blockade",
+        unit="-",
+        description=(
+            "State on day 0: pre_blockade puts the traffic of normal times on the road (a "
+            "blockade that starts on day 0); empty_roads starts with every tanker at its port."
+        ),
+    )
+
+
+class TimelineEntry(StrictModel):
+    """A dated change: from this day on, the parameters in ``set`` take these values."""
+
+    date: dt.date | None = param(None, unit="date", description="Date the change takes effect.")
+    day: int | None = param(
+        None, unit="day", description="Day (0 = start date) the change takes effect.", ge=0
+    )
+    set: dict[str, Any] = param(
+        unit="-",
+        description="Parameter path -> value from that day on (paths as for --set).",
+        min_length=1,
+    )
+    note: str = param("", unit="-", description="What happened.")
+    source: str = param("", unit="-", description="Where the record of it comes from.")
+
+    @model_validator(mode="after")
+    def _check_when(self) -> TimelineEntry:
+        if (self.date is None) == (self.day is None):
+            raise ValueError("give exactly one of date and day")
+        return self
+
+    def start_day(self, start_date: dt.date) -> int:
+        """Day index of this entry for a scenario starting on ``start_date``."""
+        return self.day if self.day is not None else (self.date - start_date).days
 
 
 class SourceRef(StrictModel):
@@ -512,6 +674,11 @@ class Scenario(StrictModel):
         default_factory=dict,
         unit="-",
         description="Source of each figure, keyed by parameter path (e.g. adversary.intensity).",
+    )
+    timeline: list[TimelineEntry] = param(
+        default_factory=list,
+        unit="-",
+        description="Dated changes of any parameter (escorts, convoy policy, bans, campaign...).",
     )
 
     @model_validator(mode="after")
@@ -567,6 +734,19 @@ class Scenario(StrictModel):
             for prod, cap in n.loading_capacity_tankers_per_day.items():
                 if lower_bound(cap) < 0:
                     problems.append(f"node {n.id!r} has a negative loading capacity of {prod!r}")
+        for cor in self.corridors:
+            port = nodes.get(cor.path[0])
+            if port is None or port.kind != "port":
+                continue
+            for prod, count in cor.fleet.items():
+                cap = port.loading_capacity_tankers_per_day.get(prod)
+                if count > 0 and (cap is None or upper_bound(cap) <= 0):
+                    problems.append(
+                        f"corridor {cor.name!r} runs {count} {prod} tankers from port "
+                        f"{port.id!r}, which can load no {prod} "
+                        f"(set nodes.{port.id}.loading_capacity_tankers_per_day.{prod})")
+        if self.corridors and sum(c.order_share for c in self.corridors) <= 0:
+            problems.append("corridors: order_share must be positive on some corridor")
         corridor_names = {c.name for c in self.corridors}
         for i, ban in enumerate(self.adversary.bans):
             if ban.corridors != "all":
@@ -596,6 +776,16 @@ class Scenario(StrictModel):
                     problems.append(f"depot {d.name!r} has negative capacity for {prod!r}")
         if self.impacts.power_sector is not None and self.impacts.power_sector not in sector_names:
             problems.append(f"impacts.power_sector {self.impacts.power_sector!r} is not a sector")
+        if self.adversary.campaign is not None:
+            _check_campaign(self.adversary.campaign, problems)
+        horizon = self.simulation.horizon_days
+        for i, entry in enumerate(self.timeline):
+            day = entry.start_day(self.simulation.start_date)
+            when = entry.date.isoformat() if entry.date is not None else f"day {entry.day}"
+            if not 0 <= day < horizon:
+                problems.append(
+                    f"timeline[{i}] ({when}): outside the horizon (day {day}; the scenario runs "
+                    f"days 0-{horizon - 1} from {self.simulation.start_date.isoformat()})")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -608,6 +798,26 @@ class Scenario(StrictModel):
 
     def corridor(self, name: str) -> Corridor:
         return next(c for c in self.corridors if c.name == name)
+
+
+def _check_campaign(campaign: Campaign, problems: list[str]) -> None:
+    names = [r.name for r in campaign.regimes]
+    _unique("adversary.campaign.regimes", names, problems)
+    for label, name in (("initial", campaign.initial), ("hold", campaign.hold)):
+        if name is not None and name not in names and not (label == "hold" and name == "free"):
+            problems.append(f"adversary.campaign.{label} {name!r} is not a regime "
+                            f"(regimes: {', '.join(names)})")
+    for src, row in campaign.transitions.items():
+        if src not in names:
+            problems.append(f"adversary.campaign.transitions: unknown regime {src!r}")
+        for dst, weight in row.items():
+            if dst not in names:
+                problems.append(f"adversary.campaign.transitions.{src}: unknown regime {dst!r}")
+            elif dst == src:
+                problems.append(f"adversary.campaign.transitions.{src}: a regime cannot "
+                                "switch to itself")
+            if weight < 0:
+                problems.append(f"adversary.campaign.transitions.{src}.{dst} must be >= 0")
 
 
 def _unique(where: str, names: list[str], problems: list[str]) -> None:
