@@ -38,13 +38,19 @@ class DayState:
     # so each day's release is one contiguous block.
     port_calendar: np.ndarray
     transit: np.ndarray  # (R, C, P) loaded tankers on the road
-    escorts_free: np.ndarray  # (R,) escort units in the pool
+    escorts_free: np.ndarray  # (R,) escort units in the pool (< 0 after a pool cut, until
+    # enough units are back)
+    pool: np.ndarray  # (R,) the escort pool's size as last seen (a timeline may change it)
     fear: np.ndarray  # (R, C) drivers' fear index
     adapt: np.ndarray  # (R, C) the adversary's attention weights
     stock: np.ndarray  # (R, P) litres in the city's depots
+    gate: np.ndarray  # (R, P) loaded tankers waiting at the city's gate
     pending: np.ndarray  # (R, C) bool: a convoy is waiting for escorts
     since: np.ndarray  # (R, C) days of port loading since the corridor's last departure
-    low_cover_run: np.ndarray  # (R,) consecutive days below the disruption cover
+    regime: np.ndarray  # (R,) the adversary campaign's regime
+    disrupted: np.ndarray  # (R,) bool: schools and services disrupted
+    low_run: np.ndarray  # (R,) consecutive low-supply days (while not disrupted)
+    ok_run: np.ndarray  # (R,) consecutive recovered days (while disrupted)
 
     # Flat views: cohort slot (k, r, c) is row k*R*C + r*C + c; 1-D gathers are numpy's fast
     # path. copy=False makes a layout that would need a copy fail instead of dropping writes.
@@ -71,6 +77,7 @@ class Tables:
     """What the processes derive from the parameters alone, built once per run."""
 
     normal_demand: np.ndarray  # (R, P) litres/day over all sectors
+    retail_normal: np.ndarray  # (R, P) litres/day of the retail sectors (stations' normal sales)
     exposure_mass: np.ndarray  # (R, C) a loaded leg's hazard integral
     exposure_total: np.ndarray  # (R,)
     rc_rows: np.ndarray  # (R, C) row r*C + c of (replication, corridor) within a slot
@@ -112,6 +119,22 @@ def _checkpoint_levels(m: ModelParameters) -> tuple[Checkpoint, ...]:
     return tuple(levels)
 
 
+def phase_tables(m: ModelParameters) -> list[Tables]:
+    """Tables for each phase of ``m`` (a phase that leaves the hazards and demand as they were
+    shares the previous phase's tables)."""
+    tables: list[Tables] = []
+    for k, p in enumerate(m.phases):
+        prev = m.phases[k - 1] if k else None
+        if prev is not None and all(getattr(p, f) is getattr(prev, f) for f in _TABLE_INPUTS):
+            tables.append(tables[-1])
+        else:
+            tables.append(build_tables(p))
+    return tables
+
+
+_TABLE_INPUTS = ("exposure_loaded", "empty_leg_factor", "base_demand")
+
+
 def build_tables(m: ModelParameters) -> Tables:
     R, C, _ = m.shape
     loaded_by_age, exposure_by_age = age_tables(m)
@@ -119,6 +142,7 @@ def build_tables(m: ModelParameters) -> Tables:
     exposed_ages = np.flatnonzero((exposure_by_age > 0).any(axis=(0, 1)))
     return Tables(
         normal_demand=m.base_demand.sum(axis=1),
+        retail_normal=np.einsum("rsp,s->rp", m.base_demand, m.retail.astype(float)),
         exposure_mass=exposure_mass,
         exposure_total=exposure_mass.sum(axis=1),
         rc_rows=np.arange(R * C).reshape(R, C),
@@ -160,7 +184,8 @@ def warm_start(m: ModelParameters, cohort: np.ndarray, size: np.ndarray, traffic
 
 def initial_state(m: ModelParameters) -> DayState:
     """The state at the start of day 0: fleets and drivers at the port, the pre-blockade
-    traffic on the road (``warm_start``), the full escort pool and the initial depot stock."""
+    traffic on the road (``warm_start``, unless the scenario starts with empty roads), the full
+    escort pool, the initial depot stock, convoys ready to leave, the campaign's first regime."""
     R, C, P = m.shape
     K = m.slots
     s = DayState(
@@ -174,12 +199,19 @@ def initial_state(m: ModelParameters) -> DayState:
         port_calendar=np.zeros((K, R, C, P), dtype=np.int64),
         transit=np.zeros((R, C, P), dtype=np.int64),
         escorts_free=m.escort_pool.copy(),
+        pool=m.escort_pool.copy(),
         fear=np.zeros((R, C)),
         adapt=np.ones((R, C)),
         stock=m.initial_stock.copy(),
+        gate=np.zeros((R, P), dtype=np.int64),
         pending=np.zeros((R, C), dtype=bool),
-        since=np.ones((R, C)),
-        low_cover_run=np.zeros(R, dtype=np.int64),
+        # A convoy corridor has had a whole interval to assemble its first convoy.
+        since=np.where(m.convoy[None, :], m.convoy_interval, 1).astype(float),
+        regime=np.full(R, m.initial_regime, dtype=np.int64),
+        disrupted=np.zeros(R, dtype=bool),
+        low_run=np.zeros(R, dtype=np.int64),
+        ok_run=np.zeros(R, dtype=np.int64),
     )
-    warm_start(m, s.cohort, s.size, s.traffic, s.transit, s.idle, s.drivers)
+    if m.initial_state == "pre_blockade":
+        warm_start(m, s.cohort, s.size, s.traffic, s.transit, s.idle, s.drivers)
     return s

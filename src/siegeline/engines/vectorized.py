@@ -5,11 +5,12 @@ convoy is exactly such a cohort; free-running tankers share the cohort's timing 
 one by one). Cohorts live in a ring buffer of ``K`` slots indexed by dispatch day, so a cohort's age
 is ``(t - slot) mod K`` and no array is shifted; the slot axis comes first, so each day's dispatch
 and each age's cohorts are one contiguous block. All counts are integers, so fuel is conserved
-exactly: loaded = delivered + destroyed + returned + in transit.
+exactly: loaded = delivered + destroyed + returned + in transit + waiting at the city's gate.
 
 A day is the model's processes (docs/model.md section 1.3) in ``DAY``'s order. Each process has the
 same signature ``(m, tables, state, t, rng, out)``: it updates the ``DayState`` in place and writes
-its outputs into ``out``, today's (replication, ...) views of the output buffers.
+its outputs into ``out``, today's (replication, ...) views of the output buffers. ``m`` is the
+parameter set of the timeline's phase that day is in (``ModelParameters.phases``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from siegeline.city.prices import goods_price_index, informal_price
 from siegeline.city.queueing import mean_wait_hours
 from siegeline.city.rationing import allocate_by_priority, rationing_caps
-from siegeline.engines.state import DayState, Tables, build_tables, initial_state
+from siegeline.engines.state import DayState, Tables, initial_state, phase_tables
 from siegeline.model.outputs import allocate_outputs
 from siegeline.model.parameters import ModelParameters, compile_parameters, dynamics_seed_sequence
 from siegeline.scenario.schema import Scenario
@@ -54,7 +55,10 @@ def _per_corridor(x: np.ndarray) -> np.ndarray:
 def returns(m: ModelParameters, tab: Tables, s: DayState, t: int, rng: np.random.Generator,
             out: Outputs) -> None:
     """Cohorts back at the port after their round trip, and tankers turned back earlier, free
-    their tankers, drivers and escort units."""
+    their tankers, drivers and escort units; units added to (or cut from) the escort pool
+    today join (or leave) it."""
+    s.escorts_free += m.escort_pool - s.pool
+    s.pool = m.escort_pool
     R, C, P = m.shape
     K = m.slots
     back = (tab.rc_rows + (t - 2 * m.leg_days) % K * (R * C)).ravel()
@@ -77,16 +81,27 @@ def returns(m: ModelParameters, tab: Tables, s: DayState, t: int, rng: np.random
 
 def arrivals(m: ModelParameters, tab: Tables, s: DayState, t: int, rng: np.random.Generator,
              out: Outputs) -> None:
-    """Loaded cohorts reaching the city unload into the depots."""
+    """Loaded cohorts reach the city's gate; the depots take what customs clear and their tanks
+    hold, products in dispatch priority order; the rest waits at the gate."""
     R, C, P = m.shape
     # Before day `leg` that slot has never been used, so it holds zeros.
     at = (tab.rc_rows + (t - m.leg_days) % m.slots * (R * C)).ravel()
-    delivered = np.take(s.cohort_rows, at, axis=0).reshape(R, C, P)
-    s.transit -= delivered
-    delivered_p = _per_product(delivered) * m.tanker_litres
-    s.stock += delivered_p
-    out["delivered_litres"][...] = delivered_p
-    out["delivered_by_corridor_litres"][...] = delivered @ m.tanker_litres
+    arriving = np.take(s.cohort_rows, at, axis=0).reshape(R, C, P)
+    s.transit -= arriving
+    s.gate += _per_product(arriving)
+    out["delivered_by_corridor_litres"][...] = arriving @ m.tanker_litres
+    out["convoys_arrived"][...] = (_per_corridor(arriving) > 0) & m.convoy
+    budget = np.floor(m.unloading_capacity)  # (R,) tankers that can be cleared today
+    delivered = out["delivered_litres"]
+    for p in m.product_order:
+        litres = m.tanker_litres[p]
+        ullage = np.floor(np.maximum(m.depot_capacity[p] - s.stock[:, p], 0.0) / litres)
+        unload = np.minimum(np.minimum(s.gate[:, p], ullage), budget).astype(np.int64)
+        budget -= unload
+        s.gate[:, p] -= unload
+        s.stock[:, p] += unload * litres
+        delivered[:, p] = unload * litres
+    out["gate_litres"][...] = s.gate * m.tanker_litres
 
 
 def orders_and_dispatch(m: ModelParameters, tab: Tables, s: DayState, t: int,
@@ -113,51 +128,76 @@ def orders_and_dispatch(m: ModelParameters, tab: Tables, s: DayState, t: int,
 
 
 def _tankers_ready(m: ModelParameters, tab: Tables, s: DayState, t: int) -> np.ndarray:
-    """(R, C, P) tankers each corridor would send today: its share of the order, as far as idle
-    tankers and the port's loading allow, and only on the corridor's departure days."""
+    """(R, C, P) tankers each corridor would send today: its share of the importers' order, as
+    far as idle tankers and the port's loading since the last departure allow; a convoy corridor
+    sends only once its interval is up, its convoy is assembled or it waits for escorts.
+
+    Importers follow a base-stock rule: they order up to the target cover plus the lead-time
+    demand, counting depot stock, fuel on the road and fuel waiting at the gate."""
     litres = m.tanker_litres
-    transit_l = _per_product(s.transit) * litres  # (R, P)
-    order_l = np.maximum(0.0, m.order_target_cover_days[:, None] * tab.normal_demand
-                         - s.stock - transit_l)
+    position = s.stock + (_per_product(s.transit) + s.gate) * litres  # (R, P)
+    target = (m.order_target_cover_days + m.lead_time_days)[:, None] * tab.normal_demand
+    order_l = np.maximum(0.0, target - position)
     want = np.ceil(np.ceil(order_l / litres)[:, None, :] * m.order_share[None, :, None])
-    departing = ~m.convoy[None, :] | (t % m.convoy_interval == 0) | s.pending  # (R, C)
     loading = np.floor(m.port_capacity * s.since[..., None])
     ready = np.minimum(np.minimum(want, s.idle), loading).astype(np.int64)
+    departing = (~m.convoy[None, :] | (s.since >= m.convoy_interval) | s.pending
+                 | (_per_corridor(ready) >= m.convoy_min_size))  # (R, C)
     ready *= departing[..., None]
     return ready
 
 
+def _planned_escorts(m: ModelParameters, tankers: np.ndarray) -> np.ndarray:
+    """(R, C) escort units a convoy of ``tankers`` asks for (0 on free-running corridors)."""
+    need = m.escorts_per_convoy + np.ceil(m.escorts_per_100 * tankers / 100.0 - 1e-9)
+    return np.where(m.convoy[None, :], need, 0).astype(np.int64)
+
+
 def _drivers_willing(m: ModelParameters, s: DayState, t: int, rng: np.random.Generator,
                      ready: np.ndarray) -> np.ndarray:
-    """(R, C, P) tankers whose drivers agree to go (fear, escorts, bans), cut down to the
-    drivers at the port and the convoy's maximum size."""
-    convoy = m.convoy[None, :]
-    planned_escorts = np.where(convoy, m.escorts_per_convoy, 0)
+    """(R, C, P) tankers that leave: each driver asked decides once (fear, escorts, bans); the
+    willing, up to the drivers at the port and the convoy's maximum size, take the loads in
+    the products' dispatch priority order."""
+    n_ready = _per_corridor(ready)
     willingness = (m.willingness_max[:, None]
                    * np.exp(-m.fear_sensitivity[:, None] * s.fear
-                            / (1.0 + m.escort_reassurance[:, None] * planned_escorts))
+                            / (1.0 + m.escort_reassurance[:, None]
+                               * _planned_escorts(m, n_ready)))
                    * (1.0 - m.ban_refusal[:, :, t]))
     # On most convoy schedules nobody departs on most days: draw only where some could.
-    go = _sparse_binomial(rng, ready, np.broadcast_to(willingness[..., None], ready.shape))
-    limit = np.where(convoy, np.minimum(s.drivers, m.convoy_max_size), s.drivers)
-    total = _per_corridor(go)
-    over = total > limit
-    if over.any():
-        scale = np.where(over, limit / np.maximum(total, 1), 1.0)
-        go = np.floor(go * scale[..., None]).astype(np.int64)
+    willing = _sparse_binomial(rng, n_ready, willingness)
+    limit = np.where(m.convoy[None, :], np.minimum(s.drivers, m.convoy_max_size), s.drivers)
+    return _allot(m, ready, np.minimum(willing, limit))
+
+
+def _allot(m: ModelParameters, ready: np.ndarray, n_go: np.ndarray) -> np.ndarray:
+    """Share ``n_go`` (R, C) places among the products' ready tankers (R, C, P) in proportion
+    to dispatch weight x ready (rounded down), the places left over going to the products in
+    ``product_order`` as far as they have tankers ready."""
+    weighted = ready * m.dispatch_weight[:, None, :]
+    total = weighted.sum(axis=2, keepdims=True)
+    share = np.where(total > 0, weighted / np.maximum(total, 1e-300), 0.0)
+    go = np.minimum(np.floor(n_go[..., None] * share + 1e-9).astype(np.int64), ready)
+    left = n_go - _per_corridor(go)
+    for p in m.product_order:
+        extra = np.minimum(left, ready[..., p] - go[..., p])
+        go[..., p] += extra
+        left -= extra
     return go
 
 
 def _escort_convoys(m: ModelParameters, s: DayState, go: np.ndarray) -> np.ndarray:
-    """Convoys take escort units from the pool in corridor order; one that waits for escorts and
-    gets too few stays (``go`` zeroed, ``pending`` set). Returns the units assigned (R, C)."""
+    """Convoys take escort units from the pool in corridor order, as many as their size asks
+    for; one that waits for escorts and gets too few stays (``go`` zeroed, ``pending`` set).
+    Returns the units assigned (R, C)."""
     R, C, _ = go.shape
     total = _per_corridor(go)
+    need_all = _planned_escorts(m, total)
     assigned = np.zeros((R, C), dtype=np.int64)
     for c in np.flatnonzero(m.convoy):
         sending = total[:, c] > 0
-        need = m.escorts_per_convoy[:, c]
-        give = np.where(sending, np.minimum(need, s.escorts_free), 0)
+        need = need_all[:, c]
+        give = np.where(sending, np.minimum(need, np.maximum(s.escorts_free, 0)), 0)
         hold = sending & (give < need) & m.wait_for_escorts[c]
         give = np.where(hold, 0, give)
         s.escorts_free -= give
@@ -167,11 +207,31 @@ def _escort_convoys(m: ModelParameters, s: DayState, go: np.ndarray) -> np.ndarr
     return assigned
 
 
+def campaign(m: ModelParameters, tab: Tables, s: DayState, t: int, rng: np.random.Generator,
+             out: Outputs) -> None:
+    """The adversary's campaign moves between regimes (active, lull, surge...): held where the
+    timeline fixes the regime, else leaving each regime at its daily rate for one drawn from
+    the transition weights. Records today's attack intensity."""
+    R = m.replications
+    rows = np.arange(R)
+    if m.regime_hold >= 0:
+        s.regime[:] = m.regime_hold
+    elif len(m.regime_names) > 1:
+        u = rng.random((2, R))
+        leave = u[0] < m.regime_switch_prob[rows, s.regime]
+        if leave.any():
+            cumulative = np.cumsum(m.regime_transition[s.regime[leave]], axis=1)
+            nxt = (u[1, leave][:, None] >= cumulative).sum(axis=1)
+            s.regime[leave] = np.minimum(nxt, len(m.regime_names) - 1)
+    out["attack_intensity"][...] = (m.intensity * m.growth_per_year ** (t / 365.0)
+                                    * m.regime_multiplier[rows, s.regime])
+
+
 def attacks(m: ModelParameters, tab: Tables, s: DayState, t: int, rng: np.random.Generator,
             out: Outputs) -> None:
     """Attacks on the cohorts on the road; crews of destroyed tankers are kidnapped or walk back
     to the port, and the losses feed the drivers' fear."""
-    intensity = m.intensity * m.growth_per_year ** (t / 365.0)
+    intensity = out["attack_intensity"]  # set by `campaign` earlier today
     mult = intensity[:, None] * ((1.0 - m.adaptation[:, None]) + m.adaptation[:, None] * s.adapt)
     lost, n_attacks, burned = _attack_cohorts(rng, m, tab, s, t, mult)
     s.traffic -= lost
@@ -303,39 +363,32 @@ def city_day(m: ModelParameters, tab: Tables, s: DayState, t: int, rng: np.rando
     demand = m.base_demand * (1.0 + m.panic_multiplier[:, :, None] * scarcity[:, None, :])
     served = allocate_by_priority(demand * caps, s.stock, m.sector_priority)
     s.stock = np.maximum(s.stock - np.einsum("rsp->rp", served), 0.0)
-    _city_indicators(m, s, out, served, demand, normal_demand)
+    _city_indicators(m, tab, s, out, served, demand)
     out["stock_litres"][...] = s.stock
 
 
-def _city_indicators(m: ModelParameters, s: DayState, out: Outputs, served: np.ndarray,
-                     demand: np.ndarray, normal_demand: np.ndarray) -> None:
-    """Record the day's city indicators into ``out`` after allocation; advances the run of
-    low-cover days."""
-    cover = s.stock / np.maximum(normal_demand, 1e-300)
-    out["cover_days"][...] = cover
-    out["stockout"][...] = (cover < m.stockout_cover_days) & (normal_demand > 0)
+def _city_indicators(m: ModelParameters, tab: Tables, s: DayState, out: Outputs,
+                     served: np.ndarray, demand: np.ndarray) -> None:
+    """Record the day's city indicators into ``out`` after allocation: unserved demand and
+    stockouts, stations, queues, prices, electricity and the disruption flag."""
+    normal_demand = tab.normal_demand
+    out["cover_days"][...] = s.stock / np.maximum(normal_demand, 1e-300)
+    unserved = np.maximum(normal_demand - np.einsum("rsp->rp", served), 0.0)
+    out["unserved_litres"][...] = unserved
+    out["stockout"][...] = ((unserved > m.stockout_unserved_share * normal_demand)
+                            & (normal_demand > 0))
     base = np.einsum("...sp->...s", m.base_demand)
     out["served_share"][...] = np.where(base > 0, np.einsum("...sp->...s", served)
-                                        / np.maximum(base, 1e-300),
-                                         1.0)
+                                        / np.maximum(base, 1e-300), 1.0)
     weight = m.retail.astype(float)
     retail_supply = np.einsum("...sp,s->...p", served, weight)  # (R, P)
     retail_demand = np.einsum("...sp,s->...p", demand, weight)
-    by_product = np.minimum(m.station_count,
-                            np.floor(retail_supply / m.min_daily_litres_to_open))
-    open_any = by_product.max(axis=-1)
-    out["stations_open_by_product"][...] = by_product
-    out["stations_open"][...] = open_any
-    weights = np.einsum("...p->...", retail_demand)
-    vehicles_per_hour = weights / m.litres_per_fill / m.opening_hours
-    per_station = vehicles_per_hour / np.maximum(open_any, 1.0)
-    wait = mean_wait_hours(per_station, m.service_rate, m.pumps_per_station, m.opening_hours,
-                           m.max_wait_hours)
-    out["queue_wait_hours"][...] = np.where(open_any > 0, wait, m.max_wait_hours)
+    _stations_and_queues(m, tab, out, retail_supply, retail_demand)
     price = informal_price(m.official_price, retail_demand, retail_supply,
                            m.elasticity[..., None], m.price_cap_multiple[..., None])
     price = np.where(retail_demand > 0, price, m.official_price)
     out["informal_price"][...] = price
+    weights = np.einsum("...p->...", retail_demand)
     multiple = np.where(weights > 0, np.einsum("...p->...", retail_demand * price
                                                / m.official_price)
                         / np.maximum(weights, 1e-300), 1.0)
@@ -343,25 +396,57 @@ def _city_indicators(m: ModelParameters, s: DayState, out: Outputs, served: np.n
     if m.power_sector >= 0:
         power_share = out["served_share"][..., m.power_sector]
         out["electricity_hours"][...] = m.power_hours_normal * (
-            (1.0 - m.thermal_share) + m.thermal_share * power_share)
+            (1.0 - m.thermal_share) + m.thermal_share * np.minimum(power_share, 1.0))
     else:
         out["electricity_hours"][...] = m.power_hours_normal
-    demanded = normal_demand > 0
-    low = np.any((cover < m.disruption_cover_days) & demanded, axis=-1)
-    s.low_cover_run[:] = np.where(low, s.low_cover_run + 1, 0)
-    out["disruption"][...] = s.low_cover_run >= m.disruption_min_days
+    retail_normal = tab.retail_normal.sum(axis=-1)
+    share = np.where(retail_normal > 0, retail_supply.sum(axis=-1)
+                     / np.maximum(retail_normal, 1e-300), 1.0)
+    _disruption(m, s, out, share)
+
+
+def _stations_and_queues(m: ModelParameters, tab: Tables, out: Outputs,
+                         retail_supply: np.ndarray, retail_demand: np.ndarray) -> None:
+    """Stations with each product: all of them when retail supply meets normal retail demand,
+    fewer as (supply / normal demand) ** exponent when short (scarce fuel is concentrated in a
+    few stations); motorists queue at the stations open (any product)."""
+    normal = tab.retail_normal
+    supplied = np.where(normal > 0, np.minimum(retail_supply / np.maximum(normal, 1e-300), 1.0),
+                        0.0)
+    by_product = m.station_count * supplied ** m.station_exponent[:, None]
+    open_any = by_product.max(axis=-1)
+    out["stations_open_by_product"][...] = by_product
+    out["stations_open"][...] = open_any
+    vehicles_per_hour = np.einsum("...p->...", retail_demand) / m.litres_per_fill / m.opening_hours
+    per_station = vehicles_per_hour / np.maximum(open_any, 1.0)
+    wait = mean_wait_hours(per_station, m.service_rate, m.pumps_per_station, m.opening_hours,
+                           m.max_wait_hours)
+    out["queue_wait_hours"][...] = np.where(open_any >= 1.0, wait, m.max_wait_hours)
+
+
+def _disruption(m: ModelParameters, s: DayState, out: Outputs, share: np.ndarray) -> None:
+    """Schools and services close after ``disruption_min_days`` days with retail (transport)
+    demand served below ``disruption_served_share``, and reopen after ``recovery_min_days``
+    days at or above ``recovery_served_share`` (hysteresis)."""
+    s.low_run = np.where(~s.disrupted & (share < m.disruption_served_share), s.low_run + 1, 0)
+    s.ok_run = np.where(s.disrupted & (share >= m.recovery_served_share), s.ok_run + 1, 0)
+    starts = ~s.disrupted & (s.low_run >= m.disruption_min_days)
+    ends = s.disrupted & (s.ok_run >= m.recovery_min_days)
+    s.disrupted = (s.disrupted | starts) & ~ends
+    out["disruption"][...] = s.disrupted
 
 
 def observe(m: ModelParameters, s: DayState, out: Outputs) -> None:
     """End-of-day levels: fuel and tankers on the road, escort units in use."""
     out["in_transit_litres"][...] = _per_product(s.transit) * m.tanker_litres
     out["tankers_in_transit"][...] = np.einsum("rc->r", s.traffic)
-    out["escorts_busy"][...] = m.escort_pool - s.escorts_free
+    out["escorts_busy"][...] = s.pool - s.escorts_free
+    out["escort_pool"][...] = s.pool
 
 
 # One simulated day, in order (docs/model.md section 1.3).
-DAY: tuple[Process, ...] = (returns, arrivals, orders_and_dispatch, attacks, checkpoints,
-                            adversary_adaptation, recruitment, city_day)
+DAY: tuple[Process, ...] = (returns, arrivals, orders_and_dispatch, campaign, attacks,
+                            checkpoints, adversary_adaptation, recruitment, city_day)
 
 
 def simulate_vectorized(
@@ -375,13 +460,14 @@ def simulate_vectorized(
     # Day-major buffers: each day writes one contiguous block; returned as (replication, day)
     # views.
     by_day = allocate_outputs(T, R, {"product": P, "corridor": C, "sector": len(m.sectors)})
-    tab = build_tables(m)
+    tables = phase_tables(m)
     state = initial_state(m)
     by_day["loaded_litres"][0] = _per_product(state.transit) * m.tanker_litres  # already on road
     for t in range(T):
         out = {name: buf[t] for name, buf in by_day.items()}  # today's (R, ...) views
+        k = int(m.phase_of_day[t])  # the timeline's phase: its parameters hold today
         for process in DAY:
-            process(m, tab, state, t, rng, out)
+            process(m.phases[k], tables[k], state, t, rng, out)
         observe(m, state, out)
         if progress is not None:
             progress(t + 1, T)

@@ -20,16 +20,25 @@ OUTPUTS: tuple[OutputVariable, ...] = (
     OutputVariable("stock_litres", ("product",), "L", "Depot stock at the end of the day."),
     OutputVariable("cover_days", ("product",), "day",
                    "End-of-day stock divided by normal daily demand."),
-    OutputVariable("stockout", ("product",), "-", "Cover below the stockout threshold.", np.bool_),
+    OutputVariable("stockout", ("product",), "-",
+                   "More than stockout_unserved_share of the product's normal demand went "
+                   "unserved today (rationed or not available).", np.bool_),
+    OutputVariable("unserved_litres", ("product",), "L",
+                   "Normal demand (all sectors) not served today."),
     OutputVariable("loaded_litres", ("product",), "L", "Fuel loaded onto departing tankers."),
-    OutputVariable("delivered_litres", ("product",), "L", "Fuel unloaded at the city's depots."),
+    OutputVariable("delivered_litres", ("product",), "L", "Fuel unloaded into the city's depots."),
+    OutputVariable("gate_litres", ("product",), "L",
+                   "Fuel waiting at the city's gate at the end of the day (customs clearance, "
+                   "unloading capacity or full depots)."),
     OutputVariable("destroyed_litres", ("product",), "L", "Fuel burned or looted in attacks."),
     OutputVariable("returned_litres", ("product",), "L",
                    "Fuel turned back at checkpoints and returned to the port."),
     OutputVariable("in_transit_litres", ("product",), "L",
                    "Fuel on loaded tankers at the end of the day."),
     OutputVariable("delivered_by_corridor_litres", ("corridor",), "L",
-                   "Fuel unloaded at the city, by corridor."),
+                   "Fuel reaching the city (its gate), by corridor."),
+    OutputVariable("convoys_arrived", ("corridor",), "convoy",
+                   "Convoys reaching the city with fuel.", np.int32),
     OutputVariable("tankers_dispatched", ("corridor",), "tanker", "Tankers leaving the port.",
                    np.int32),
     OutputVariable("tankers_lost", ("corridor",), "tanker", "Tankers destroyed.", np.int32),
@@ -38,6 +47,10 @@ OUTPUTS: tuple[OutputVariable, ...] = (
                    np.int32),
     OutputVariable("drivers_kidnapped", (), "driver", "Drivers killed or kidnapped.", np.int32),
     OutputVariable("escorts_busy", (), "escort unit", "Escort units out with convoys.", np.int32),
+    OutputVariable("escort_pool", (), "escort unit", "Escort units in the pool today.", np.int32),
+    OutputVariable("attack_intensity", (), "-",
+                   "Today's multiplier of every segment hazard (intensity, trend and the "
+                   "campaign's regime)."),
     OutputVariable("stations_open", (), "station", "Stations open (any product)."),
     OutputVariable("stations_open_by_product", ("product",), "station",
                    "Stations with this product to sell."),
@@ -47,7 +60,8 @@ OUTPUTS: tuple[OutputVariable, ...] = (
     OutputVariable("served_share", ("sector",), "share", "Share of normal demand served."),
     OutputVariable("electricity_hours", (), "h/day", "Hours of electricity supply."),
     OutputVariable("disruption", (), "-",
-                   "Schools and services disrupted (low cover for several days).", np.bool_),
+                   "Schools and services disrupted (transport demand served too little for "
+                   "several days; clears after several days of recovery).", np.bool_),
 )
 
 OUTPUT_BY_NAME = {v.name: v for v in OUTPUTS}

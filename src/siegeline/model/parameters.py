@@ -21,7 +21,7 @@ import numpy as np
 
 from siegeline.model.outputs import OUTPUTS
 from siegeline.scenario.loader import ScenarioError, resolve_path, set_path, validate_scenario
-from siegeline.scenario.schema import Scenario, UncertainRange
+from siegeline.scenario.schema import Scenario, UncertainRange, central_value
 
 ArrayLike = float | int | np.ndarray
 
@@ -177,7 +177,8 @@ class ModelParameters:
     # Products
     tanker_litres: np.ndarray  # (P,) L per tanker
     official_price: np.ndarray  # (P,) FCFA/L
-    product_order: np.ndarray  # (P,) int: product indices in dispatch priority order
+    product_order: np.ndarray  # (P,) int: products by decreasing (central) dispatch weight
+    dispatch_weight: np.ndarray  # (R, P) weight of each product when places are short
     # Corridors and pipeline
     corridor_port: np.ndarray  # (C,) index into ports
     leg_days: np.ndarray  # (R, C) int: days from dispatch to arrival at the city
@@ -558,7 +559,8 @@ def _compile_phase(
     regimes = _campaign(scenario, ps)
     power = scenario.impacts.power_sector
     # Stable sort: ties keep the scenario's order.
-    product_order = np.argsort([p.dispatch_priority for p in scenario.products], kind="stable")
+    product_order = np.argsort([-central_value(p.dispatch_weight) for p in scenario.products],
+                               kind="stable")
     return ModelParameters(
         scenario=scenario,
         replications=n,
@@ -571,6 +573,7 @@ def _compile_phase(
         tanker_litres=np.array([p.tanker_capacity_litres for p in scenario.products]),
         official_price=np.array([p.official_price for p in scenario.products]),
         product_order=product_order,
+        dispatch_weight=np.stack([ps.get(f"products.{p}.dispatch_weight") for p in products], 1),
         corridor_port=np.array([ports.index(c.path[0]) for c in scenario.corridors]),
         leg_days=leg_days,
         exposure_loaded=exposure,

@@ -161,17 +161,16 @@ class Product(StrictModel):
     official_price: float = param(
         unit="FCFA/L", description="Regulated pump price.", gt=0, allow_inf_nan=False
     )
-    dispatch_priority: int = param(
-        1,
-        unit="rank",
+    dispatch_weight: Uncertain = uparam(
+        1.0,
+        unit="-",
         description=(
-            "Order in which willing drivers and unloading slots go to products (1 first; ties "
-            "in scenario order): importers load and clear the products they put first."
+            "Weight importers give this product when willing drivers or convoy places are "
+            "short: places go to products in proportion to weight x tankers ready; the "
+            "products with the largest weights are also unloaded first at the city's gate."
         ),
-        ge=1,
-        le=100,
+        ge=0,
     )
-
 
 NodeKind = Literal["port", "border", "town", "city", "staging"]
 
