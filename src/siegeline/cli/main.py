@@ -7,6 +7,7 @@ import typer
 from siegeline.cli import experiments, run_commands, scenario_commands
 from siegeline.cli.events import events_app
 from siegeline.cli.plan import plan_app
+from siegeline.cli.record import record
 from siegeline.cli.rerun import rerun
 from siegeline.cli.web import report, serve
 
@@ -34,6 +35,7 @@ app.add_typer(events_app, name="events")
 app.command("sensitivity")(experiments.sensitivity)
 app.command("sweep")(experiments.sweep)
 app.command("rerun")(rerun)
+app.command("record")(record)
 
 
 def main() -> None:
