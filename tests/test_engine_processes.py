@@ -1,0 +1,325 @@
+"""The model's processes one at a time (NumPy engine) and the behaviours every engine must show:
+peacetime is normal, the timeline takes effect on its day, depots hold no more than their
+capacity, stockouts mean unserved demand, disruption clears with hysteresis.
+
+Process tests build a ``DayState`` by hand and check one process against its closed form, so that
+each plausible bug (cargo a day late, order shares not normalised, escorts not scaled, a regime
+that never switches, a goods index formula changed...) fails a test of its own.
+"""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from siegeline.engines import simulate, vectorized
+from siegeline.engines.state import build_tables, initial_state
+from siegeline.model.outputs import allocate_outputs
+from siegeline.model.parameters import compile_parameters
+from siegeline.scenario import load_scenario
+from siegeline.scenario.loader import ScenarioError, load_raw, validate_scenario
+
+PEACE = ["adversary.intensity=0", "adversary.bans=[]"]
+
+
+def _today(m):
+    """Zeroed output views of one day (replication first)."""
+    R, C, P = m.shape
+    return {name: buf[0] for name, buf in allocate_outputs(
+        1, R, {"product": P, "corridor": C, "sector": len(m.sectors)}).items()}
+
+
+def _scenario(**edits):
+    """The default scenario with top-level sections replaced (dict edits on its document)."""
+    data = load_raw("bamako-2025")
+    for path, value in edits.items():
+        node = data
+        keys = path.split("__")
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = value
+    return validate_scenario(data, "test")
+
+
+# -- arrivals: the gate, customs and the depots ---------------------------------------------------
+
+def test_cargo_arrives_on_the_day_its_leg_ends(bamako):
+    """A cohort dispatched on day d reaches the gate on day d + L (not a day early or late)."""
+    m = compile_parameters(bamako, 3, 40, seed=1)
+    tab, s = build_tables(m), initial_state(m)
+    s.cohort[:] = 0
+    s.transit[:] = 0
+    d, c = 4, 2
+    s.cohort[d % m.slots, :, c, 0] = 7
+    s.transit[:, c, 0] = 7
+    leg = m.leg_days[:, c]
+    for t in range(d + 1, d + int(leg.max()) + 1):
+        out = _today(m)
+        vectorized.arrivals(m, tab, s, t, None, out)
+        expect = np.where(leg == t - d, 7 * m.tanker_litres[0], 0.0)
+        assert np.array_equal(out["delivered_by_corridor_litres"][:, c], expect)
+
+
+def test_depots_take_only_what_fits_and_customs_clear_the_rest_waits(bamako):
+    m = compile_parameters(bamako, 2, 10, seed=1)
+    m = dataclasses.replace(m, unloading_capacity=np.array([5.0, 1e9]))
+    tab, s = build_tables(m), initial_state(m)
+    litres = m.tanker_litres
+    s.stock[:] = m.depot_capacity - 2.5 * litres  # room for two tankers of each product
+    s.gate[:] = 4
+    s.cohort[:] = 0  # nothing else arrives today
+    out = _today(m)
+    vectorized.arrivals(m, tab, s, 1, None, out)
+    unloaded = out["delivered_litres"] / litres
+    # Replication 1: no customs limit, the tanks take two of each. Replication 0: five tankers in
+    # all, in the products' dispatch-weight order.
+    assert np.array_equal(unloaded[1], [2, 2, 2])
+    assert unloaded[0].sum() == 5
+    assert np.array_equal(unloaded[0][m.product_order], [2, 2, 1])
+    assert (s.stock <= m.depot_capacity).all()
+    assert np.array_equal(out["gate_litres"], (4 - unloaded) * litres)
+
+
+def test_depots_never_exceed_capacity_in_a_run():
+    s = _scenario(city__unloading_capacity_tankers_per_day=20.0)
+    r = simulate(s, replications=30, days=60, seed=2)
+    ds = r.dataset
+    cap = compile_parameters(s, 1, 1, 0).depot_capacity
+    assert (ds["stock_litres"].values <= cap + 1e-6).all()
+    tankers = ds["delivered_litres"].values / np.array([p.tanker_capacity_litres
+                                                         for p in s.products])
+    assert (tankers.sum(-1) <= 20 + 1e-9).all()
+    assert ds["gate_litres"].values.max() > 0  # the cap binds: fuel waits
+
+
+# -- orders and dispatch ----------------------------------------------------------------------
+
+def test_importers_order_up_to_target_plus_lead_time_demand(bamako):
+    """The base-stock quantity, split by normalised order shares (shares given as 2:1:1:...)."""
+    data = bamako.model_dump(mode="json")
+    for i, cor in enumerate(data["corridors"]):
+        cor["order_share"] = 2.0 if i == 0 else 1.0
+        cor["policy"]["mode"] = "free"
+    m = compile_parameters(validate_scenario(data, "test"), 2, 10, seed=1)
+    assert m.order_share.sum() == pytest.approx(1.0)
+    assert m.order_share[0] == pytest.approx(2 * m.order_share[1])
+    tab, s = build_tables(m), initial_state(m)
+    s.transit[:] = 0
+    s.gate[:] = 0
+    s.stock[:] = 0
+    s.idle[:] = 10**6
+    m = dataclasses.replace(m, port_capacity=np.full(m.port_capacity.shape, 1e9))
+    ready = vectorized._tankers_ready(m, tab, s, 0)
+    order = (m.order_target_cover_days + m.lead_time_days)[:, None] * tab.normal_demand
+    tankers = np.ceil(order / m.tanker_litres)
+    assert np.array_equal(ready, np.ceil(tankers[:, None, :] * m.order_share[None, :, None]))
+
+
+def test_a_convoy_leaves_once_assembled_or_when_its_interval_is_up(bamako):
+    data = bamako.model_dump(mode="json")
+    for cor in data["corridors"]:
+        cor["policy"].update(mode="convoy", interval_days=10, min_size=50)
+    m = compile_parameters(validate_scenario(data, "test"), 1, 20, seed=1)
+    tab, s = build_tables(m), initial_state(m)
+    s.stock[:] = 0  # a large order: every corridor has tankers ready
+    s.since[:] = 1.0
+    ready = vectorized._tankers_ready(m, tab, s, 0)
+    loading = np.floor(m.port_capacity[0] * 1.0).sum(axis=1)
+    assembled = loading >= 50
+    assert np.array_equal(ready[0].sum(axis=1) > 0, assembled)  # early only when assembled
+    s.since[:] = 10.0
+    assert (vectorized._tankers_ready(m, tab, s, 0)[0].sum(axis=1) > 0).all()  # interval up
+
+
+def test_escorts_scale_with_convoy_size(bamako):
+    m = compile_parameters(bamako, 1, 5, seed=1)
+    C = m.shape[1]
+    m = dataclasses.replace(m, escorts_per_convoy=np.full((1, C), 2),
+                            escorts_per_100=np.full((1, C), 3.0))
+    s = initial_state(m)
+    s.escorts_free[:] = 1000
+    go = np.zeros((1, C, m.shape[2]), dtype=np.int64)
+    go[0, :, 0] = [0, 1, 100, 101, 250, 345]
+    assigned = vectorized._escort_convoys(m, s, go)
+    expect = np.where(go[0, :, 0] > 0, 2 + np.ceil(3 * go[0, :, 0] / 100), 0)
+    assert np.array_equal(assigned[0], expect * m.convoy)
+
+
+def test_willing_drivers_are_shared_by_dispatch_weight(bamako):
+    m = compile_parameters(bamako, 1, 5, seed=1)
+    P = m.shape[2]
+    weights = np.array([[3.0, 1.0, 0.0]])[:, :P]
+    m = dataclasses.replace(m, dispatch_weight=weights, product_order=np.array([0, 1, 2][:P]))
+    ready = np.array([[[40, 40, 40]]])[:, :, :P]
+    go = vectorized._allot(m, ready[:, :1].repeat(m.shape[1], 1), np.full((1, m.shape[1]), 40))
+    # 40 places: weight x ready is 120:40:0, so 30 diesel and 10 gasoline; no HFO.
+    assert go[0, 0].tolist()[:3] == [30, 10, 0][:P]
+    go = vectorized._allot(m, ready.repeat(m.shape[1], 1), np.full((1, m.shape[1]), 90))
+    assert go[0, 0].sum() == 90 and (go <= ready).all()
+
+
+# -- the campaign ---------------------------------------------------------------------------------
+
+def _campaign_scenario(hold="free", **timeline):
+    data = load_raw("bamako-2025")
+    data["adversary"]["campaign"] = {
+        "regimes": [{"name": "active", "mean_duration_days": 20.0},
+                    {"name": "lull", "intensity_multiplier": 0.0, "mean_duration_days": 5.0}],
+        "hold": hold}
+    data["timeline"] = timeline.get("entries", [])
+    return validate_scenario(data, "test")
+
+
+def test_regimes_last_as_long_as_their_mean_duration():
+    m = compile_parameters(_campaign_scenario(), 4000, 200, seed=3)
+    s = initial_state(m)
+    rng = np.random.default_rng(5)
+    regimes = np.empty((200, 4000), dtype=np.int64)
+    for t in range(200):
+        out = _today(m)
+        vectorized.campaign(m, None, s, t, rng, out)
+        regimes[t] = s.regime
+        lull = s.regime == 1
+        assert np.array_equal(out["attack_intensity"][lull], np.zeros(lull.sum()))
+    # Stationary share of the lull: 5 / (20 + 5); daily leaving probability 1 - exp(-1/d).
+    assert regimes[100:].mean() == pytest.approx(0.2, abs=0.02)
+    left_active = ((regimes[:-1] == 0) & (regimes[1:] == 1)).sum() / (regimes[:-1] == 0).sum()
+    assert left_active == pytest.approx(-np.expm1(-1 / 20), rel=0.08)
+
+
+def test_a_held_regime_stops_attacks_from_its_date():
+    s = _campaign_scenario(entries=[{"day": 25, "set": {"adversary.campaign.hold": "lull"}},
+                                    {"day": 50, "set": {"adversary.campaign.hold": "free"}}])
+    ds = simulate(s, replications=50, days=70, seed=4).dataset
+    assert int(ds["attacks"].isel(day=slice(25, 50)).sum()) == 0
+    assert (ds["attack_intensity"].isel(day=slice(25, 50)).values == 0).all()
+    assert int(ds["attacks"].isel(day=slice(0, 25)).sum()) > 0
+
+
+# -- the timeline -----------------------------------------------------------------------------------
+
+def test_timeline_changes_take_effect_on_their_day():
+    data = load_raw("bamako-2025")
+    data["timeline"] = [
+        {"date": "2025-09-23", "set": {"escorts.pool_size": 40}, "note": "reinforcement"},
+        {"day": 40, "set": {"adversary.intensity": 0.0}},
+    ]
+    ds = simulate(validate_scenario(data, "test"), replications=40, days=60, seed=5).dataset
+    pool = ds["escort_pool"].values
+    assert (pool[:, :20] == 12).all() and (pool[:, 20:] == 40).all()
+    assert (ds["attack_intensity"].values[:, 40:] == 0).all()
+    assert int(ds["attacks"].isel(day=slice(40, None)).sum()) == 0
+    assert (ds["escorts_busy"].values <= pool).all()
+
+
+def test_timeline_errors_name_the_entry():
+    data = load_raw("bamako-2025")
+    data["timeline"] = [{"date": "2025-10-07", "set": {"corridors.abidjan-zegoua.fleet.diesel": 1}}]
+    with pytest.raises(ScenarioError, match=r"timeline\[0\] \(2025-10-07\).*fleets"):
+        compile_parameters(validate_scenario(data, "test"), 2, 60, seed=1)
+    data["timeline"] = [{"date": "2025-10-07", "set": {"escorts.pool_sise": 1}}]
+    with pytest.raises(ScenarioError, match=r"timeline\[0\] \(2025-10-07\): escorts.pool_sise"):
+        validate_scenario(data, "test")
+    data["timeline"] = [{"date": "2024-10-07", "set": {"escorts.pool_size": 1}}]
+    with pytest.raises(ScenarioError, match="outside the horizon"):
+        validate_scenario(data, "test")
+
+
+def test_timeline_composes_with_overrides_and_designs():
+    """--set applies before the timeline; a per-replication design holds until an entry sets
+    the same path."""
+    data = load_raw("bamako-2025")
+    data["timeline"] = [{"day": 10, "set": {"escorts.pool_size": 30}}]
+    s = validate_scenario(data, "test")
+    m = compile_parameters(s, 3, 30, seed=1, overrides={"escorts.pool_size": [5, 6, 7],
+                                                         "drivers.willingness_max": 0.5})
+    assert m.at(0).escort_pool.tolist() == [5, 6, 7]
+    assert m.at(10).escort_pool.tolist() == [30, 30, 30]
+    assert (m.at(20).willingness_max == 0.5).all()
+
+
+# -- the city ------------------------------------------------------------------------------------
+
+def _city(m, served, demand):
+    """Run the city's indicators on a hand-built allocation; returns today's outputs."""
+    tab, s = build_tables(m), initial_state(m)
+    out = _today(m)
+    vectorized._city_indicators(m, tab, s, out, served, demand)
+    return out, tab
+
+
+def test_stockout_means_demand_went_unserved(bamako):
+    m = compile_parameters(bamako, 2, 5, seed=1)
+    base = m.base_demand.copy()
+    served = base.copy()
+    served[1, :, 1] *= 0.5  # replication 1: half the gasoline demand unserved
+    out, tab = _city(m, served, base)
+    assert not out["stockout"][0].any()
+    assert out["stockout"][1].tolist() == [False, True, False]
+    assert np.allclose(out["unserved_litres"][1, 1], 0.5 * tab.normal_demand[1, 1])
+    assert np.allclose(out["served_share"][0], 1.0)
+
+
+def test_stations_electricity_and_goods_index_follow_their_formulas(bamako):
+    m = compile_parameters(bamako, 1, 5, seed=1)
+    m = dataclasses.replace(m, station_exponent=np.array([2.0]), goods_pass_through=np.array([0.3]))
+    base = m.base_demand.copy()
+    served = base.copy()
+    served[:, :, 1] *= 0.5  # retail gasoline at half its normal supply
+    power = m.power_sector
+    served[:, power, :] = 0.0  # no fuel reaches the power plants
+    out, tab = _city(m, served, base)
+    assert out["stations_open_by_product"][0, 1] == pytest.approx(m.station_count * 0.25)
+    assert out["stations_open_by_product"][0, 0] == pytest.approx(m.station_count)
+    assert out["electricity_hours"][0] == pytest.approx(
+        m.power_hours_normal * (1 - m.thermal_share[0]))
+    retail = tab.retail_normal[0]
+    price = out["informal_price"][0]
+    expected = 1 + 0.3 * ((retail * price / m.official_price).sum() / retail.sum() - 1)
+    assert out["goods_price_index"][0] == pytest.approx(expected)
+    assert price[1] > m.official_price[1] and price[0] == m.official_price[0]
+
+
+def test_disruption_starts_after_a_run_of_low_days_and_clears_after_recovery(bamako):
+    m = compile_parameters(bamako, 1, 5, seed=1)
+    m = dataclasses.replace(m, disruption_served_share=0.5, disruption_min_days=3,
+                            recovery_served_share=0.8, recovery_min_days=2)
+    s = initial_state(m)
+    shares = [0.4, 0.4, 0.9, 0.4, 0.4, 0.4, 0.6, 0.9, 0.6, 0.9, 0.9, 0.4]
+    flags = []
+    for share in shares:
+        out = _today(m)
+        vectorized._disruption(m, s, out, np.array([share]))
+        flags.append(bool(out["disruption"][0]))
+    # On after three low days in a row (day 5); 0.6 is neither low nor recovered; off after two
+    # recovered days in a row (day 10); a single low day does not restart it.
+    assert flags == [False] * 5 + [True] * 5 + [False] * 2
+
+
+# -- initial state and peacetime ---------------------------------------------------------------------
+
+def test_empty_roads_deliver_nothing_before_the_first_leg():
+    s = load_scenario("bamako-2025", ["simulation.initial_state=empty_roads"])
+    r = simulate(s, replications=20, days=15, seed=1)
+    m = compile_parameters(s, 20, 15, seed=1)
+    first = m.leg_days.min(axis=1)
+    arrived = r.dataset["delivered_by_corridor_litres"].sum("corridor").values
+    for rep in range(20):
+        assert arrived[rep, : first[rep]].sum() == 0
+    assert r.dataset["loaded_litres"].isel(day=0).sum() > 0  # the first departures, not warm
+
+
+def test_peacetime_is_normal():
+    """No adversary and no ban: the city is supplied as before the blockade."""
+    s = load_scenario("bamako-2025", PEACE)
+    r = simulate(s, replications=200, days=150, seed=11)
+    ds = r.dataset.isel(day=slice(30, 150))
+    demand = compile_parameters(s, 200, 150, 11).base_demand.sum(axis=(1, 2))
+    delivered = ds["delivered_litres"].sum("product").mean("day").values / demand
+    assert np.median(delivered) == pytest.approx(1.0, abs=0.03)
+    assert float(ds["stations_open"].median()) >= 0.95 * s.stations.count
+    assert float(ds["served_share"].min("sector").median()) >= 0.99
+    assert not ds["stockout"].values.any()
+    assert float(ds["queue_wait_hours"].median()) < 0.5
+    assert float(ds["electricity_hours"].min()) == pytest.approx(s.impacts.power_hours_normal)
+    assert not ds["disruption"].values.any()
