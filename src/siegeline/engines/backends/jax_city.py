@@ -6,7 +6,11 @@ both agree on the same inputs.
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
+import numpy as np
+
+from siegeline.city.queueing import LOAD_GRID, wait_table
 
 TINY = 1e-30  # guards divisions (float32: NumPy's 1e-300 would underflow to 0)
 
@@ -39,18 +43,19 @@ def allocate_by_priority(demand: jnp.ndarray, available: jnp.ndarray,
 
 def mean_wait_hours(arrival_rate: jnp.ndarray, service_rate: float, servers: int,
                     opening_hours: float, max_wait_hours: float) -> jnp.ndarray:
-    """Erlang C wait below saturation, fluid backlog above (see city/queueing.py)."""
-    lam = arrival_rate
-    capacity = servers * service_rate
-    stable = lam < capacity * (1.0 - 1e-9)
-    a = jnp.where(stable, lam / service_rate, 0.0)
-    b = jnp.ones_like(a)
-    for k in range(1, servers + 1):
-        b = a * b / (k + a * b)
-    erlang_c = b / (1.0 - a / servers * (1.0 - b))
-    wq = erlang_c / jnp.maximum(capacity - jnp.where(stable, lam, 0.0), 1e-12)
-    backlog = (lam - capacity) * opening_hours / (2.0 * capacity)
-    return jnp.minimum(jnp.where(stable, wq, jnp.maximum(backlog, 0.0)), max_wait_hours)
+    """The NumPy model's table (city/queueing.py), interpolated on load in float32.
+
+    The station parameters arrive as traced constants, so the cached table is fetched from the
+    host by a callback on their values. Its inputs are loop-invariant, so XLA hoists it out of the
+    daily scan: one call per compiled block (measured on CPU), not one a day.
+    """
+    def host_table(rate: np.ndarray, hours: np.ndarray, cap: np.ndarray) -> np.ndarray:
+        return wait_table(servers, float(rate), float(hours), float(cap)).astype(np.float32)
+
+    table = jax.pure_callback(host_table, jax.ShapeDtypeStruct(LOAD_GRID.shape, jnp.float32),
+                              service_rate, opening_hours, max_wait_hours)
+    load = arrival_rate / (servers * service_rate)
+    return jnp.interp(load, jnp.asarray(LOAD_GRID, jnp.float32), table)
 
 
 def informal_price(official: jnp.ndarray, demand: jnp.ndarray, supply: jnp.ndarray,

@@ -1,5 +1,7 @@
 """The vectorized engine on JAX: the same daily step as engines/vectorized.py, compiled with
 ``jit`` and iterated with ``lax.scan``, so it runs on a GPU (or CPU) without Python per day.
+The day is the same named processes in the same order (``returns`` ... ``city_day``), each a pure
+function of a :class:`DayState` returning the next one and the outputs it produces.
 
 Differences from the NumPy engine, all for fixed shapes on an accelerator:
 - dense masks over the (replication, corridor, slot) cohort ring instead of sparse index lists;
@@ -21,14 +23,14 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from siegeline.engines.backends import jax_city
-from siegeline.engines.state import age_tables as _age_tables
-from siegeline.engines.state import warm_start
+from siegeline.engines.state import age_tables, warm_start
 from siegeline.model.metrics import METRIC_BY_NAME, Metric
 from siegeline.model.outputs import OUTPUTS
 from siegeline.model.parameters import ModelParameters, dynamics_seed_sequence
@@ -109,7 +111,7 @@ class Static:
 
 
 def _consts(m: ModelParameters) -> dict[str, jnp.ndarray]:
-    loaded_by_age, exposure_by_age = _age_tables(m)
+    loaded_by_age, exposure_by_age = age_tables(m)
     f = partial(jnp.asarray, dtype=F32)
     i = partial(jnp.asarray, dtype=I32)
     return {
@@ -135,55 +137,84 @@ def _consts(m: ModelParameters) -> dict[str, jnp.ndarray]:
     }
 
 
-def _day(s: Static, c: dict, state: tuple, xs: tuple) -> tuple[tuple, dict]:
-    """One day for all replications (the numbered steps follow engines/vectorized.py)."""
-    (idle, drivers, cohort, escorts_on, calendar, transit, escorts_free, fear, adapt, stock,
-     pending, since, low_run, root) = state
-    t, ban = xs
+class DayState(NamedTuple):
+    """What one day hands to the next, per replication (a pytree, so ``lax.scan`` carries it).
+    Shapes: R replications, C corridors, K ring slots, P products."""
+
+    idle: jnp.ndarray  # (R, C, P) int32: tankers waiting at the port
+    drivers: jnp.ndarray  # (R, C) int32: drivers at the port
+    cohort: jnp.ndarray  # (R, C, K, P) int32: tankers of the cohort dispatched into each slot
+    escorts_on: jnp.ndarray  # (R, C, K) int32: escort units riding with each cohort
+    calendar: jnp.ndarray  # (R, C, K, P) int32: turned-back tankers by the day (mod K) due home
+    transit: jnp.ndarray  # (R, C, P) int32: loaded tankers on the road
+    escorts_free: jnp.ndarray  # (R,) int32: escort units at the port
+    fear: jnp.ndarray  # (R, C) float32: drivers' recent losses, decaying
+    adapt: jnp.ndarray  # (R, C) float32: the adversary's effort multiplier per corridor
+    stock: jnp.ndarray  # (R, P) float32: litres in the city's depots
+    pending: jnp.ndarray  # (R, C) bool: a convoy held back for escorts leaves tomorrow
+    since: jnp.ndarray  # (R, C) float32: days of loading since the last departure
+    low_run: jnp.ndarray  # (R,) int32: consecutive days of low cover
+    root: jax.Array  # the run's random key, folded with the day
+
+
+def _ages(s: Static, t: jnp.ndarray) -> jnp.ndarray:
+    """Age in days of the cohort in each ring slot, (K,)."""
+    return (t - jnp.arange(s.slots)) % s.slots
+
+
+def returns(s: Static, c: dict, state: DayState, t: jnp.ndarray) -> tuple[DayState, dict]:
+    """Cohorts back at the port after their round trip, and tankers turned back earlier."""
     K = s.slots
-    key = jax.random.fold_in(root, t)
-    k_go, k_hit, k_free, k_destroy, k_kidnap, k_check = jax.random.split(key, 6)
-    convoy = jnp.array(s.convoy)[None, :]
-    age = (t - jnp.arange(K)) % K  # age of the cohort in each slot
-    leg = c["leg"]
+    back = _ages(s, t)[None, None, :] == 2 * c["leg"][..., None]
+    returning = (state.cohort * back[..., None]).sum(axis=2)
+    released = state.calendar[:, :, t % K]
+    return state._replace(
+        calendar=state.calendar.at[:, :, t % K].set(0),
+        idle=state.idle + returning + released,
+        drivers=state.drivers + returning.sum(axis=2) + released.sum(axis=2),
+        escorts_free=state.escorts_free + (state.escorts_on * back).sum(axis=(1, 2)),
+        cohort=jnp.where(back[..., None], 0, state.cohort),
+        escorts_on=jnp.where(back, 0, state.escorts_on),
+    ), {}
+
+
+def arrivals(s: Static, c: dict, state: DayState, t: jnp.ndarray) -> tuple[DayState, dict]:
+    """Loaded cohorts reaching the city unload into its depots."""
+    arriving = _ages(s, t)[None, None, :] == c["leg"][..., None]
+    delivered = (state.cohort * arriving[..., None]).sum(axis=2)  # (R, C, P)
+    state = state._replace(transit=state.transit - delivered,
+                           stock=state.stock + delivered.sum(axis=1) * c["litres"])
+    return state, {"delivered_litres": delivered.sum(axis=1),
+                   "delivered_by_corridor_litres": delivered.astype(F32) @ c["litres"]}
+
+
+def _order_tankers(c: dict, stock: jnp.ndarray, transit: jnp.ndarray) -> jnp.ndarray:
+    """Tankers each corridor is asked to send, (R, C, P): importers order to hold the target
+    cover in depots and on the road, split by corridor share. Mirrors the order (``want``) in the
+    NumPy engine's ``vectorized._tankers_ready``."""
     litres = c["litres"]
-
-    # 1. Cohorts back at the port after their round trip; tankers turned back earlier.
-    back = age[None, None, :] == 2 * leg[..., None]
-    returning = (cohort * back[..., None]).sum(axis=2)
-    released = calendar[:, :, t % K]
-    calendar = calendar.at[:, :, t % K].set(0)
-    idle = idle + returning + released
-    drivers = drivers + returning.sum(axis=2) + released.sum(axis=2)
-    escorts_free = escorts_free + (escorts_on * back).sum(axis=(1, 2))
-    cohort = jnp.where(back[..., None], 0, cohort)
-    escorts_on = jnp.where(back, 0, escorts_on)
-
-    # 2. Loaded cohorts reaching the city unload.
-    arriving = age[None, None, :] == leg[..., None]
-    delivered = (cohort * arriving[..., None]).sum(axis=2)  # (R, C, P)
-    transit = transit - delivered
-    stock = stock + delivered.sum(axis=1) * litres
-    delivered_by_corridor = delivered.astype(F32) @ litres
-
-    # 3. Dispatch.
     normal_demand = c["base_demand"].sum(axis=1)
     order_l = jnp.maximum(0.0, c["order_target_cover_days"][:, None] * normal_demand - stock
                           - transit.sum(axis=1) * litres)
-    want = jnp.ceil(jnp.ceil(order_l / litres)[:, None, :] * c["order_share"][None, :, None])
-    departing = ~convoy | (t % c["convoy_interval"] == 0) | pending
-    loading = jnp.floor(c["port_capacity"] * since[..., None])
-    candidates = jnp.minimum(jnp.minimum(want, idle), loading).astype(I32) * departing[..., None]
-    planned = jnp.where(convoy, c["escorts_per_convoy"], 0)
-    willingness = (c["willingness_max"][:, None]
-                   * jnp.exp(-c["fear_sensitivity"][:, None] * fear
-                             / (1.0 + c["escort_reassurance"][:, None] * planned))
-                   * (1.0 - ban))
-    go = binomial(k_go, candidates, willingness[..., None])
-    limit = jnp.where(convoy, jnp.minimum(drivers, c["convoy_max_size"]), drivers)
-    total = go.sum(axis=2)
-    scale = jnp.where(total > limit, limit / jnp.maximum(total, 1).astype(F32), 1.0)
-    go = jnp.floor(go * scale[..., None]).astype(I32)
+    return jnp.ceil(jnp.ceil(order_l / litres)[:, None, :] * c["order_share"][None, :, None])
+
+
+def _willingness(c: dict, fear: jnp.ndarray, planned: jnp.ndarray, ban: jnp.ndarray
+                 ) -> jnp.ndarray:
+    """Each driver's probability of departing, (R, C): fear deters, planned escorts reassure,
+    a ban's compliance refuses. Mirrors the willingness in the NumPy engine's
+    ``vectorized._drivers_willing``."""
+    return (c["willingness_max"][:, None]
+            * jnp.exp(-c["fear_sensitivity"][:, None] * fear
+                      / (1.0 + c["escort_reassurance"][:, None] * planned))
+            * (1.0 - ban))
+
+
+def _assign_escorts(s: Static, c: dict, go: jnp.ndarray, escorts_free: jnp.ndarray,
+                    pending: jnp.ndarray) -> tuple[jnp.ndarray, ...]:
+    """Escorts for each departing convoy, corridor by corridor in order; a convoy that waits for
+    escorts and cannot get them all is held back (pending). Returns (go, assigned,
+    escorts_free, pending). Mirrors ``vectorized._escort_convoys``, without mutation."""
     total = go.sum(axis=2)
     assigned = jnp.zeros_like(total)
     for ci in [i for i, v in enumerate(s.convoy) if v]:
@@ -196,21 +227,52 @@ def _day(s: Static, c: dict, state: tuple, xs: tuple) -> tuple[tuple, dict]:
         assigned = assigned.at[:, ci].set(give)
         go = go.at[:, ci, :].set(jnp.where(hold[:, None], 0, go[:, ci, :]))
         pending = pending.at[:, ci].set(hold)
-    total = go.sum(axis=2)
-    since = jnp.where((total > 0) | ~convoy, 1.0,
-                      jnp.minimum(since + 1.0, 2.0 * c["convoy_interval"]))
-    new = (age == 0)[None, None, :]
-    cohort = jnp.where(new[..., None], go[:, :, None, :], cohort)
-    escorts_on = jnp.where(new, assigned[..., None], escorts_on)
-    idle = idle - go
-    drivers = drivers - total
-    transit = transit + go
-    loaded = go.sum(axis=1)
+    return go, assigned, escorts_free, pending
 
-    # 4. Attacks: a convoy is one target; free-running tankers are attacked one by one.
+
+def orders_and_dispatch(s: Static, c: dict, state: DayState, t: jnp.ndarray, ban: jnp.ndarray,
+                        key: jax.Array) -> tuple[DayState, dict]:
+    """Importers order, willing drivers load what the port can, convoys take their escorts and
+    leave into today's ring slot."""
+    convoy = jnp.array(s.convoy)[None, :]
+    want = _order_tankers(c, state.stock, state.transit)
+    departing = ~convoy | (t % c["convoy_interval"] == 0) | state.pending
+    loading = jnp.floor(c["port_capacity"] * state.since[..., None])
+    candidates = (jnp.minimum(jnp.minimum(want, state.idle), loading).astype(I32)
+                  * departing[..., None])
+    planned = jnp.where(convoy, c["escorts_per_convoy"], 0)
+    go = binomial(key, candidates, _willingness(c, state.fear, planned, ban)[..., None])
+    limit = jnp.where(convoy, jnp.minimum(state.drivers, c["convoy_max_size"]), state.drivers)
+    total = go.sum(axis=2)
+    scale = jnp.where(total > limit, limit / jnp.maximum(total, 1).astype(F32), 1.0)
+    go = jnp.floor(go * scale[..., None]).astype(I32)
+    go, assigned, escorts_free, pending = _assign_escorts(s, c, go, state.escorts_free,
+                                                          state.pending)
+    total = go.sum(axis=2)
+    new = (_ages(s, t) == 0)[None, None, :]
+    state = state._replace(
+        escorts_free=escorts_free, pending=pending,
+        since=jnp.where((total > 0) | ~convoy, 1.0,
+                        jnp.minimum(state.since + 1.0, 2.0 * c["convoy_interval"])),
+        cohort=jnp.where(new[..., None], go[:, :, None, :], state.cohort),
+        escorts_on=jnp.where(new, assigned[..., None], state.escorts_on),
+        idle=state.idle - go, drivers=state.drivers - total, transit=state.transit + go,
+    )
+    return state, {"loaded_litres": go.sum(axis=1), "tankers_dispatched": total}
+
+
+def attacks(s: Static, c: dict, state: DayState, t: jnp.ndarray, k_hit: jax.Array,
+            k_free: jax.Array, k_destroy: jax.Array, k_kidnap: jax.Array
+            ) -> tuple[DayState, dict]:
+    """Attacks on the cohorts on the road: a convoy is one target whose hazard grows with its
+    size and falls with escorts; free-running tankers are attacked one by one. Hit tankers
+    burn a share of their load, some crews are kidnapped, and fear rises."""
+    convoy = jnp.array(s.convoy)[None, :]
+    age = _ages(s, t)
+    cohort, escorts_on = state.cohort, state.escorts_on
     intensity = c["intensity"] * c["growth_per_year"] ** (t / 365.0)
     mult = intensity[:, None] * ((1.0 - c["adaptation"][:, None])
-                                 + c["adaptation"][:, None] * adapt)
+                                 + c["adaptation"][:, None] * state.adapt)
     exposure = jnp.take(c["exposure_by_age"], age, axis=2)  # (R, C, K)
     size = cohort.sum(axis=3)
     hazard = exposure * mult[..., None] * (size > 0)
@@ -224,75 +286,115 @@ def _day(s: Static, c: dict, state: tuple, xs: tuple) -> tuple[tuple, dict]:
         free_p = jnp.where(convoy[..., None], 0.0, -jnp.expm1(-hazard))
         exposed = exposed + binomial(k_free, cohort, free_p[..., None])
     n_exposed = exposed.sum(axis=3)
-    attacks = jnp.where(group_hit, 1, n_exposed).sum(axis=2)
     share = c["destroy_share"][r_] * jnp.exp(-c["protection"][r_] * escorts_on)
     # Few cohorts are hit on a day: one per (replication, corridor) is ample room.
     destroyed = binomial_on_hit_cohorts(k_destroy, exposed, share,
                                         max(64, exposed.shape[0] * exposed.shape[1]))
-    cohort = cohort - destroyed
     burned = destroyed * jnp.take(c["loaded_by_age"], age, axis=2)[..., None]
-    transit = transit - burned.sum(axis=2)
     lost = destroyed.sum(axis=(2, 3))
     kidnapped = binomial(k_kidnap, lost, c["kidnap_probability"][:, None])
-    drivers = drivers + lost - kidnapped
-    fear = fear * c["fear_decay"][:, None] + lost + kidnapped
+    state = state._replace(
+        cohort=cohort - destroyed, transit=state.transit - burned.sum(axis=2),
+        drivers=state.drivers + lost - kidnapped,  # crews who escape walk back to the port
+        fear=state.fear * c["fear_decay"][:, None] + lost + kidnapped,
+    )
+    return state, {"destroyed_litres": burned.sum(axis=(1, 2)), "tankers_lost": lost,
+                   "attacks": jnp.where(group_hit, 1, n_exposed).sum(axis=2),
+                   "drivers_kidnapped": kidnapped.sum(axis=1)}
 
-    # 5. Checkpoints turn loaded tankers back; they reach the port after as many days.
-    returned = jnp.zeros_like(loaded)
+
+def checkpoints(s: Static, c: dict, state: DayState, t: jnp.ndarray, key: jax.Array
+                ) -> tuple[DayState, dict]:
+    """Checkpoints turn loaded tankers back; they reach the port after as many days."""
+    K = s.slots
+    age = _ages(s, t)
+    cohort, transit, calendar = state.cohort, state.transit, state.calendar
+    returned = jnp.zeros_like(transit[:, 0])  # (R, P)
     for q in range(s.checkpoints):
         cp_age = c["checkpoint_age"][:, :, q]
         prob = c["checkpoint_prob"][:, :, q]
         at = (age[None, None, :] == cp_age[..., None]) & (prob > 0)[..., None]
-        turned = binomial(jax.random.fold_in(k_check, q), (cohort * at[..., None]).sum(axis=2),
+        turned = binomial(jax.random.fold_in(key, q), (cohort * at[..., None]).sum(axis=2),
                           prob[..., None])
         cohort = cohort - turned[:, :, None, :] * at[..., None]
         transit = transit - turned
         due = jnp.arange(K)[None, None, :] == ((t + cp_age + 1) % K)[..., None]
         calendar = calendar + turned[:, :, None, :] * (due & (prob > 0)[..., None])[..., None]
         returned = returned + turned.sum(axis=1)
+    state = state._replace(cohort=cohort, transit=transit, calendar=calendar)
+    return state, {"returned_litres": returned}
 
-    # 6. The adversary shifts effort towards busy, weakly escorted corridors.
-    traffic = cohort.sum(axis=(2, 3))
-    escort_ratio = escorts_on.sum(axis=2) / jnp.maximum(traffic / 10.0, 1.0)
+
+def _adapted(c: dict, adapt: jnp.ndarray, traffic: jnp.ndarray, escorts_out: jnp.ndarray
+             ) -> jnp.ndarray:
+    """The adversary's effort multiplier moved towards its target: busy, weakly escorted
+    corridors attract it, normalised so the total hazard mass stays fixed. Mirrors the target
+    and smoothing in the NumPy engine's ``vectorized.adversary_adaptation`` (here the rate
+    multiplies before the division by the norm: changing that order changes the outputs)."""
+    escort_ratio = escorts_out / jnp.maximum(traffic / 10.0, 1.0)
     attract = (traffic + 1.0) * jnp.exp(-c["escort_aversion"][:, None] * escort_ratio)
     mass = c["exposure_mass"]
     norm = (attract * mass).sum(axis=1, keepdims=True) / jnp.maximum(
         mass.sum(axis=1, keepdims=True), TINY)
     rate = c["adaptation_rate"][:, None]
-    adapt = (1.0 - rate) * adapt + rate * attract / jnp.maximum(norm, TINY)
+    return (1.0 - rate) * adapt + rate * attract / jnp.maximum(norm, TINY)
 
-    # 7. Recruitment at a steady rate.
+
+def adversary_adaptation(s: Static, c: dict, state: DayState, t: jnp.ndarray
+                         ) -> tuple[DayState, dict]:
+    """The adversary shifts effort towards busy, weakly escorted corridors."""
+    adapt = _adapted(c, state.adapt, state.cohort.sum(axis=(2, 3)),
+                     state.escorts_on.sum(axis=2))
+    return state._replace(adapt=adapt), {}
+
+
+def recruitment(s: Static, c: dict, state: DayState, t: jnp.ndarray) -> tuple[DayState, dict]:
+    """Drivers recruited at a steady rate (the whole ones accrued by the end of the day)."""
     recruit = c["recruitment_per_day"]
-    drivers = drivers + (jnp.floor((t + 1) * recruit) - jnp.floor(t * recruit)).astype(I32)[
-        :, None]
+    hired = (jnp.floor((t + 1) * recruit) - jnp.floor(t * recruit)).astype(I32)[:, None]
+    return state._replace(drivers=state.drivers + hired), {}
 
-    # 8. The city.
+
+def city_day(s: Static, c: dict, state: DayState, t: jnp.ndarray) -> tuple[DayState, dict]:
+    """The city: rationing by cover, panic buying, priority allocation of the stock, then
+    stations, queues, prices and power."""
+    stock = state.stock
+    normal_demand = c["base_demand"].sum(axis=1)
     cover = stock / jnp.maximum(normal_demand, TINY)
     caps = jax_city.rationing_caps(cover, c["rationing_thresholds"], c["rationing_caps"])
     scarcity = jnp.clip(1.0 - cover / jnp.maximum(c["panic_cover_days"][:, None], TINY), 0, 1)
     demand = c["base_demand"] * (1.0 + c["panic_multiplier"][:, :, None] * scarcity[:, None, :])
     served = jax_city.allocate_by_priority(demand * caps, stock, s.priority)
     stock = jnp.maximum(stock - served.sum(axis=1), 0.0)
-    city, low_run = _city_day(s, c, served, demand, stock, normal_demand, low_run)
-
-    out = {
-        **city,
-        "stock_litres": stock, "loaded_litres": loaded, "delivered_litres": delivered.sum(axis=1),
-        "destroyed_litres": burned.sum(axis=(1, 2)), "returned_litres": returned,
-        "in_transit_litres": transit.sum(axis=1),
-        "delivered_by_corridor_litres": delivered_by_corridor, "tankers_dispatched": total,
-        "tankers_lost": lost, "attacks": attacks, "tankers_in_transit": traffic.sum(axis=1),
-        "drivers_kidnapped": kidnapped.sum(axis=1),
-        "escorts_busy": c["escort_pool"] - escorts_free,
-    }
-    state = (idle, drivers, cohort, escorts_on, calendar, transit, escorts_free, fear, adapt,
-             stock, pending, since, low_run, root)
-    return state, out
+    city, low_run = _city_outputs(s, c, served, demand, stock, normal_demand, state.low_run)
+    return state._replace(stock=stock, low_run=low_run), {**city, "stock_litres": stock}
 
 
-def _city_day(s: Static, c: dict, served, demand, stock, normal_demand, low_run):
-    """engines/vectorized.py ``city_day`` in jax.numpy; returns the outputs and the run length
-    of low-cover days."""
+def observe(c: dict, state: DayState) -> dict:
+    """End-of-day levels: fuel (in tankers) and tankers on the road, escort units in use."""
+    return {"in_transit_litres": state.transit.sum(axis=1),
+            "tankers_in_transit": state.cohort.sum(axis=(2, 3)).sum(axis=1),
+            "escorts_busy": c["escort_pool"] - state.escorts_free}
+
+
+def _day(s: Static, c: dict, state: DayState, xs: tuple) -> tuple[DayState, dict]:
+    """One day for all replications: the model's processes in the NumPy engine's order
+    (``vectorized.DAY``); the day's random key is split among those that draw."""
+    t, ban = xs
+    k_go, k_hit, k_free, k_destroy, k_kidnap, k_check = jax.random.split(
+        jax.random.fold_in(state.root, t), 6)
+    out: dict = {}
+    for process, *args in ((returns,), (arrivals,), (orders_and_dispatch, ban, k_go),
+                           (attacks, k_hit, k_free, k_destroy, k_kidnap), (checkpoints, k_check),
+                           (adversary_adaptation,), (recruitment,), (city_day,)):
+        state, produced = process(s, c, state, t, *args)
+        out.update(produced)
+    return state, {**out, **observe(c, state)}
+
+
+def _city_outputs(s: Static, c: dict, served, demand, stock, normal_demand, low_run):
+    """The indicators after allocation: ``vectorized._city_indicators`` in jax.numpy; returns
+    the outputs and the run length of low-cover days."""
     cover = stock / jnp.maximum(normal_demand, TINY)
     base = c["base_demand"].sum(axis=-1)
     served_share = jnp.where(base > 0, served.sum(axis=-1) / jnp.maximum(base, TINY), 1.0)
@@ -336,11 +438,11 @@ def _city_day(s: Static, c: dict, served, demand, stock, normal_demand, low_run)
 
 
 @partial(jax.jit, static_argnums=0)
-def _block(s: Static, c: dict, state: tuple, xs: tuple) -> tuple[tuple, dict]:
+def _block(s: Static, c: dict, state: DayState, xs: tuple) -> tuple[DayState, dict]:
     return jax.lax.scan(partial(_day, s, c), state, xs)
 
 
-def _start(m: ModelParameters) -> tuple[Static, dict, tuple, np.ndarray]:
+def _start(m: ModelParameters) -> tuple[Static, dict, DayState, np.ndarray]:
     """The compiled program's static shape, its constants, the state at day 0 (after the warm
     start) and the tankers already on the road, per (replication, product)."""
     R, C, P = m.shape
@@ -362,15 +464,18 @@ def _start(m: ModelParameters) -> tuple[Static, dict, tuple, np.ndarray]:
     consts = _consts(m)
     seed_words = dynamics_seed_sequence(m.seed).generate_state(2, np.uint32)
     root = jax.random.key(int(seed_words[0]) << 31 ^ int(seed_words[1]))
-    state = (jnp.asarray(idle, I32), jnp.asarray(drivers, I32), jnp.asarray(cohort, I32),
-             jnp.zeros((R, C, K), I32), jnp.zeros((R, C, K, P), I32), jnp.asarray(transit, I32),
-             jnp.asarray(m.escort_pool, I32), jnp.zeros((R, C), F32), jnp.ones((R, C), F32),
-             jnp.asarray(m.initial_stock, F32), jnp.zeros((R, C), bool), jnp.ones((R, C), F32),
-             jnp.zeros(R, I32), root)
+    state = DayState(
+        idle=jnp.asarray(idle, I32), drivers=jnp.asarray(drivers, I32),
+        cohort=jnp.asarray(cohort, I32), escorts_on=jnp.zeros((R, C, K), I32),
+        calendar=jnp.zeros((R, C, K, P), I32), transit=jnp.asarray(transit, I32),
+        escorts_free=jnp.asarray(m.escort_pool, I32), fear=jnp.zeros((R, C), F32),
+        adapt=jnp.ones((R, C), F32), stock=jnp.asarray(m.initial_stock, F32),
+        pending=jnp.zeros((R, C), bool), since=jnp.ones((R, C), F32), low_run=jnp.zeros(R, I32),
+        root=root)
     return static, consts, state, transit.sum(axis=1)
 
 
-def _blocks(m: ModelParameters, static: Static, consts: dict, state: tuple
+def _blocks(m: ModelParameters, static: Static, consts: dict, state: DayState
             ) -> Iterator[tuple[int, int, dict]]:
     """Dispatch the horizon block by block; yields (first day, end day, that block's outputs
     still on the device, day-major). JAX dispatches asynchronously, so the next block computes

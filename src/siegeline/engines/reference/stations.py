@@ -3,8 +3,8 @@
 Motorists arrive as a Poisson stream over the opening hours and queue for the station's pumps (a
 :class:`simpy.Resource`); each fill takes an exponential time. A motorist who finds a queue whose
 expected wait exceeds ``max_wait_hours`` balks. Everyone who joined is served, even after closing.
-The vectorized engine uses Erlang C (or a fluid backlog when saturated) for the same quantity;
-this simulation is the independent check.
+The vectorized engine uses the exact expectation of this model (city/queueing.py); this
+simulation is the independent check.
 """
 
 from __future__ import annotations
