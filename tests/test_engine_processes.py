@@ -323,3 +323,42 @@ def test_peacetime_is_normal():
     assert float(ds["queue_wait_hours"].median()) < 0.5
     assert float(ds["electricity_hours"].min()) == pytest.approx(s.impacts.power_hours_normal)
     assert not ds["disruption"].values.any()
+
+
+def test_a_run_can_start_from_a_stored_run_at_a_date(tmp_path):
+    """Continuing a stored run with the same scenario reproduces its later days exactly; with a
+    changed scenario it starts from that state (stocks, fuel on the road) and diverges."""
+    from siegeline.engines.vectorized import simulate_vectorized  # noqa: F401 (engine in use)
+    from siegeline.results import ResultStore
+
+    store = ResultStore(tmp_path / "runs.duckdb")
+    first = simulate(load_scenario("bamako-2025"), replications=12, days=60, seed=9)
+    run_id = store.save(first, load_scenario("bamako-2025").model_dump_json())
+    data = load_raw("bamako-2025")
+    data["simulation"].update(start_date="2025-10-03", initial_state={
+        "run": run_id[:12], "date": "2025-10-02", "store": str(tmp_path / "runs.duckdb")})
+    same = simulate(validate_scenario(data, "test"), days=30)
+    assert same.metadata["seed"] == 9 and same.replications == 12
+    assert str(same.dataset.date.values[0])[:10] == "2025-10-03"
+    for name in ("stock_litres", "delivered_litres", "tankers_lost", "informal_price",
+                 "stations_open", "attacks", "disruption", "escorts_busy"):
+        assert np.array_equal(same.dataset[name].values, first.dataset[name].values[:, 30:]), name
+    assert np.all(conservation_gap_of(same) == 0)
+    data["escorts"]["pool_size"] = 60
+    changed = simulate(validate_scenario(data, "test"), days=30).dataset
+    assert np.array_equal(changed["escort_pool"].values, np.full((12, 30), 60))
+    assert not np.array_equal(changed["tankers_lost"].values,
+                              first.dataset["tankers_lost"].values[:, 30:])
+    data["simulation"]["initial_state"]["date"] = "2026-10-02"
+    data["simulation"]["start_date"] = "2026-10-03"
+    with pytest.raises(ScenarioError, match="outside it"):
+        simulate(validate_scenario(data, "test"), days=30)
+
+
+def conservation_gap_of(result):
+    ds = result.dataset
+    flows = sum(ds[n].sum("day").values for n in ("delivered_litres", "destroyed_litres",
+                                                  "returned_litres"))
+    last = ds.isel(day=-1)
+    return (ds["loaded_litres"].sum("day").values - flows - last["in_transit_litres"].values
+            - last["gate_litres"].values)

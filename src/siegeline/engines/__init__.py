@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 import siegeline
+from siegeline.model.continuation import stored_prefix
 from siegeline.model.parameters import ModelParameters, compile_parameters
 from siegeline.results.result import SimulationResult
 from siegeline.scenario.loader import ScenarioError, scenario_hash
@@ -92,10 +93,21 @@ def simulate(
     vectorized engine on JAX (GPU when one is visible); its random draws differ from NumPy's.
     """
     runner = _engine_runner(engine, backend)
-    params = compile_parameters(scenario, replications, days, seed, overrides)
+    prefix = stored_prefix(scenario)
+    if prefix is not None:  # continue a stored run: same seed and replications by default
+        seed = prefix.seed if seed is None else seed
+        replications = replications or prefix.replications
+    params = compile_parameters(scenario, replications, days, seed, overrides, prefix)
     started = time.perf_counter()
     arrays = runner(params, progress)
     elapsed = time.perf_counter() - started
+    skip = prefix.days if prefix is not None else 0
+    if skip:  # the stored run's days were re-simulated to reach its state; keep this run's
+        carried = arrays["in_transit_litres"][:, skip - 1] + arrays["gate_litres"][:, skip - 1]
+        arrays = {name: values[:, skip:].copy() for name, values in arrays.items()}
+        # As with a warm start, fuel already on the road (or at the gate) counts as loaded on
+        # day 0, so loaded = delivered + destroyed + returned + in transit + gate holds.
+        arrays["loaded_litres"][:, 0] += carried
     metadata = {
         "scenario_name": scenario.name,
         "scenario_hash": scenario_hash(scenario),
@@ -103,7 +115,7 @@ def simulate(
         "backend": backend,
         "seed": params.seed,
         "replications": params.replications,
-        "days": params.days,
+        "days": params.days - skip,
         "start_date": scenario.simulation.start_date.isoformat(),
         "version": siegeline.__version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -113,6 +125,8 @@ def simulate(
         "sectors": json.dumps(params.sectors),
         "overrides": json.dumps(sorted(overrides or {})),
     }
+    if prefix is not None:
+        metadata["continues"] = prefix.label
     return SimulationResult.from_arrays(
         arrays,
         products=params.products,

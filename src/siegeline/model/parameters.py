@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from siegeline.model.continuation import Prefix
 from siegeline.model.outputs import OUTPUTS
 from siegeline.scenario.loader import ScenarioError, resolve_path, set_path, validate_scenario
 from siegeline.scenario.schema import Scenario, UncertainRange, central_value
@@ -339,6 +340,7 @@ def compile_parameters(
     days: int | None = None,
     seed: int | None = None,
     overrides: Mapping[str, Any] | None = None,
+    prefix: Prefix | None = None,
 ) -> ModelParameters:
     """Sample and arrange every parameter the engines need.
 
@@ -348,6 +350,9 @@ def compile_parameters(
     replications, days, seed : default to the scenario's ``simulation`` settings.
     overrides : parameter path -> one value per replication (or a scalar), applied in every
         phase; a timeline entry that sets the same path replaces it from its date.
+    prefix : a stored run this one continues (``model.continuation``): its scenario's phases
+        come first, for ``prefix.days`` days, then this scenario's; ``days`` counts this
+        scenario's days only, and the engines run ``prefix.days + days``.
 
     Returns
     -------
@@ -363,26 +368,57 @@ def compile_parameters(
     if not 0 <= seed < 2**63:  # stored as a 64-bit integer with the run
         raise ScenarioError([("seed", f"must lie in [0, 2**63 - 1], got {seed}")], "run")
     checked = check_overrides(scenario, overrides or {}, n)
-    if not scenario.timeline:
+    if prefix is None and not scenario.timeline:
         return _finish([_compile_phase(scenario, n, horizon, seed, checked)], [0], horizon)
     from siegeline.scenario.timeline import entry_label, timeline_phases
 
-    phases = [p for p in timeline_phases(scenario) if p.start_day < horizon]
     compiled: list[ModelParameters] = []
+    starts: list[int] = []
+    offset = 0
+    if prefix is not None:
+        if (n, seed) != (prefix.replications, prefix.seed):
+            raise ScenarioError([("simulation.initial_state", (
+                f"run {prefix.run_id} has {prefix.replications} replications and seed "
+                f"{prefix.seed}; a run continuing it needs the same (got {n} and {seed})"))],
+                "run")
+        offset = prefix.days
+        stored = check_overrides(prefix.scenario, prefix.overrides, n)
+        cache_prefix: dict[tuple[str, str], np.ndarray] = {}
+        for phase in timeline_phases(prefix.scenario):
+            if phase.start_day >= offset:
+                break
+            kept = {k: v for k, v in stored.items() if k not in phase.paths}
+            m = _compile_phase(phase.scenario, n, offset + horizon, seed, kept, cache_prefix)
+            if compiled:  # the stored run's own timeline was valid; its phases fit
+                _check_structure(compiled[0], m, [prefix.label])
+            compiled.append(m)
+            starts.append(phase.start_day)
     cache: dict[tuple[str, str], np.ndarray] = {}
-    for phase in phases:
+    for phase in timeline_phases(scenario):
+        if phase.start_day >= horizon:
+            break
         kept = {k: v for k, v in checked.items() if k not in phase.paths}
         m = _compile_phase(phase.scenario, n, horizon, seed, kept, cache)
+        if offset:  # day 0 of this scenario is day `offset` of the run
+            m = dataclasses.replace(
+                m, days=offset + horizon, initial_state=compiled[0].initial_state,
+                ban_refusal=np.concatenate([np.zeros(m.ban_refusal.shape[:2] + (offset,)),
+                                            m.ban_refusal], axis=2))
+        labels = ([entry_label(scenario, i) for i in phase.entries]
+                  or ([prefix.label] if prefix is not None else []))
         if compiled:
-            _check_structure(compiled[0], m, [entry_label(scenario, i) for i in phase.entries])
+            _check_structure(compiled[0], m, labels)
         compiled.append(m)
-    return _finish(compiled, [p.start_day for p in phases], horizon)
+        starts.append(offset + phase.start_day)
+    return _finish(compiled, starts, offset + horizon)
 
 
 def _check_structure(base: ModelParameters, m: ModelParameters, labels: list[str]) -> None:
     """Refuse a timeline entry that changes the model's structure or an array's shape."""
     problems = []
     for name in m.__dataclass_fields__:
+        if name == "phase_of_day":  # numbered afresh for the whole run
+            continue
         a, b = getattr(base, name), getattr(m, name)
         if isinstance(a, np.ndarray):
             same = a.shape == b.shape and (name not in STRUCTURAL or np.array_equal(a, b))
@@ -642,7 +678,8 @@ def _compile_phase(
         disruption_min_days=scenario.impacts.disruption_min_days,
         recovery_served_share=scenario.impacts.recovery_served_share,
         recovery_min_days=scenario.impacts.recovery_min_days,
-        initial_state=scenario.simulation.initial_state,
+        initial_state=(scenario.simulation.initial_state
+                       if isinstance(scenario.simulation.initial_state, str) else "continued"),
         phase_of_day=np.zeros(horizon, dtype=np.int64),
         sampled=dict(ps.used),
     )

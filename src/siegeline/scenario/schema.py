@@ -601,6 +601,20 @@ class Impacts(StrictModel):
     )
 
 
+class StoredRunState(StrictModel):
+    """Start from the state of a stored run at the end of a date (a run that starts mid-siege)."""
+
+    run: str = param(unit="-", description="Run id (or unique prefix) in the results store.")
+    date: dt.date = param(
+        unit="date",
+        description="The state at the end of this day of the stored run is this run's start; "
+        "simulation.start_date must be the next day.",
+    )
+    store: str | None = param(
+        None, unit="-", description="Results store holding the run (default: the usual store)."
+    )
+
+
 class Simulation(StrictModel):
     start_date: dt.date = param(unit="date", description="Calendar date of day 0.")
     horizon_days: int = param(180, unit="day", description="Days simulated.", ge=1, le=3650)
@@ -608,14 +622,25 @@ class Simulation(StrictModel):
         1000, unit="-", description="Monte Carlo replications.", ge=1, le=1_000_000
     )
     seed: int = param(20250903, unit="-", description="Root seed.", ge=0, le=2**63 - 1)
-    initial_state: Literal["pre_blockade", "empty_roads"] = param(
+    initial_state: Literal["pre_blockade", "empty_roads"] | StoredRunState = param(
         "pre_blockade",
         unit="-",
         description=(
             "State on day 0: pre_blockade puts the traffic of normal times on the road (a "
-            "blockade that starts on day 0); empty_roads starts with every tanker at its port."
+            "blockade that starts on day 0); empty_roads starts with every tanker at its port; "
+            "{run, date} continues a stored run from the end of that date (its scenario "
+            "re-simulated up to the date with the same seed, then this scenario's parameters)."
         ),
     )
+
+    @model_validator(mode="after")
+    def _check_start(self) -> Simulation:
+        state = self.initial_state
+        if isinstance(state, StoredRunState) and self.start_date != state.date + dt.timedelta(1):
+            raise ValueError(
+                f"start_date must be the day after initial_state.date "
+                f"({(state.date + dt.timedelta(1)).isoformat()}), got {self.start_date.isoformat()}")
+        return self
 
 
 class TimelineEntry(StrictModel):
