@@ -92,7 +92,7 @@ def test_depots_never_exceed_capacity_in_a_run():
     assert ds["gate_litres"].values.max() > 0  # the cap binds: fuel waits
 
 
-# -- orders and dispatch ----------------------------------------------------------------------
+# -- orders and dispatch --------------------------------------------------------------------------
 
 def test_importers_order_up_to_target_plus_lead_time_demand(bamako):
     """The base-stock quantity, split by normalised order shares (shares given as 2:1:1:...)."""
@@ -196,7 +196,7 @@ def test_a_held_regime_stops_attacks_from_its_date():
     assert int(ds["attacks"].isel(day=slice(0, 25)).sum()) > 0
 
 
-# -- the timeline -----------------------------------------------------------------------------------
+# -- the timeline ---------------------------------------------------------------------------------
 
 def test_timeline_changes_take_effect_on_their_day():
     data = load_raw("bamako-2025")
@@ -238,7 +238,7 @@ def test_timeline_composes_with_overrides_and_designs():
     assert (m.at(20).willingness_max == 0.5).all()
 
 
-# -- the city ------------------------------------------------------------------------------------
+# -- the city -------------------------------------------------------------------------------------
 
 def _city(m, served, demand):
     """Run the city's indicators on a hand-built allocation; returns today's outputs."""
@@ -296,7 +296,7 @@ def test_disruption_starts_after_a_run_of_low_days_and_clears_after_recovery(bam
     assert flags == [False] * 5 + [True] * 5 + [False] * 2
 
 
-# -- initial state and peacetime ---------------------------------------------------------------------
+# -- initial state and peacetime ------------------------------------------------------------------
 
 def test_empty_roads_deliver_nothing_before_the_first_leg():
     s = load_scenario("bamako-2025", ["simulation.initial_state=empty_roads"])

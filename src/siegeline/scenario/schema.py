@@ -637,9 +637,9 @@ class Simulation(StrictModel):
     def _check_start(self) -> Simulation:
         state = self.initial_state
         if isinstance(state, StoredRunState) and self.start_date != state.date + dt.timedelta(1):
-            raise ValueError(
-                f"start_date must be the day after initial_state.date "
-                f"({(state.date + dt.timedelta(1)).isoformat()}), got {self.start_date.isoformat()}")
+            after = (state.date + dt.timedelta(1)).isoformat()
+            raise ValueError(f"start_date must be the day after initial_state.date ({after}), "
+                             f"got {self.start_date.isoformat()}")
         return self
 
 
