@@ -1,5 +1,7 @@
 """The reference engine's mechanics, checked against textbook queueing results, the compiled model
-tables, exact bookkeeping identities and its own event traces."""
+tables, exact bookkeeping identities, its own event traces and the behaviours every engine must
+show (peacetime is normal, the timeline takes effect on its day, depots hold no more than their
+capacity, convoys leave early once assembled)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ from siegeline.engines.reference.routes import build_routes
 from siegeline.engines.reference.stations import station_day_wait
 from siegeline.model.parameters import compile_parameters
 from siegeline.scenario import load_scenario
+from siegeline.scenario.loader import load_raw, validate_scenario
+
+PEACE = ["adversary.intensity=0", "adversary.bans=[]"]
 
 
 def erlang_c_wait(arrivals: float, service: float, servers: int) -> float:
@@ -72,13 +77,111 @@ def test_routes_reproduce_the_compiled_trip_tables(default_run):
         assert hazard == pytest.approx(params.exposure_loaded[r].sum(axis=1), rel=1e-9)
 
 
+def conservation_gap(out: dict[str, np.ndarray]) -> np.ndarray:
+    """(R, T, P) cumulative loaded - (delivered + destroyed + returned) - in transit - at the
+    gate, at the end of each day."""
+    flows = (out["loaded_litres"] - out["delivered_litres"] - out["destroyed_litres"]
+             - out["returned_litres"])
+    return np.cumsum(flows, axis=1) - out["in_transit_litres"] - out["gate_litres"]
+
+
 def test_fuel_is_conserved_exactly(default_run):
     _, out, _ = default_run
-    gap = (out["loaded_litres"].sum(axis=1) - out["delivered_litres"].sum(axis=1)
-           - out["destroyed_litres"].sum(axis=1) - out["returned_litres"].sum(axis=1)
-           - out["in_transit_litres"][:, -1])
-    assert np.all(gap == 0)
+    assert np.all(conservation_gap(out) == 0)
     assert out["delivered_litres"].sum() > 0 and out["destroyed_litres"].sum() > 0
+    assert out["returned_litres"].sum() > 0  # the checkpoint at Didieni turned some back
+
+
+def _crowded_gate(*edits: str) -> tuple:
+    """Peacetime with importers who want more cover than the depots hold."""
+    sc = load_scenario("bamako-2025", PEACE + ["city.order_target_cover_days=25", *edits])
+    params = compile_parameters(sc, 2, 40, seed=8)
+    return params, simulate_reference(params)
+
+
+def test_fuel_waits_at_the_gate_for_the_unloading_bays():
+    params, out = _crowded_gate("city.unloading_capacity_tankers_per_day=60")
+    unloaded = (out["delivered_litres"] / params.tanker_litres).sum(axis=2)
+    assert unloaded.max() == 60  # the unloading capacity, tankers a day, is reached
+    assert np.all(unloaded[out["gate_litres"].sum(axis=2) > 0] == 60)
+    # products unload in dispatch priority order: the first takes the bays
+    first = params.product_order[0]
+    assert out["delivered_litres"][:, 20:, first].sum() == 60 * 20 * 2 * params.tanker_litres[
+        first]
+    assert np.all(conservation_gap(out) == 0)
+
+
+def test_depots_never_overfill_and_the_rest_waits_at_the_gate():
+    params, out = _crowded_gate()
+    litres = params.tanker_litres
+    morning = np.concatenate([params.initial_stock[:, None], out["stock_litres"][:, :-1]], 1)
+    after_unloading = morning + out["delivered_litres"]
+    assert np.all(after_unloading <= params.depot_capacity + 1e-6)
+    waiting = out["gate_litres"] > 0
+    assert waiting.any()
+    assert np.all(after_unloading[waiting] + np.broadcast_to(litres, waiting.shape)[waiting]
+                  > np.broadcast_to(params.depot_capacity, waiting.shape)[waiting])
+    assert np.all(conservation_gap(out) == 0)
+    # the corridors' deliveries reach the gate; the depots take them from it
+    assert np.array_equal(out["delivered_by_corridor_litres"].sum(axis=2),
+                          out["delivered_litres"].sum(axis=2) + np.diff(
+                              out["gate_litres"].sum(axis=2), axis=1, prepend=0))
+
+
+def test_peacetime_supplies_the_city_in_full():
+    """No adversary, no ban: after a month the depots receive what the city uses, every station
+    is open, every sector served and no product short."""
+    params = compile_parameters(load_scenario("bamako-2025", PEACE), 3, 60, seed=9)
+    out = simulate_reference(params)
+    demand = params.base_demand.sum(axis=1)  # (R, P) litres a day
+    delivered = out["delivered_litres"][:, 30:60].mean(axis=1)
+    assert delivered == pytest.approx(demand, rel=0.03)
+    assert (out["stations_open"][:, 30:] >= 0.95 * params.station_count).all()
+    assert (out["served_share"][:, 30:] >= 0.99).all()
+    # (the first days ration: the depots start 30-60% full, below the 7-day rationing level)
+    assert not out["stockout"][:, 30:].any() and out["unserved_litres"][:, 30:].sum() == 0
+    assert out["tankers_lost"].sum() == 0
+
+
+def test_timeline_changes_the_escort_pool_and_holds_the_campaign_on_their_days():
+    data = load_raw("bamako-2025")
+    data["adversary"]["campaign"] = {
+        "regimes": [{"name": "active", "mean_duration_days": 30.0},
+                    {"name": "lull", "intensity_multiplier": 0.0, "mean_duration_days": 5.0}]}
+    data["timeline"] = [
+        {"day": 10, "set": {"escorts.pool_size": 30}},
+        {"day": 20, "set": {"adversary.campaign.hold": "lull"}},
+        {"day": 35, "set": {"escorts.pool_size": 3}},
+    ]
+    params = compile_parameters(validate_scenario(data, "test"), 2, 60, seed=10)
+    out = simulate_reference(params)
+    pool = out["escort_pool"]
+    assert (pool[:, :10] == 12).all() and (pool[:, 10:35] == 30).all()
+    assert (pool[:, 35:] == 3).all()
+    assert out["escorts_busy"][:, 10:35].max() > 12  # the new units go out with convoys
+    # units out when the pool shrinks are withheld as they come back: after the longest round
+    # trip no more than the new pool is out
+    assert (out["escorts_busy"][:, 35 + 2 * params.leg_days.max():] <= 3).all()
+    assert (out["attack_intensity"][:, 20:] == 0).all()
+    assert out["attacks"][:, 20:].sum() == 0 and out["attacks"][:, :20].sum() > 0
+
+
+def _departure_days(min_size: int | None) -> dict[int, np.ndarray]:
+    """Days each corridor dispatched on, with 10-day convoy intervals."""
+    edits = PEACE + [f"corridors.{i}.policy.interval_days=10" for i in range(6)]
+    if min_size is not None:
+        edits += [f"corridors.{i}.policy.min_size={min_size}" for i in range(6)]
+    params = compile_parameters(load_scenario("bamako-2025", edits), 1, 30, seed=11)
+    sent = simulate_reference(params)["tankers_dispatched"][0]  # (T, C)
+    return {c: np.flatnonzero(sent[:, c]) for c in range(sent.shape[1])}
+
+
+def test_a_convoy_with_a_minimum_size_leaves_before_its_interval():
+    for days in _departure_days(None).values():
+        assert days.tolist() == [0, 10, 20]
+    early = _departure_days(30)
+    gaps = np.concatenate([np.diff(days) for days in early.values()])
+    assert gaps.min() < 10 and all(len(days) > 3 for days in early.values())
 
 
 def test_traces_add_up_to_the_daily_outputs(default_run):

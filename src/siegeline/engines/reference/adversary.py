@@ -1,16 +1,19 @@
-"""The adversary: attacks on tanker groups as events on road segments, and its daily adaptation.
+"""The adversary: its campaign's regimes, attacks on tanker groups as events on road segments, and
+its daily adaptation.
 
-A group crossing a segment is attacked at rate ``hazard/km x speed x intensity(day) x adaptation
-x size^gamma x exp(-deterrence x escorts)`` (free-running tankers are groups of one without
-escorts; empty tankers are a lesser target). The group draws an exponential threshold when it
-enters a segment and is attacked where the integrated hazard first exceeds it, so a crossing is
-attacked with probability 1 - exp(-integrated hazard), at most once.
+A group crossing a segment is attacked at rate ``hazard/km x speed x attack intensity(day) x
+adaptation x size^gamma x exp(-deterrence x escorts)`` (free-running tankers are groups of one
+without escorts; empty tankers are a lesser target). The day's attack intensity is the campaign's
+(``campaign``). The group draws an exponential threshold when it enters a segment and is attacked
+where the integrated hazard first exceeds it (``Group.attacks``), so a crossing is attacked with
+probability 1 - exp(-integrated hazard), at most once. Every number comes from the timeline phase
+of the day.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,49 +25,61 @@ if TYPE_CHECKING:
 
 
 class Adversary:
-    def __init__(self, model: ReferenceModel, values: dict[str, Any],
-                 rng: np.random.Generator) -> None:
+    def __init__(self, model: ReferenceModel, rng: np.random.Generator,
+                 campaign_rng: np.random.Generator) -> None:
         self.model = model
         self.rng = rng
-        self.intensity = float(values["intensity"])
-        self.growth = float(values["growth_per_year"])
-        self.adaptation = float(values["adaptation"])
-        self.adaptation_rate = float(values["adaptation_rate"])
-        self.escort_aversion = float(values["escort_aversion"])
-        self.gamma = float(values["size_exponent"])
-        self.deterrence = float(values["deterrence"])
-        self.protection = float(values["protection"])
-        self.destroy_share = float(values["destroy_share"])
-        self.empty_factor = float(values["empty_leg_factor"])
-        self.kidnap_probability = float(values["kidnap_probability"])
-        self.hazard_km = np.array([route.hazard_km for route in model.routes])
+        self.campaign_rng = campaign_rng  # the campaign's own stream: one pair of draws a day
+        self.regime = int(model.params.initial_regime)
+        self.intensity_today = 0.0  # set each morning by `campaign`
         self.focus = np.ones(len(model.routes))  # adaptive weight per corridor (mean 1)
+        # Segments some phase may attack on (a crossing elsewhere is a plain timeout).
+        striking = any(float(v["intensity"]) > 0 for v in model.phase_values)
+        self.exposed = {leg.segment for routes in model.phase_routes for route in routes
+                        for leg in route.stages if isinstance(leg, Leg) and leg.hazard_per_km > 0
+                        } if striking else set()
 
-    @property
-    def active(self) -> bool:
-        return self.intensity > 0
+    def may_strike(self, leg: Leg) -> bool:
+        return leg.segment in self.exposed
 
-    def rate(self, group: Group, leg: Leg, loaded: bool, day: int) -> float:
-        """Attacks per day on ``group`` while it drives along ``leg`` on ``day``."""
+    def campaign(self, day: int) -> None:
+        """Today's regime (held by the phase, or switching at its daily rate to one drawn from
+        the transition weights) and the day's attack intensity."""
+        p = self.model.p
+        if p["regime_hold"] >= 0:
+            self.regime = int(p["regime_hold"])
+        elif len(p["regime_names"]) > 1:
+            leave, to = self.campaign_rng.random(2)
+            if leave < p["regime_switch_prob"][self.regime]:
+                cumulative = np.cumsum(p["regime_transition"][self.regime])
+                self.regime = min(int((to >= cumulative).sum()), len(p["regime_names"]) - 1)
+        self.intensity_today = float(p["intensity"] * p["growth_per_year"] ** (day / 365.0)
+                                     * p["regime_multiplier"][self.regime])
+        self.model.out["attack_intensity"][day] = self.intensity_today
+
+    def rate(self, group: Group, leg: Leg, loaded: bool) -> float:
+        """Attacks per day on ``group`` while it drives along ``leg`` today."""
         size = group.size
-        if size == 0 or leg.hazard_per_km <= 0:
+        hazard = self.model.hazard[leg.segment]
+        if size == 0 or hazard <= 0:
             return 0.0
-        effort = self.intensity * self.growth ** (day / 365.0) * (
-            1.0 - self.adaptation + self.adaptation * self.focus[group.corridor])
-        target = size ** self.gamma * math.exp(-self.deterrence * group.escorts)
-        return (leg.hazard_per_km * leg.speed_km_per_day * effort * target
-                * (1.0 if loaded else self.empty_factor))
+        p = self.model.p
+        a = p["adaptation"]
+        effort = self.intensity_today * (1.0 - a + a * self.focus[group.corridor])
+        target = size ** p["size_exponent"] * math.exp(-p["deterrence"] * group.escorts)
+        return (hazard * leg.speed_km_per_day * effort * target
+                * (1.0 if loaded else p["empty_leg_factor"]))
 
-    def attack(self, group: Group, leg: Leg, loaded: bool) -> None:
+    def strike(self, group: Group, leg: Leg, loaded: bool) -> None:
         """Strike ``group`` now: each tanker burns with a share that escorts reduce; the crew of a
         burned tanker is kidnapped or killed, or walks back to the port."""
-        model = self.model
-        share = self.destroy_share * math.exp(-self.protection * group.escorts)
+        model, p = self.model, self.model.p
+        share = p["destroy_share"] * math.exp(-p["protection"] * group.escorts)
         size_before = group.size
         destroyed = [tk for tk in group.tankers if self.rng.random() < share]
         kidnapped = 0
         for tanker in destroyed:
-            taken = self.rng.random() < self.kidnap_probability
+            taken = self.rng.random() < p["kidnap_probability"]
             kidnapped += taken
             group.lose(tanker, loaded, driver_taken=taken)
         litres = sum(model.litres[tk.product] for tk in destroyed) if loaded else 0.0
@@ -72,10 +87,13 @@ class Adversary:
         model.traces_attack(group=group, leg=leg, loaded=loaded, size=size_before,
                             destroyed=len(destroyed), kidnapped=kidnapped, litres=litres)
 
-    def adapt(self, traffic: np.ndarray, escorts_out: np.ndarray) -> None:
+    def adversary_adaptation(self, traffic: np.ndarray, escorts_out: np.ndarray) -> None:
         """End of day: shift effort towards busy, weakly escorted corridors, total fixed."""
+        p = self.model.p
+        hazard_km = np.array([route.hazard_km for route in self.model.routes])
         escort_ratio = escorts_out / np.maximum(traffic / 10.0, 1.0)
-        attract = (traffic + 1.0) * np.exp(-self.escort_aversion * escort_ratio)
-        norm = (attract * self.hazard_km).sum() / max(self.hazard_km.sum(), 1e-300)
+        attract = (traffic + 1.0) * np.exp(-p["escort_aversion"] * escort_ratio)
+        norm = (attract * hazard_km).sum() / max(hazard_km.sum(), 1e-300)
         target = attract / max(norm, 1e-300)
-        self.focus = (1.0 - self.adaptation_rate) * self.focus + self.adaptation_rate * target
+        rate = p["adaptation_rate"]
+        self.focus = (1.0 - rate) * self.focus + rate * target

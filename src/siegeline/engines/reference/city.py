@@ -1,16 +1,20 @@
-"""The city: depots as containers, daily rationing with priority withdrawals, and the day's
-indicators (stations, queues, prices, electricity, disruption).
+"""The city: its gate, depots as containers, daily rationing with priority withdrawals, and the
+day's indicators (stations, queues, prices, electricity, disruption).
 
-Tankers unload into one :class:`simpy.Container` per product. Each evening the sectors draw the
-day's fuel: the rationing level set by the days of cover caps each sector, panic raises retail
-demand when cover is low, and sectors withdraw in priority order (equal priorities share what is
-left pro rata). Rationing caps and the price laws are the model's formulas, shared with the
-vectorized engine; withdrawals and the station queue are simulated here.
+Loaded tankers reaching the city hand their fuel to the gate queue (``reach_gate``). Each morning
+(``arrivals``) the depots take from the gate as many tankers as customs and the unloading bays
+clear and their tanks hold, products in dispatch priority order; the rest waits. Depots are one
+:class:`simpy.Container` per product, as large as the biggest depot capacity of any phase (today's
+capacity bounds what is unloaded). Each evening (``city_day``) the sectors draw the day's fuel: the
+rationing level set by the days of cover caps each sector, panic raises retail demand when cover is
+low, and sectors withdraw in priority order (equal priorities share what is left pro rata).
+Rationing caps and the price laws are the model's formulas, shared with the vectorized engine;
+withdrawals and the station queue are simulated here.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
@@ -18,7 +22,6 @@ import simpy
 from siegeline.city.prices import goods_price_index, informal_price
 from siegeline.city.rationing import rationing_caps
 from siegeline.engines.reference.stations import station_day_wait
-from siegeline.model.parameters import ModelParameters
 
 if TYPE_CHECKING:
     from siegeline.engines.reference.engine import ReferenceModel
@@ -26,34 +29,53 @@ if TYPE_CHECKING:
 
 
 class City:
-    def __init__(self, model: ReferenceModel, params: ModelParameters,
-                 values: dict[str, Any], rng: np.random.Generator) -> None:
+    def __init__(self, model: ReferenceModel, rng: np.random.Generator) -> None:
         self.model = model
-        self.m = params
+        self.m = model.params
         self.rng = rng
-        self.depots = [simpy.Container(model.env, capacity=float("inf"), init=float(level))
-                       for level in values["initial_stock"]]
-        self.base_demand = np.asarray(values["base_demand"], dtype=float)  # (S, P)
-        self.normal = self.base_demand.sum(axis=0)
-        self.panic = np.asarray(values["panic_multiplier"], dtype=float)
-        self.panic_cover = float(values["panic_cover_days"])
-        self.elasticity = float(values["elasticity"])
-        self.cap_multiple = float(values["price_cap_multiple"])
-        self.pass_through = float(values["goods_pass_through"])
-        self.thermal_share = float(values["thermal_share"])
-        self.low_cover_days = 0
+        tanks = np.max([v["depot_capacity"] for v in model.phase_values], axis=0)
+        self.depots = [simpy.Container(model.env, capacity=float(cap) if cap > 0 else 1.0,
+                                       init=float(level))
+                       for cap, level in zip(tanks, model.p["initial_stock"], strict=True)]
+        self.gate = np.zeros(len(self.depots), dtype=np.int64)  # loaded tankers waiting
+        self.disrupted = False
+        self.low_run = 0  # consecutive low-supply days (while not disrupted)
+        self.ok_run = 0  # consecutive recovered days (while disrupted)
 
     def stock(self) -> np.ndarray:
         return np.array([d.level for d in self.depots])
 
-    def receive(self, group: Group) -> None:
-        """Unload the group's loaded tankers into the depots."""
+    def reach_gate(self, group: Group) -> None:
+        """The group's loaded tankers hand their fuel to the gate queue (the tankers keep their
+        round-trip timing: the fuel waits, not the vehicle)."""
+        arrived = False
         for tanker in group.tankers:
             if tanker.loaded:
                 tanker.loaded = False
-                litres = self.model.litres[tanker.product]
-                self.depots[tanker.product].put(litres)
-                self.model.unloaded(tanker, group.corridor)
+                self.gate[tanker.product] += 1
+                self.model.reached_gate(tanker, group.corridor)
+                arrived = True
+        if arrived and group.port.convoy:
+            self.model.convoy_arrived(group.corridor)
+
+    def arrivals(self, day: int, out: dict[str, np.ndarray]) -> None:
+        """Morning unloading: at most the unloading capacity of tankers, products in dispatch
+        priority order, each as far as its depot has room today; the rest waits at the gate."""
+        p = self.model.p
+        litres = self.m.tanker_litres
+        budget = int(min(np.floor(p["unloading_capacity"]), 2**62))
+        for q in self.m.product_order:
+            depot = self.depots[q]
+            room = max(0.0, min(p["depot_capacity"][q], depot.capacity) - depot.level)
+            fits = int(room // litres[q])
+            if fits * litres[q] > room:  # never let rounding overfill (the put would block)
+                fits -= 1
+            unload = min(int(self.gate[q]), fits, budget)
+            if unload > 0:
+                depot.put(float(unload * litres[q]))
+                self.gate[q] -= unload
+                budget -= unload
+                out["delivered_litres"][day, q] = unload * litres[q]
 
     def withdraw(self, requests: np.ndarray) -> np.ndarray:
         """Sectors draw ``requests`` (S, P) litres, highest priority first."""
@@ -73,49 +95,81 @@ class City:
                         served[s, p] = amount
         return served
 
-    def evening(self, day: int, out: dict[str, np.ndarray]) -> None:
-        m = self.m
-        normal = self.normal
+    def city_day(self, day: int, out: dict[str, np.ndarray]) -> None:
+        """Rationing by cover, panic buying and priority withdrawals; records the day's
+        indicators."""
+        m, p = self.m, self.model.p
+        base_demand = p["base_demand"]  # (S, P)
+        normal = base_demand.sum(axis=0)
         cover = self.stock() / np.maximum(normal, 1e-300)
-        caps = rationing_caps(cover, m.rationing_thresholds, m.rationing_caps)  # (S, P)
-        scarcity = np.clip(1.0 - cover / max(self.panic_cover, 1e-300), 0.0, 1.0)
-        demand = self.base_demand * (1.0 + self.panic[:, None] * scarcity[None, :])
+        caps = rationing_caps(cover, p["rationing_thresholds"], p["rationing_caps"])  # (S, P)
+        scarcity = np.clip(1.0 - cover / max(p["panic_cover_days"], 1e-300), 0.0, 1.0)
+        demand = base_demand * (1.0 + p["panic_multiplier"][:, None] * scarcity[None, :])
         served = self.withdraw(demand * caps)
 
-        cover = self.stock() / np.maximum(normal, 1e-300)
-        out["cover_days"][day] = cover
-        out["stockout"][day] = (cover < m.stockout_cover_days) & (normal > 0)
-        base = self.base_demand.sum(axis=1)
+        out["cover_days"][day] = self.stock() / np.maximum(normal, 1e-300)
+        unserved = np.maximum(normal - served.sum(axis=0), 0.0)
+        out["unserved_litres"][day] = unserved
+        out["stockout"][day] = (unserved > p["stockout_unserved_share"] * normal) & (normal > 0)
+        base = base_demand.sum(axis=1)
         out["served_share"][day] = np.where(base > 0, served.sum(axis=1)
                                             / np.maximum(base, 1e-300), 1.0)
         retail_supply = served[m.retail].sum(axis=0)
         retail_demand = demand[m.retail].sum(axis=0)
-        open_by_product = np.minimum(m.station_count,
-                                     np.floor(retail_supply / m.min_daily_litres_to_open))
-        open_any = float(open_by_product.max()) if len(open_by_product) else 0.0
-        out["stations_open_by_product"][day] = open_by_product
+        retail_normal = base_demand[m.retail].sum(axis=0)
+        self.stations(day, out, retail_supply, retail_demand, retail_normal)
+        self.prices(day, out, retail_supply, retail_demand)
+        if m.power_sector >= 0:
+            power = out["served_share"][day][m.power_sector]
+            out["electricity_hours"][day] = p["power_hours_normal"] * (
+                1.0 - p["thermal_share"] + p["thermal_share"] * min(power, 1.0))
+        else:
+            out["electricity_hours"][day] = p["power_hours_normal"]
+        normal_retail = retail_normal.sum()
+        share = retail_supply.sum() / normal_retail if normal_retail > 0 else 1.0
+        out["disruption"][day] = self.disruption(share)
+
+    def stations(self, day: int, out: dict[str, np.ndarray], supply: np.ndarray,
+                 demand: np.ndarray, normal: np.ndarray) -> None:
+        """Stations with each product: all when retail supply meets normal retail demand, fewer
+        as (supply / normal) ** exponent when short; motorists queue at the stations open."""
+        m, p = self.m, self.model.p
+        supplied = np.where(normal > 0, np.minimum(supply / np.maximum(normal, 1e-300), 1.0),
+                            0.0)
+        by_product = p["station_count"] * supplied ** p["station_exponent"]
+        open_any = float(by_product.max()) if len(by_product) else 0.0
+        out["stations_open_by_product"][day] = by_product
         out["stations_open"][day] = open_any
-        if open_any > 0:
-            vehicles_per_hour = retail_demand.sum() / m.litres_per_fill / m.opening_hours
+        if open_any >= 1.0:
+            vehicles_per_hour = demand.sum() / p["litres_per_fill"] / m.opening_hours
             out["queue_wait_hours"][day] = min(m.max_wait_hours, station_day_wait(
                 self.rng, vehicles_per_hour / open_any, m.pumps_per_station, m.service_rate,
                 m.opening_hours, m.max_wait_hours))
         else:
             out["queue_wait_hours"][day] = m.max_wait_hours
-        price = informal_price(m.official_price, retail_demand, retail_supply,
-                               self.elasticity, self.cap_multiple)
-        price = np.where(retail_demand > 0, price, m.official_price)
+
+    def prices(self, day: int, out: dict[str, np.ndarray], supply: np.ndarray,
+               demand: np.ndarray) -> None:
+        p = self.model.p
+        official = p["official_price"]
+        price = informal_price(official, demand, supply, p["elasticity"], p["price_cap_multiple"])
+        price = np.where(demand > 0, price, official)
         out["informal_price"][day] = price
-        weight = retail_demand.sum()
-        multiple = ((retail_demand * price / m.official_price).sum() / weight
-                    if weight > 0 else 1.0)
-        out["goods_price_index"][day] = goods_price_index(multiple, self.pass_through)
-        if m.power_sector >= 0:
-            power = out["served_share"][day][m.power_sector]
-            out["electricity_hours"][day] = m.power_hours_normal * (
-                1.0 - self.thermal_share + self.thermal_share * power)
+        weight = demand.sum()
+        multiple = (demand * price / official).sum() / weight if weight > 0 else 1.0
+        out["goods_price_index"][day] = goods_price_index(multiple, p["goods_pass_through"])
+
+    def disruption(self, share: float) -> bool:
+        """Schools and services close after disruption_min_days days with retail demand served
+        below disruption_served_share, and reopen after recovery_min_days days at or above
+        recovery_served_share (hysteresis)."""
+        p = self.model.p
+        if not self.disrupted:
+            self.low_run = self.low_run + 1 if share < p["disruption_served_share"] else 0
+            if self.low_run >= p["disruption_min_days"]:
+                self.disrupted, self.ok_run = True, 0
         else:
-            out["electricity_hours"][day] = m.power_hours_normal
-        low = bool(np.any((cover < m.disruption_cover_days) & (normal > 0)))
-        self.low_cover_days = self.low_cover_days + 1 if low else 0
-        out["disruption"][day] = self.low_cover_days >= m.disruption_min_days
+            self.ok_run = self.ok_run + 1 if share >= p["recovery_served_share"] else 0
+            if self.ok_run >= p["recovery_min_days"]:
+                self.disrupted, self.low_run = False, 0
+        return self.disrupted

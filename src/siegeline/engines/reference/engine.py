@@ -1,4 +1,17 @@
-"""One replication of the model as a SimPy simulation, and the engine's entry point."""
+"""One replication of the model as a SimPy simulation, and the engine's entry point.
+
+A day runs the model's processes under the vectorized engine's names (docs/model.md section 1.3),
+as methods of :class:`ReferenceModel`: at the start of the morning ``returns`` (the escort pool's
+change; tankers, drivers and escort units due back pass the port gate when it opens) and
+``campaign`` (today's attack intensity); the gates open; ``arrivals`` (loads reaching the city's
+gate this morning are unloaded into the depots); ``orders_and_dispatch``; then the day passes in
+continuous time, and ``attacks`` and ``checkpoints`` happen inside the groups' drive processes
+(``Group.attacks``, ``Group.checkpoints`` in fleet.py); at midnight ``adversary_adaptation``,
+``recruitment`` and ``city_day`` (``City.city_day``). The campaign comes before the gates rather
+than after the dispatch because the road reads its intensity from the first moment of the day;
+it draws from its own stream and depends on nothing else of the day, so the place changes no
+result.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +30,7 @@ from siegeline.engines.reference.clock import Clock
 from siegeline.engines.reference.escorts import EscortPool
 from siegeline.engines.reference.fleet import Group, Tanker
 from siegeline.engines.reference.ports import Port
-from siegeline.engines.reference.routes import Leg, build_routes
+from siegeline.engines.reference.routes import Leg, phase_routes
 from siegeline.engines.reference.traces import ReferenceTraces, active_traces
 from siegeline.model.outputs import allocate_outputs
 from siegeline.model.parameters import ModelParameters
@@ -27,13 +40,16 @@ ProgressCallback = Callable[[int, int], None]
 
 def replication_streams(seed: int, r: int) -> list[np.random.Generator]:
     """Independent streams of replication ``r`` for: ports (drivers' decisions), road (attack
-    thresholds and checkpoints), the adversary's strikes, stations."""
-    children = np.random.SeedSequence([seed, 3, r]).spawn(4)
+    thresholds and checkpoints), the adversary's strikes, stations, the campaign's regimes."""
+    children = np.random.SeedSequence([seed, 3, r]).spawn(5)
     return [np.random.Generator(np.random.PCG64(s)) for s in children]
 
 
 class ReferenceModel:
-    """Replication ``r`` of ``params``; writes its daily outputs into ``out[name]`` (day, ...)."""
+    """Replication ``r`` of ``params``; writes its daily outputs into ``out[name]`` (day, ...).
+
+    ``p`` holds the plain values of the timeline phase in force today (``phase_values[k]``, one
+    dict per phase, built once), ``routes`` and ``hazard`` (hazard per km by segment) its road."""
 
     def __init__(self, params: ModelParameters, r: int, out: dict[str, np.ndarray],
                  traces: ReferenceTraces | None = None) -> None:
@@ -42,55 +58,61 @@ class ReferenceModel:
         self.days = params.days
         self.out = out  # this replication's rows: name -> (day, ...)
         self.trace_sink = traces
-        values = params.replication(r)
-        # replication() slices any array whose first axis has R entries; these are per corridor
-        # (and would be mis-sliced whenever R equals the number of corridors).
-        values.update(convoy=params.convoy, wait_for_escorts=params.wait_for_escorts)
-        self.port_rng, self.road_rng, attack_rng, station_rng = replication_streams(params.seed, r)
+        self.phase_values = [phase.replication(r) for phase in params.phases]
+        self.phase_routes = phase_routes(params, r)
+        self.enter_phase(0)
+        (self.port_rng, self.road_rng, attack_rng, station_rng,
+         campaign_rng) = replication_streams(params.seed, r)
         self.env = simpy.Environment()
         self.clock = Clock(self.env)
         self.products = params.products
         self.litres = [float(x) for x in params.tanker_litres]
-        self.routes = build_routes(params, r)
-        self.adversary = Adversary(self, values, attack_rng)
-        self.escorts = EscortPool(self.env, int(values["escort_pool"]))
-        self.city = City(self, params, values, station_rng)
-        self.ports = [Port(self, c, route, values) for c, route in enumerate(self.routes)]
+        self.adversary = Adversary(self, attack_rng, campaign_rng)
+        self.escorts = EscortPool(self.env, int(self.p["escort_pool"]))
+        self.city = City(self, station_rng)
+        self.ports = [Port(self, c, route, self.p) for c, route in enumerate(self.routes)]
         C = len(self.ports)
         self.traffic = np.zeros(C, dtype=np.int64)  # tankers out of the yard, not yet back
         self.escorts_out = np.zeros(C, dtype=np.int64)
         self.loaded_on_road = np.zeros(len(self.products), dtype=np.int64)
-        self.recruitment = float(values["recruitment_per_day"])
-        self.target_cover = float(values["order_target_cover_days"])
         self.groups = 0
         self.on_road: set[Group] = set()  # groups whose trip has not ended
-        fleet = values["fleet"]
-        riding = self.warm_start(values)
+        fleet = self.p["fleet"]
+        riding = (self.warm_start() if params.initial_state == "pre_blockade"
+                  else np.zeros(fleet.shape, dtype=np.int64))
         for port in self.ports:
             for p in range(len(self.products)):
                 for _ in range(int(fleet[port.index][p]) - riding[port.index][p]):
                     Tanker(self, port, p).start()
         self.horizon = self.env.process(self.run_days())
 
+    def enter_phase(self, day: int) -> None:
+        """Today's parameters: those of the timeline phase ``day`` is in."""
+        k = int(self.params.phase_of_day[day])
+        self.p = self.phase_values[k]
+        self.routes = self.phase_routes[k]
+        self.hazard = {stage.segment: stage.hazard_per_km for route in self.routes
+                       for stage in route.stages if isinstance(stage, Leg)}
+
     # -- set-up ----------------------------------------------------------------------------------
-    def warm_start(self, values: dict[str, Any]) -> list[list[int]]:
+    def warm_start(self) -> np.ndarray:
         """Pre-blockade traffic on the road at time 0: each corridor carries its order share of
         normal demand, one group per past day of the round trip (fleet and drivers allowing).
-        Returns the tankers placed, by corridor and product."""
-        m = self.params
-        normal = self.city.normal
-        placed = []
+        Returns the tankers placed (C, P)."""
+        m, p = self.params, self.p
+        normal = p["base_demand"].sum(axis=0)
+        placed = np.zeros(p["fleet"].shape, dtype=np.int64)
         for port in self.ports:
             c = port.index
-            idle = np.asarray(values["fleet"][c], dtype=float)
+            idle = np.asarray(p["fleet"][c], dtype=float)
             usable = np.minimum(idle, np.floor(port.drivers.level * idle / max(idle.sum(), 1)))
             trip = 2 * port.gate_days - 1
-            daily = np.floor(normal * m.order_share[c] * (1.0 - port.ban_refusal[0])
+            daily = np.floor(normal * p["order_share"][c] * (1.0 - p["ban_refusal"][c, 0])
                              / m.tanker_litres)
-            daily = np.minimum(daily, np.floor(usable / max(trip, 1))).astype(int)
+            daily = np.minimum(daily, np.floor(usable / max(trip, 1))).astype(np.int64)
             for age in range(1, trip + 1):
-                tankers = [Tanker(self, port, p) for p in range(len(daily))
-                           for _ in range(daily[p])]
+                tankers = [Tanker(self, port, q) for q in range(len(daily))
+                           for _ in range(daily[q])]
                 if not tankers:
                     continue
                 loaded = age <= port.gate_days  # unloads this morning at the latest
@@ -106,45 +128,86 @@ class ReferenceModel:
                     group.start()
                 for tk in tankers:
                     tk.start(riding=True)
-            port.drivers.get(int(daily.sum() * trip)) if daily.sum() else None
-            placed.append([int(n) * trip for n in daily])
+            placed[c] = daily * trip
+            if placed[c].sum():
+                port.drivers.get(int(placed[c].sum()))
         return placed
 
     # -- the day -----------------------------------------------------------------------------
     def run_days(self) -> Generator[simpy.Event, Any, None]:
+        """Process: runs each day's processes in the model's order, waiting for the morning
+        gates' returns and arrivals before orders, and for the day's travel before midnight's
+        city day; records the end-of-day levels."""
         env = self.env
         for day in range(self.days):
+            self.enter_phase(day)
+            self.returns(day)
+            self.campaign(day)
             self.clock.open(day)
-            yield env.timeout(0)  # returns and unloading at the gates come before orders
-            self.dispatch(day)
+            yield env.timeout(0)  # tankers, escorts and loads pass the morning gates
+            self.arrivals(day)
+            self.orders_and_dispatch(day)
             yield env.timeout(1)  # the day: travel, attacks, checkpoints
             yield env.timeout(0)  # anything else due at midnight
-            self.evening(day)
+            self.adversary_adaptation(day)
+            self.recruitment(day)
+            self.city.city_day(day, self.out)
+            self.observe(day)
 
-    def dispatch(self, day: int) -> None:
-        m = self.params
-        normal = self.city.normal
-        in_transit = self.loaded_on_road * m.tanker_litres
-        order = np.maximum(0.0, self.target_cover * normal - self.city.stock() - in_transit)
-        tankers = np.ceil(order / m.tanker_litres)
-        for port in self.ports:  # corridors in scenario order: the first ask escorts first
-            port.dispatch(day, np.ceil(tankers * m.order_share[port.index]))
+    def returns(self, day: int) -> None:
+        """The escort pool takes today's size; tankers, drivers and escort units due back pass
+        the port gate when it opens this morning (``Port.returns``, ``Group.journey``)."""
+        self.escorts.resize(int(self.p["escort_pool"]))
 
-    def evening(self, day: int) -> None:
+    def campaign(self, day: int) -> None:
+        """Today's campaign regime and attack intensity, set before the gates open: the road
+        reads it from the first moment of the day, and it depends on nothing else of the day."""
+        self.adversary.campaign(day)
+
+    def arrivals(self, day: int) -> None:
+        """Loads handed to the city's gate this morning are unloaded as far as the unloading
+        capacity and the depots allow."""
+        self.city.arrivals(day, self.out)
+
+    def orders_and_dispatch(self, day: int) -> None:
+        """Importers order up to the target cover plus the lead-time demand, counting depot
+        stock, fuel on the road and at the gate; each corridor, in scenario order (the first
+        ask for escorts first), sends its share."""
+        m, p = self.params, self.p
+        litres = m.tanker_litres
+        normal = p["base_demand"].sum(axis=0)
+        position = self.city.stock() + (self.loaded_on_road + self.city.gate) * litres
+        target = (p["order_target_cover_days"] + p["lead_time_days"]) * normal
+        tankers = np.ceil(np.maximum(0.0, target - position) / litres)
         for port in self.ports:
-            port.end_of_day()
-        self.adversary.adapt(self.traffic.astype(float), self.escorts_out.astype(float))
-        # Recruitment at a steady rate: whole drivers as the daily fractions add up.
-        recruits = math.floor((day + 1) * self.recruitment) - math.floor(day * self.recruitment)
+            port.dispatch(day, np.ceil(tankers * p["order_share"][port.index]))
+
+    def adversary_adaptation(self, day: int) -> None:
+        """Drivers' fear takes in the day's losses (recorded by ``attacks``) and the adversary
+        shifts effort towards busy, weakly escorted corridors."""
         for port in self.ports:
-            if recruits:
+            port.remember_losses()
+        self.adversary.adversary_adaptation(self.traffic.astype(float),
+                                            self.escorts_out.astype(float))
+
+    def recruitment(self, day: int) -> None:
+        """New drivers join each corridor at a steady rate: whole drivers as the daily
+        fractions add up."""
+        rate = float(self.p["recruitment_per_day"])
+        recruits = math.floor((day + 1) * rate) - math.floor(day * rate)
+        if recruits:
+            for port in self.ports:
                 port.drivers.put(recruits)
-        self.city.evening(day, self.out)
-        out = self.out
+
+    def observe(self, day: int) -> None:
+        """End-of-day levels: depots, gate, fuel and tankers on the road, escort units."""
+        out, litres = self.out, self.params.tanker_litres
         out["stock_litres"][day] = self.city.stock()
-        out["in_transit_litres"][day] = self.loaded_on_road * self.params.tanker_litres
+        out["gate_litres"][day] = self.city.gate * litres
+        out["in_transit_litres"][day] = self.loaded_on_road * litres
         out["tankers_in_transit"][day] = self.traffic.sum()
         out["escorts_busy"][day] = self.escorts.busy
+        out["escort_pool"][day] = self.escorts.size
 
     def run(self) -> None:
         self.env.run(until=self.horizon)
@@ -173,13 +236,16 @@ class ReferenceModel:
         if record:
             self.out["tankers_dispatched"][day, port.index] = len(tankers)
 
-    def unloaded(self, tanker: Tanker, corridor: int) -> None:
+    def reached_gate(self, tanker: Tanker, corridor: int) -> None:
         self.loaded_on_road[tanker.product] -= 1
         day = self.today()
         if day is not None:
-            litres = self.litres[tanker.product]
-            self.out["delivered_litres"][day, tanker.product] += litres
-            self.out["delivered_by_corridor_litres"][day, corridor] += litres
+            self.out["delivered_by_corridor_litres"][day, corridor] += self.litres[tanker.product]
+
+    def convoy_arrived(self, corridor: int) -> None:
+        day = self.today()
+        if day is not None:
+            self.out["convoys_arrived"][day, corridor] += 1
 
     def destroyed(self, tanker: Tanker, loaded: bool) -> None:
         self.traffic[tanker.port.index] -= 1

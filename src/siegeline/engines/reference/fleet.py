@@ -2,9 +2,12 @@
 
 A tanker is a process that waits in its corridor's yard, rides with a group, and ends when burned.
 A group is a process that drives the corridor's route in continuous time: customs waits and
-checkpoints at nodes, segments crossed at their speed while the adversary may strike, the depot
-gate at the city, the empty return, and the port gate. Depots and ports take arrivals in at the
-next morning's gate, the daily rhythm in which the model's decisions are made.
+checkpoints at nodes (``Group.checkpoints``), segments crossed at their speed while the adversary
+may strike (``Group.attacks``), the city's gate, the empty return, and the port gate. The city's
+gate and the ports take arrivals in at the next morning, the daily rhythm in which the model's
+decisions are made: the loads join the gate queue that morning (``ReferenceModel.arrivals`` then
+unloads them into the depots) and the tankers, drivers and escorts rejoin the port's pools
+(``returns``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class Tanker:
         self.model.env.process(self.life(riding))
 
     def life(self, riding: bool) -> Process:
+        """Process: waits in the yard for a group, rides until its fate (home, burned, turned
+        back), then waits for the port's morning gate to return (``Port.returns``)."""
         env, clock = self.model.env, self.model.clock
         while True:
             if not riding:
@@ -53,7 +58,7 @@ class Tanker:
             if outcome == TURNED_BACK:
                 yield env.timeout(elapsed)  # back the way it came, still loaded
             yield from clock.wait_until(clock.gate_day(env.now))
-            self.port.welcome(self, on_road=outcome == HOME)
+            self.port.returns(self, on_road=outcome == HOME)
 
 
 class Group:
@@ -67,6 +72,7 @@ class Group:
         self.tankers = list(tankers)
         self.escorts = escorts
         self.departure = departure
+        self.route = model.routes[self.corridor]  # the road as it is on the day it leaves
         self.id = model.new_group(self)
         for tanker in self.tankers:
             tanker.fate = model.env.event()
@@ -90,7 +96,10 @@ class Group:
         self.model.env.process(self.journey())
 
     def journey(self) -> Process:
-        env, clock, route = self.model.env, self.model.clock, self.port.route
+        """Process: drives to the city, waits for the morning gate and hands over its loads
+        (``City.reach_gate``), drives back and at the port's morning gate returns its escorts;
+        records the trip's trace row."""
+        env, clock, route = self.model.env, self.model.clock, self.route
         total, gate = route.duration, self.port.gate_days
         unload_day = self.departure + gate
         if env.now < self.departure + total:
@@ -100,8 +109,8 @@ class Group:
             self.model.trace_convoy(self)
             return
         if unload_day >= env.now:
-            yield from clock.wait_until(unload_day)  # the depot receives at its morning gate
-            self.model.city.receive(self)
+            yield from clock.wait_until(unload_day)  # the city's gate opens in the morning
+            self.model.city.reach_gate(self)
             self.trace["unload_day"] = clock.day
         if self.size or self.escorts:
             if env.now < unload_day + total:
@@ -125,24 +134,27 @@ class Group:
             if isinstance(stage, Stop):
                 yield env.timeout(left)
                 if loaded and stage.turnback_probability > 0:
-                    self.checkpoint(stage)
+                    self.checkpoints(stage)
             else:
-                yield from self.cross(stage, left, loaded)
+                yield from self.attacks(stage, left, loaded)
             if not self.size and not self.escorts:
                 return
 
-    def cross(self, leg: Leg, duration: float, loaded: bool) -> Process:
-        """Drive ``duration`` days along ``leg``; the adversary's rate is fixed within a day, so
-        the crossing is cut at midnights and the threshold is consumed piece by piece."""
-        env, adversary = self.model.env, self.model.adversary
-        if not adversary.active or leg.hazard_per_km <= 0:
+    def attacks(self, leg: Leg, duration: float, loaded: bool) -> Process:
+        """Drive ``duration`` days along ``leg`` exposed to attack. The adversary's rate is fixed
+        within a day, so the crossing is cut at midnights and the threshold is consumed piece by
+        piece; each piece waits for its day's morning, when that day's intensity, hazards and the
+        adversary's adaptation are set."""
+        env, adversary, clock = self.model.env, self.model.adversary, self.model.clock
+        if not adversary.may_strike(leg):
             yield env.timeout(duration)
             return
         threshold = self.model.road_rng.exponential()
         while duration > 1e-12:
             day = math.floor(env.now + 1e-12)
+            yield from clock.wait_until(day)  # same time, after the morning's settings
             piece = min(duration, day + 1 - env.now)
-            hazard = adversary.rate(self, leg, loaded, day) * piece
+            hazard = adversary.rate(self, leg, loaded) * piece
             if hazard <= threshold:
                 threshold -= hazard
                 yield env.timeout(piece)
@@ -150,11 +162,13 @@ class Group:
                 continue
             strike = piece * threshold / hazard
             yield env.timeout(strike)
-            adversary.attack(self, leg, loaded)
+            adversary.strike(self, leg, loaded)
             yield env.timeout(duration - strike)  # at most one attack per crossing
             return
 
-    def checkpoint(self, stop: Stop) -> None:
+    def checkpoints(self, stop: Stop) -> None:
+        """Each loaded tanker is turned back with the checkpoint's probability; it drives back to
+        the port with its load."""
         rng = self.model.road_rng
         for tanker in list(self.tankers):
             if tanker.loaded and rng.random() < stop.turnback_probability:

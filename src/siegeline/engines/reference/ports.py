@@ -1,9 +1,12 @@
 """A corridor's port side: the yard where tankers wait, the drivers, and the daily dispatch.
 
-Each morning importers order what keeps the city's target cover in depots and on the road; the
-port loads up to its daily capacity (a convoy corridor accumulates loads between departures);
-each candidate tanker's driver decides whether to go (fear of recent losses, reassurance from
-escorts, a declared ban); a convoy takes at most its size and needs its escorts.
+Each morning importers order (``ReferenceModel.orders_and_dispatch``) and each corridor sends its
+share: the port loads up to its daily capacity (a convoy corridor accumulates loads between
+departures); a convoy leaves when its interval is up, when it has assembled its minimum size, or
+when it was held for escorts; each asked driver decides once whether to go (fear of recent losses,
+reassurance from the escorts the convoy will ask for, a declared ban); the places a convoy has are
+shared out among the products by dispatch weight; a convoy asks for escorts in proportion to its
+size. Every number comes from the timeline phase of the day.
 """
 
 from __future__ import annotations
@@ -21,6 +24,22 @@ if TYPE_CHECKING:
     from siegeline.engines.reference.engine import ReferenceModel
 
 
+def allot(ready: np.ndarray, places: int, weight: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Share ``places`` among the products' ready tankers in proportion to weight x ready
+    (rounded down), the places left over going to the products in ``order`` as far as they
+    have tankers ready (the vectorized engine's ``_allot``)."""
+    weighted = ready * weight
+    total = weighted.sum()
+    share = weighted / total if total > 0 else np.zeros(len(ready))
+    go = np.minimum(np.floor(places * share + 1e-9).astype(np.int64), ready)
+    left = places - int(go.sum())
+    for p in order:
+        extra = min(left, int(ready[p] - go[p]))
+        go[p] += extra
+        left -= extra
+    return go
+
+
 class Port:
     """Departure yard of one corridor (corridors sharing a port split its loading capacity)."""
 
@@ -30,7 +49,6 @@ class Port:
         self.model = model
         self.index = index
         self.name = route.corridor
-        self.route = route
         # Depot and port gates open at whole days: a trip takes whole days, gate to gate.
         self.gate_days = max(1, math.ceil(route.duration - 1e-9))
         self.yard = [simpy.FilterStore(env) for _ in model.products]
@@ -38,25 +56,15 @@ class Port:
                                        init=int(values["drivers"][index]))
         self.convoy = bool(values["convoy"][index])
         self.mode = "convoy" if self.convoy else "free"
-        self.interval = int(values["convoy_interval"][index])
-        self.max_size = int(values["convoy_max_size"][index])
-        self.escorts_needed = int(values["escorts_per_convoy"][index]) if self.convoy else 0
         self.wait_for_escorts = bool(values["wait_for_escorts"][index])
-        self.loading_capacity = np.asarray(values["port_capacity"][index], dtype=float)
-        self.ban_refusal = np.asarray(values["ban_refusal"][index], dtype=float)
-        self.willingness_max = float(values["willingness_max"])
-        self.fear_sensitivity = float(values["fear_sensitivity"])
-        self.fear_decay = float(values["fear_decay"])
-        self.reassurance = float(values["escort_reassurance"])
         self.fear = 0.0
         self.losses_today = 0  # tankers burned and drivers taken today (feeds the fear index)
-        self.days_loading = 1.0  # days of port capacity accumulated since the last departure
+        # Days of port loading since the last departure: a convoy corridor has had a whole
+        # interval to assemble its first convoy.
+        self.since = float(values["convoy_interval"][index]) if self.convoy else 1.0
         self.pending = False  # a convoy held back for escorts leaves as soon as it can
 
-    def park(self, tanker: Tanker) -> None:
-        self.yard[tanker.product].put(tanker)
-
-    def welcome(self, tanker: Tanker, on_road: bool) -> None:
+    def returns(self, tanker: Tanker, on_road: bool) -> None:
         """A tanker back through the port gate: its driver rejoins the pool."""
         self.drivers.put(1)
         if on_road:
@@ -66,48 +74,66 @@ class Port:
         self.model.escorts.release(units)
         self.model.escorts_out[self.index] -= units
 
-    def end_of_day(self) -> None:
-        self.fear = self.fear * self.fear_decay + self.losses_today
+    def remember_losses(self) -> None:
+        """End of day: the drivers' fear index decays and takes in today's losses."""
+        self.fear = self.fear * self.model.p["fear_decay"] + self.losses_today
         self.losses_today = 0
 
-    def willingness(self, day: int) -> float:
-        planned = self.escorts_needed
-        return (self.willingness_max
-                * math.exp(-self.fear_sensitivity * self.fear / (1.0 + self.reassurance * planned))
-                * (1.0 - self.ban_refusal[day]))
+    def planned_escorts(self, tankers: int) -> int:
+        """Escort units a convoy of ``tankers`` asks for (none on a free-running corridor)."""
+        if not self.convoy:
+            return 0
+        p, c = self.model.p, self.index
+        return int(p["escorts_per_convoy"][c]
+                   + math.ceil(p["escorts_per_100"][c] * tankers / 100.0 - 1e-9))
 
-    def dispatch(self, day: int, wanted: np.ndarray) -> None:
-        """This morning's departures, given the tankers importers want from this corridor."""
-        model = self.model
-        rng = model.port_rng
-        departing = not self.convoy or day % self.interval == 0 or self.pending
-        willing: list[list[Tanker]] = [[] for _ in self.yard]
-        if departing:
-            loading = np.floor(self.loading_capacity * self.days_loading)
-            accept = self.willingness(day)
-            for p, yard in enumerate(self.yard):
-                candidates = int(min(wanted[p], len(yard.items), loading[p]))
-                willing[p] = [tk for tk in yard.items[:candidates] if rng.random() < accept]
-        total = sum(len(w) for w in willing)
+    def ready(self, want: np.ndarray) -> np.ndarray:
+        """(P,) tankers that would leave today: the corridor's share of the order, as far as idle
+        tankers and the port's loading since the last departure allow; a convoy only once its
+        interval is up, its minimum size assembled or it waits for escorts."""
+        p, c = self.model.p, self.index
+        idle = np.array([len(yard.items) for yard in self.yard])
+        loading = np.floor(p["port_capacity"][c] * self.since)
+        ready = np.minimum(np.minimum(want, idle), loading).astype(np.int64)
+        departing = (not self.convoy or self.since >= p["convoy_interval"][c] or self.pending
+                     or ready.sum() >= p["convoy_min_size"][c])
+        return ready if departing else np.zeros_like(ready)
+
+    def drivers_willing(self, day: int, candidates: int) -> int:
+        """Drivers of the ``candidates`` tankers who agree to go, one decision each, up to the
+        drivers at the port and the convoy's maximum size."""
+        p, c = self.model.p, self.index
+        accept = (p["willingness_max"]
+                  * math.exp(-p["fear_sensitivity"] * self.fear
+                             / (1.0 + p["escort_reassurance"] * self.planned_escorts(candidates)))
+                  * (1.0 - p["ban_refusal"][c, day]))
+        rng = self.model.port_rng
+        willing = sum(rng.random() < accept for _ in range(candidates)) if accept > 0 else 0
         limit = int(self.drivers.level)
         if self.convoy:
-            limit = min(limit, self.max_size)
-        if total > limit:  # places shared out by product, in proportion
-            willing = [w[: math.floor(len(w) * limit / total)] for w in willing]
-            total = sum(len(w) for w in willing)
+            limit = min(limit, int(p["convoy_max_size"][c]))
+        return min(willing, limit)
+
+    def dispatch(self, day: int, want: np.ndarray) -> None:
+        """This morning's departures, given the tankers (P,) importers want from this corridor."""
+        model, p = self.model, self.model.p
+        ready = self.ready(want)
+        places = self.drivers_willing(day, int(ready.sum()))
+        go = allot(ready, places, p["dispatch_weight"], model.params.product_order)
+        total = int(go.sum())
         escorts = 0
         self.pending = False
         if self.convoy and total > 0:
-            assigned = model.escorts.assign(self.escorts_needed, self.wait_for_escorts)
+            assigned = model.escorts.assign(self.planned_escorts(total), self.wait_for_escorts)
             if assigned is None:
-                self.pending, willing, total = True, [[] for _ in self.yard], 0
+                self.pending, total = True, 0
             else:
                 escorts = assigned
-        self.days_loading = (1.0 if total > 0 or not self.convoy
-                             else min(self.days_loading + 1.0, 2.0 * self.interval))
+        self.since = (1.0 if total > 0 or not self.convoy
+                      else min(self.since + 1.0, 2.0 * p["convoy_interval"][self.index]))
         if total == 0:
             return
-        going = [self.take(tk) for w in willing for tk in w]
+        going = [self.take(tk) for q, n in enumerate(go) for tk in self.yard[q].items[:n]]
         self.drivers.get(total)
         model.departed(self, going, escorts, day)
         groups = [Group(model, self, going, escorts, day)] if self.convoy else [

@@ -2,7 +2,8 @@
 
 The reference engine moves tankers along these in continuous time, so it needs what the compiled
 day tables of the vectorized engine summarise: each segment's length, speed and hazard, each
-node's customs delay and checkpoint. Values come from the same per-replication samples.
+node's customs delay and checkpoint. Values come from the same per-replication samples; a timeline
+phase that changes hazards or customs delays has its own routes.
 """
 
 from __future__ import annotations
@@ -89,4 +90,16 @@ def build_routes(params: ModelParameters, r: int) -> list[Route]:
             hazard = replication_value(params, f"segments.{seg.id}.hazard_per_100km", r)
             stages.append(Leg(seg.id, seg.length_km, seg.speed_km_per_day, hazard / 100.0))
         routes.append(Route(name, tuple(stages)))
+    return routes
+
+
+def phase_routes(params: ModelParameters, r: int) -> list[list[Route]]:
+    """The routes of each phase of ``params`` (a phase that leaves the road as it was shares the
+    previous phase's routes: its parameters hold no samples of the road's numbers)."""
+    routes: list[list[Route]] = []
+    for k, phase in enumerate(params.phases):
+        if k and phase.exposure_loaded is params.phases[k - 1].exposure_loaded:
+            routes.append(routes[-1])
+        else:
+            routes.append(build_routes(phase, r))
     return routes
