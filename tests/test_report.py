@@ -11,23 +11,41 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from siegeline.cli.main import app
-from siegeline.engines import simulate
+from siegeline.reports.html import render_report, report_figures
 from siegeline.results import ResultStore
-from siegeline.scenario import load_scenario
+from siegeline.scenario import load_raw, load_scenario
 
 OVERRIDES = ["escorts.pool_size=25", "adversary.intensity=[0.2, 0.4]"]
+TIMELINE = [  # the run covers 2025-09-03 .. 2025-10-12 (40 days)
+    {"date": "2025-09-25", "set": {"adversary.intensity": {"low": 0.5, "high": 0.6}},
+     "note": "attacks on the Kayes road", "source": "press"},
+    {"day": 11, "set": {"escorts.pool_size": 40,
+                        "corridors.dakar-kayes-diema.policy.escorts_per_convoy": 4},
+     "note": "reinforcements & <more> escorts", "source": "estimate"},
+    {"day": 100, "set": {"escorts.pool_size": 10}, "note": "after the run", "source": "test"},
+]
+MARKED = ["2025-09-14", "2025-09-25"]  # the entries inside the run, in date order
 
 
-@pytest.fixture()
-def stored_run(tmp_path):
-    scenario = load_scenario("bamako-2025", OVERRIDES)
-    result = simulate(scenario, replications=30, days=40, seed=5)
-    store = ResultStore(tmp_path / "store.duckdb")
-    run_id = store.save(result, scenario.model_dump_json(), label="report test")
-    return store, run_id, result, scenario
+@pytest.fixture(scope="module")
+def stored_run(tmp_path_factory):
+    """A run of bamako-2025 with a timeline, made by `siegeline run --set ... --label ...`."""
+    tmp = tmp_path_factory.mktemp("report")
+    data = load_raw("bamako-2025")
+    data["timeline"] = TIMELINE
+    path = tmp / "timeline.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    store = ResultStore(tmp / "store.duckdb")
+    sets = [a for o in OVERRIDES for a in ("--set", o)]
+    cli = CliRunner().invoke(app, ["run", str(path), "-n", "30", "-d", "40", "--seed", "5",
+                                   "--label", "report test", "--store", str(store.path), *sets])
+    assert cli.exit_code == 0, cli.output
+    run_id = store.resolve("latest")
+    return store, run_id, store.load(run_id), load_scenario(str(path), OVERRIDES)
 
 
 def _figures(text: str) -> dict:
@@ -61,9 +79,13 @@ def test_report_is_self_contained_and_holds_the_data(stored_run, tmp_path):
     np.testing.assert_allclose(curve, np.maximum.accumulate(flags, axis=1).mean(axis=0))
     segs = {s.id for s in scenario.segments}
     assert {t["name"] for t in figures["map-flow"]["data"] if t.get("name") in segs} == segs
-    # Parameters of the run (its overrides applied) and every source of the scenario.
+    # Parameters of the run (its overrides applied, printed readably), its label and overrides,
+    # and every source of the scenario.
     assert "<td>escort pool (units)</td><td>25</td>" in text
-    assert '<td>adversary intensity</td><td>{&quot;low&quot;: 0.2, &quot;high&quot;: 0.4' in text
+    assert "<td>adversary intensity</td><td>0.2 – 0.4 (uniform)</td>" in text
+    assert "<td>label</td><td>report test</td>" in text and "“report test”" in text
+    assert ("<td>changes to the scenario (path=value)</td><td>escorts.pool_size=25<br>"
+            "adversary.intensity=[0.2, 0.4]</td>") in text
     for path, ref in scenario.sources.items():
         assert f"<td>{html.escape(path)}</td><td>{html.escape(ref.source)}</td>" in text
 
@@ -106,3 +128,42 @@ def test_report_renders_offline_in_chromium(stored_run, tmp_path):
     assert errors == []
     assert [u for u in requests if not u.startswith("file:")] == []
     assert drawn == len(_figures(path.read_text(encoding="utf-8")))
+
+
+def test_report_charts_every_product_and_the_new_outputs(stored_run):
+    store, run_id, result, scenario = stored_run
+    figures = report_figures(result, store.run_record(run_id)["scenario"])
+    for product in (p.name for p in scenario.products):
+        for variable in ("cover_days", "informal_price", "gate_litres"):
+            assert f"fan-{variable}-{product}" in figures
+    assert {"fan-attack_intensity", "fan-escort_pool", "convoys-weekly"} <= figures.keys()
+    # Weekly convoys: median over replications of each full week's arrivals, all corridors.
+    bars = figures["convoys-weekly"]["data"][0]
+    weekly = result.dataset["convoys_arrived"].values.sum(axis=2)[:, :35].reshape(30, 5, 7)
+    np.testing.assert_allclose(bars["y"], np.median(weekly.sum(axis=2), axis=0))
+    assert bars["x"] == ["2025-09-03", "2025-09-10", "2025-09-17", "2025-09-24", "2025-10-01"]
+
+
+def test_report_marks_the_timeline_on_every_time_series(stored_run):
+    store, run_id, result, _ = stored_run
+    text = render_report(result, {**store.run_record(run_id), "label": ""})
+    section = text.split('<section id="timeline">')[1].split("</section>")[0]
+    cells = re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>")[1].split("</tbody>")[0])
+    # In the order they take effect, each change on its own line, the note escaped.
+    assert [re.findall(r"<td[^>]*>(.*?)</td>", c)[:4] for c in cells] == [
+        ["1", "2025-09-14", "11", "escorts.pool_size = 40<br>"
+         "corridors.dakar-kayes-diema.policy.escorts_per_convoy = 4"],
+        ["2", "2025-09-25", "22", "adversary.intensity = 0.5 – 0.6 (uniform)"],
+        ["3", "2025-12-12", "100", "escorts.pool_size = 10"]]
+    assert "reinforcements &amp; &lt;more&gt; escorts" in section
+    series = {k: f for k, f in _figures(text).items() if not k.startswith("map-")}
+    for key, figure in series.items():
+        lines = [(sh["x0"], sh["x1"]) for sh in figure["layout"]["shapes"]]
+        assert lines == [(d, d) for d in MARKED], key  # the day-100 entry is past the run
+        marks = figure["data"][-1]
+        assert marks["x"] == MARKED and marks["text"] == ["1", "2"] and marks["yaxis"] == "y2"
+        assert "escorts.pool_size = 40" in marks["hovertext"][0]
+        assert "&lt;more&gt;" in marks["hovertext"][0]
+    # The markers sit where the series changes: the escort pool steps up on the entry's day.
+    median = next(t for t in series["fan-escort_pool"]["data"] if t.get("name") == "median")
+    assert median["y"][10] == 25 and median["y"][11] == 40

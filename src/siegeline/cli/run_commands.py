@@ -120,6 +120,7 @@ def run(
     console.print(f"[dim]{result.metadata['elapsed_seconds']:.2f} s of simulation "
                   f"({engine} engine, seed {result.metadata['seed']}).[/]")
     if not no_store:
+        result.metadata["scenario_overrides"] = json.dumps(set_)  # as the web server keeps them
         st = ResultStore(store)
         run_id = st.save(result, sc.model_dump_json(), label=label)
         console.print(f"Saved run [bold]{run_id}[/] to {st.path}")

@@ -43,9 +43,15 @@ def _fmt(value: object) -> str:
 def show(
     scenario: str = typer.Argument("bamako-2025", help="Packaged name or YAML/JSON file."),
     sources: bool = typer.Option(False, "--sources", help="List every figure's source."),
+    timeline: bool = typer.Option(False, "--timeline",
+                                  help="Show only the dated timeline and the campaign's regimes."),
 ) -> None:
-    """Show a scenario: corridors, fleet, policy, demand and (with --sources) each source."""
+    """Show a scenario: corridors, fleet, policy, demand, its dated timeline, the campaign's
+    regimes and (with --sources) each source."""
     s = load_scenario(scenario)
+    if timeline:
+        _print_timeline(s)
+        return
     console.print(
         f"[bold]{s.title or s.name}[/]  (start {s.simulation.start_date}, "
         f"{s.simulation.horizon_days} days, {s.simulation.replications} replications)"
@@ -86,6 +92,7 @@ def show(
             *[_fmt(sec.demand_litres_per_day.get(p.name, 0.0)) for p in s.products],
         )
     console.print(d)
+    _print_timeline(s)
     if sources:
         st = Table(title="Sources")
         for col in ("parameter", "confidence", "source", "note"):
@@ -93,6 +100,48 @@ def show(
         for path, ref in s.sources.items():
             st.add_row(path, ref.confidence, ref.source, ref.note)
         console.print(st)
+
+
+NOTE_WIDTH, SOURCE_WIDTH = 30, 32  # note and source columns of the timeline table (folded)
+TIMELINE_COLUMNS = (("#", "right", "crop"), ("date", "left", "crop"), ("day", "right", "crop"),
+                    ("what changes", "left", "crop"), ("note", "left", "fold"),
+                    ("source", "left", "fold"))
+
+
+def _print_timeline(s: Scenario) -> None:
+    """The timeline (every change on its own line, never cut) and the campaign's regimes."""
+    from siegeline.reports.timeline import regime_rows, timeline_rows
+
+    rows = timeline_rows(s)
+    if rows:
+        widths = (len(str(len(rows))), 10, max(3, len(str(rows[-1].day))),
+                  max(len(c) for r in rows for c in r.changes), NOTE_WIDTH, SOURCE_WIDTH)
+        t = Table(title=f"Timeline ({len(rows)} dated changes)")
+        for (name, justify, overflow), w in zip(TIMELINE_COLUMNS, widths, strict=True):
+            t.add_column(name, justify=justify, width=w, overflow=overflow,
+                         no_wrap=overflow != "fold")
+        for r in rows:
+            t.add_row(str(r.number), r.date.isoformat(), str(r.day), "\n".join(r.changes),
+                      r.note, r.source)
+        # Fixed widths, and the console widened past them when it is narrow (or piped): a
+        # parameter path is never cut or folded.
+        needed = sum(widths) + 3 * len(widths) + 1  # cell padding and borders
+        width = console.width
+        console.width = max(width, needed)
+        try:
+            console.print(t)
+        finally:
+            console.width = width
+    else:
+        console.print("Timeline: none (the parameters hold for the whole horizon).")
+    regimes = regime_rows(s)
+    if regimes:
+        rt = Table(title="Campaign regimes")
+        for col in ("regime", "intensity ×", "mean duration (days)", ""):
+            rt.add_column(col)
+        for r in regimes:
+            rt.add_row(r["regime"], r["intensity_multiplier"], r["mean_duration_days"], r["role"])
+        console.print(rt)
 
 
 @friendly_errors

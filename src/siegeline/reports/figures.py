@@ -25,7 +25,15 @@ FAN_VARIABLES: tuple[tuple[str, str], ...] = (
     ("informal_price", "Informal (street) price"),
     ("electricity_hours", "Hours of electricity per day"),
 )
+# (variable, title) of the new daily outputs' fan charts, in the report and the dashboard.
+SUPPLY_VARIABLES: tuple[tuple[str, str], ...] = (
+    ("gate_litres", "Fuel waiting at the city's gate"),
+    ("attack_intensity", "Attack intensity (multiplier of every segment hazard)"),
+    ("escort_pool", "Escort units in the pool"),
+)
+TITLES = dict(FAN_VARIABLES + SUPPLY_VARIABLES)
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+TIMELINE_COLOUR = "#7a3e9d"
 RUN_COLOURS = ("#1f5fa8", "#d9661f")  # run A, run B
 PRODUCT_COLOURS = ("#1f5fa8", "#d9661f", "#4b8b3b", "#8e44ad", "#7f7f7f")
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12}
@@ -125,7 +133,7 @@ def fan_chart(result: SimulationResult, variable: str, item: str | None = None,
               title: str = "") -> Figure:
     """Fan chart (median, 50% and 90% bands over replications) of one daily output."""
     data = fan_quantiles(result, variable, item)
-    title = _fan_title(title or dict(FAN_VARIABLES).get(variable, variable), data["item"])
+    title = _fan_title(title or TITLES.get(variable, variable), data["item"])
     traces = _fan_traces(data["dates"], data["bands"], RUN_COLOURS[0], "", "a")
     return {"data": traces, "layout": _base_layout(title, data["unit"])}
 
@@ -141,9 +149,92 @@ def comparison_fan_chart(a: SimulationResult, b: SimulationResult, variable: str
         data = fan_quantiles(result, variable, item)
         unit = data["unit"]
         traces += _fan_traces(data["dates"], data["bands"], colour, label, group)
-    title = _fan_title(title or dict(FAN_VARIABLES).get(variable, variable),
-                       item or default_item(a, variable))
+    title = _fan_title(title or TITLES.get(variable, variable), item or default_item(a, variable))
     return {"data": traces, "layout": _base_layout(title, unit)}
+
+
+def weekly_convoys_chart(result: SimulationResult) -> Figure:
+    """Convoys reaching the city per week (all corridors): median bar, 5%–95% whiskers. Weeks
+    run from the start date; a last, shorter week is left out (it would read as a drop)."""
+    daily = result.dataset["convoys_arrived"].values.sum(axis=2)  # (replication, day)
+    weeks = max(result.days // 7, 1)
+    days = min(weeks * 7, result.days)
+    per_week = daily[:, :days].reshape(daily.shape[0], weeks, -1).sum(axis=2)
+    low, median, high = np.quantile(per_week, [0.05, 0.5, 0.95], axis=0)
+    starts = _dates(result)[:days:7][:weeks]
+    bar = {"x": starts, "y": median.tolist(), "type": "bar", "name": "median",
+           "marker": {"color": _rgba(RUN_COLOURS[0], 0.75)}, "xperiod": 7 * 86_400_000,
+           "xperiodalignment": "middle",
+           "error_y": {"type": "data", "array": (high - median).tolist(),
+                       "arrayminus": (median - low).tolist(), "color": "#444", "width": 3},
+           "hovertemplate": "week from %{x|%d %b}: median %{y:.0f} convoys<extra></extra>"}
+    layout = _base_layout("Convoys arriving per week (all corridors)", "convoys / week")
+    layout["annotations"] = [{"text": "bar: median; whiskers: 5%–95% of replications",
+                              "xref": "paper", "yref": "paper", "x": 1, "y": 1.02,
+                              "xanchor": "right", "yanchor": "bottom", "showarrow": False,
+                              "font": {"size": 11, "color": "#666"}}]
+    return {"data": [bar], "layout": layout}
+
+
+def _wrap(text: str, width: int = 70) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def _hover_escape(text: str) -> str:
+    """Plotly reads hover text as a subset of HTML."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def add_timeline_markers(figure: Figure, entries: Sequence[dict[str, Any]],
+                         span: tuple[str, str] | None = None) -> Figure:
+    """Mark each dated timeline entry within ``span`` (first and last ISO date; default: the
+    figure's dates) on a time-series ``figure``: a dotted vertical line, its number (as in the
+    timeline table) above the plot, and a marker whose hover text lists what changes.
+    ``entries`` are ``TimelineRow.to_dict()`` rows."""
+    xs = [x for trace in figure["data"] for x in trace.get("x", [])]
+    if not (xs or span) or not entries:
+        return figure
+    first, last = span or (min(xs), max(xs))
+    by_date: dict[str, list[dict[str, Any]]] = {}
+    for e in entries:
+        if first <= e["date"] <= last:
+            by_date.setdefault(e["date"], []).append(e)
+    if not by_date:
+        return figure
+    dates = sorted(by_date)
+    labels, hovers = [], []
+    for d in dates:
+        group = by_date[d]
+        labels.append(", ".join(str(e["number"]) for e in group))
+        lines = []
+        for e in group:
+            lines.append(f"<b>{e['number']} · {d} (day {e['day']})</b>")
+            lines += [_hover_escape(c) for c in e["changes"]]
+            lines += [f"<i>{_hover_escape(w)}</i>" for w in _wrap(e.get("note", ""))]
+        hovers.append("<br>".join(lines))
+    layout = figure["layout"]
+    layout["shapes"] = [*layout.get("shapes", []), *(
+        {"type": "line", "xref": "x", "yref": "paper", "x0": d, "x1": d, "y0": 0, "y1": 1,
+         "layer": "below", "line": {"color": TIMELINE_COLOUR, "width": 1.2, "dash": "dot"}}
+        for d in dates)]
+    # The markers sit on a hidden 0–1 axis over the plot, so they stay on its top edge whatever
+    # the data's range.
+    layout["yaxis2"] = {"overlaying": "y", "range": [0, 1], "visible": False,
+                        "fixedrange": True}
+    figure["data"] = [*figure["data"], {
+        "x": dates, "y": [1.0] * len(dates), "yaxis": "y2", "type": "scatter",
+        "mode": "markers+text", "text": labels, "textposition": "top center",
+        "textfont": {"size": 10, "color": TIMELINE_COLOUR}, "cliponaxis": False,
+        "marker": {"symbol": "triangle-down", "size": 9, "color": TIMELINE_COLOUR},
+        "name": "timeline change (numbered as in the table)", "hovertext": hovers,
+        "hoverinfo": "text", "hoverlabel": {"align": "left"}}]
+    return figure
 
 
 def stockout_curves(result: SimulationResult) -> dict[str, list[float]]:

@@ -19,12 +19,16 @@ import siegeline
 from siegeline.reports.assets import plotly_js
 from siegeline.reports.figures import (
     FAN_VARIABLES,
+    SUPPLY_VARIABLES,
     Figure,
+    add_timeline_markers,
     fan_chart,
     stockout_chart,
     variable_items,
+    weekly_convoys_chart,
 )
 from siegeline.reports.maps import corridor_flows, network_map
+from siegeline.reports.timeline import format_value, regime_rows, timeline_rows
 from siegeline.results.result import NEVER, SimulationResult
 from siegeline.results.store import ResultStore
 from siegeline.scenario.loader import validate_scenario
@@ -39,22 +43,30 @@ SUMMARY_LABELS = {
     "tankers_lost_to_date": "Tankers lost to date",
     "delivered_litres_to_date": "Delivered to date (million L)",
 }
-REPORT_PRODUCTS = ("diesel", "gasoline")  # fans drawn per product for these, when present
 
 
 def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _cell(value: Any) -> str:
+    """Escaped cell text; a tuple or list is one line per item."""
+    if isinstance(value, tuple | list):
+        return "<br>".join(_esc(v) for v in value)
+    return _esc(value)
+
+
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]],
-           numeric: Sequence[int] = ()) -> str:
+           numeric: Sequence[int] = (), css: str = "") -> str:
     head = "".join(f"<th>{_esc(h)}</th>" for h in header)
     body = []
     for row in rows:
-        cells = "".join(f'<td class="num">{_esc(v)}</td>' if i in numeric else f"<td>{_esc(v)}</td>"
-                        for i, v in enumerate(row))
+        cells = "".join(f'<td class="num">{_cell(v)}</td>' if i in numeric
+                        else f"<td>{_cell(v)}</td>" for i, v in enumerate(row))
         body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    attr = f' class="{css}"' if css else ""
+    return (f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
+            "</table>")
 
 
 def _fmt(value: float, indicator: str) -> str:
@@ -107,7 +119,9 @@ def losses_text(result: SimulationResult) -> str:
 
 
 def report_figures(result: SimulationResult, scenario_data: dict[str, Any]) -> dict[str, Figure]:
-    """The report's figures keyed by the id of the element each is drawn in."""
+    """The report's figures keyed by the id of the element each is drawn in: the maps, then
+    every time series (one fan per product where the output has products), each with the
+    scenario's timeline marked on it."""
     scenario = validate_scenario(scenario_data, "stored scenario")
     figures = {
         "map-flow": network_map(scenario, corridor_flows(result), "flow",
@@ -115,38 +129,73 @@ def report_figures(result: SimulationResult, scenario_data: dict[str, Any]) -> d
         "map-risk": network_map(scenario, None, "risk",
                                 "Corridors: attack risk at the central intensity"),
     }
-    for variable, title in FAN_VARIABLES:
-        items = variable_items(result, variable)
-        chosen = [p for p in REPORT_PRODUCTS if p in items] or items[:1] or [None]
-        for item in chosen:
+    series: dict[str, Figure] = {}
+    for variable, title in FAN_VARIABLES + SUPPLY_VARIABLES:
+        if variable not in result.dataset:  # a run stored before the output existed
+            continue
+        for item in variable_items(result, variable) or [None]:
             key = f"fan-{variable}" + (f"-{item}" if item else "")
-            figures[key] = fan_chart(result, variable, item, title)
-    figures["stockout"] = stockout_chart(result)
-    return figures
+            series[key] = fan_chart(result, variable, item, title)
+    if "convoys_arrived" in result.dataset:
+        series["convoys-weekly"] = weekly_convoys_chart(result)
+    series["stockout"] = stockout_chart(result)
+    dates = result.dataset["date"].values
+    span = (str(dates[0])[:10], str(dates[-1])[:10])
+    entries = [r.to_dict() for r in timeline_rows(scenario)]
+    for figure in series.values():
+        add_timeline_markers(figure, entries, span)
+    return {**figures, **series}
 
 
-def _parameter_rows(scenario: dict[str, Any], metadata: dict[str, Any]) -> list[list[str]]:
+def _uncertain(value: Any) -> str:
+    return "" if value is None else format_value(value)
+
+
+def _parameter_rows(scenario: dict[str, Any], metadata: dict[str, Any],
+                    label: str) -> list[list[Any]]:
     adv = scenario.get("adversary", {})
     sim = scenario.get("simulation", {})
-    overrides = metadata.get("overrides", "[]")
-    rows = [
+    changes = json.loads(metadata.get("scenario_overrides") or "[]")
+    drawn = json.loads(metadata.get("overrides") or "[]")
+    return [
         ["scenario", f"{scenario.get('name')}: {scenario.get('title', '')}"],
+        ["label", label or "(none)"],
+        ["changes to the scenario (path=value)", changes or "none"],
+        ["parameters varied along replications", ", ".join(drawn) or "none"],
         ["start date", sim.get("start_date", "")],
         ["replications × days", f"{metadata.get('replications')} × {metadata.get('days')}"],
         ["seed / engine", f"{metadata.get('seed')} / {metadata.get('engine')}"],
-        ["adversary intensity", json.dumps(adv.get("intensity"))],
-        ["intensity growth per year", json.dumps(adv.get("growth_per_year"))],
-        ["escort pool (units)", json.dumps(scenario.get("escorts", {}).get("pool_size"))],
+        ["adversary intensity", _uncertain(adv.get("intensity"))],
+        ["intensity growth per year", _uncertain(adv.get("growth_per_year"))],
+        ["escort pool (units)", _uncertain(scenario.get("escorts", {}).get("pool_size"))],
         ["scenario hash", metadata.get("scenario_hash", "")],
-        ["parameter overrides along replications", overrides],
     ]
-    return rows
+
+
+def timeline_section(scenario_data: dict[str, Any]) -> str:
+    """The timeline table (numbered as the markers on the charts) and the campaign's regimes."""
+    scenario = validate_scenario(scenario_data, "stored scenario")
+    rows = timeline_rows(scenario)
+    parts = []
+    if rows:
+        parts.append(_table(["#", "date", "day", "what changes", "note", "source"],
+                            [[r.number, r.date.isoformat(), r.day, r.changes, r.note, r.source]
+                             for r in rows], numeric=(0, 2), css="timeline"))
+    else:
+        parts.append("<p>No dated changes: the parameters hold for the whole horizon.</p>")
+    regimes = regime_rows(scenario)
+    if regimes:
+        parts.append("<h3>Campaign regimes</h3>")
+        parts.append(_table(["regime", "intensity ×", "mean duration (days)", "role"],
+                            [list(r.values()) for r in regimes]))
+    return "\n".join(parts)
 
 
 def render_report(result: SimulationResult, record: dict[str, Any]) -> str:
     """The report as one HTML string; ``record`` is ``ResultStore.run_record(run_id)``."""
     scenario = record["scenario"]
     meta = record["metadata"]
+    label = record.get("label", "")
     figures = report_figures(result, scenario)
     chart_ids = [k for k in figures if not k.startswith("map-")]
     policies = [[c["name"], c.get("policy", {}).get("mode", "free"),
@@ -162,7 +211,8 @@ def render_report(result: SimulationResult, record: dict[str, Any]) -> str:
                 ref.get("note", "")] for path, ref in sorted(scenario.get("sources", {}).items())]
     figures_json = json.dumps(figures, separators=(",", ":"), allow_nan=False)
     title = f"siegeline report: {scenario.get('title') or scenario.get('name')}"
-    subtitle = (f"Run {record['run_id']} · {meta.get('replications')} replications × "
+    subtitle = (f"Run {record['run_id']}" + (f" “{label}”" if label else "") +
+                f" · {meta.get('replications')} replications × "
                 f"{meta.get('days')} days from {meta.get('start_date')} · seed {meta.get('seed')}"
                 f" · created {meta.get('created', '')}")
     template = Template((resources.files("siegeline.reports") / "templates" / "report.html")
@@ -175,7 +225,8 @@ def render_report(result: SimulationResult, record: dict[str, Any]) -> str:
         stockout_text=_esc(stockout_text(result)),
         losses_text=_esc(losses_text(result)),
         chart_divs="\n".join(f'<div id="{_esc(k)}" class="chart"></div>' for k in chart_ids),
-        parameters_table=_table(["parameter", "value"], _parameter_rows(scenario, meta)),
+        timeline_section=timeline_section(scenario),
+        parameters_table=_table(["parameter", "value"], _parameter_rows(scenario, meta, label)),
         policy_table=_table(["corridor", "mode", "interval (days)", "max size", "escorts/convoy",
                              "fleet"], policies, numeric=(2, 3, 4)),
         rationing_table=(_table(["applies below cover (days)", "caps (share of demand)"],
@@ -195,6 +246,9 @@ def write_report(run_id: str, path: str | os.PathLike[str],
     """Write the report of a stored run (id, unique prefix or 'latest') to ``path``."""
     store = store or ResultStore()
     record = store.run_record(run_id)
+    runs = store.list_runs()
+    labels = runs.loc[runs["run_id"] == record["run_id"], "label"]
+    record["label"] = str(labels.iloc[0] or "") if len(labels) else ""
     result = store.load(record["run_id"])
     text = render_report(result, record)
     path = Path(path)
