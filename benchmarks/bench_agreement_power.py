@@ -15,7 +15,7 @@ for each R in --evaluate, so one run gives the power curve. Per output it also r
 the plain paired t-test (no tolerance) rejects at 5% and 1% without a bug: the calibration of
 the test, and any difference between the engines today.
 
-    python benchmarks/bench_agreement_power.py                       # 30 seeds x 48 pairs, ~12 min, 2 cores
+    python benchmarks/bench_agreement_power.py            # 30 seeds x 48 pairs, ~12 min, 2 cores
     python benchmarks/bench_agreement_power.py --experiments 8 --reps 24  # quick look
     python benchmarks/bench_agreement_power.py --load power.npz      # re-evaluate a saved run
 """
