@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from siegeline.engines import simulate
+from siegeline.reports.timeline import regime_rows
 from siegeline.results import ResultStore, SimulationResult
 from siegeline.scenario import load_raw, load_scenario, scenario_hash, validate_scenario
 from siegeline.web import WebSettings, create_app
@@ -202,6 +203,50 @@ def test_charts_and_map(setup):
     bad = client.get(f"/api/runs/{run_a}/quantiles/cover_days?item=kerosene")
     assert bad.status_code == 422 and "kerosene" in bad.json()["detail"][0]["msg"]
     assert client.get(f"/api/runs/{run_a}/quantiles/no_such_output").status_code == 422
+
+
+TIMELINE = [  # out of order; the last one is after the 30-day run
+    {"day": 12, "set": {"adversary.intensity": {"low": 0.5, "high": 0.6}},
+     "note": "attacks resume", "source": "press"},
+    {"date": "2025-09-08", "set": {"escorts.pool_size": 30}, "note": "reinforcements",
+     "source": "estimate"},
+    {"day": 60, "set": {"escorts.pool_size": 10}, "note": "later", "source": "test"},
+]
+
+
+def test_run_serves_its_timeline_and_charts_mark_it(tmp_path):
+    data = load_raw("bamako-2025")
+    data["timeline"] = TIMELINE
+    scenario = validate_scenario(data)
+    result = simulate(scenario, replications=10, days=30, seed=2)
+    store_path = tmp_path / "timeline.duckdb"
+    run_id = ResultStore(store_path).save(result, scenario.model_dump_json(), label="dated")
+    client = TestClient(create_app(WebSettings(store_path=store_path)))
+    body = client.get(f"/api/runs/{run_id}").json()
+    assert body["label"] == "dated"
+    assert [(e["number"], e["date"], e["day"], e["changes"], e["note"], e["source"])
+            for e in body["timeline"]] == [
+        (1, "2025-09-08", 5, ["escorts.pool_size = 30"], "reinforcements", "estimate"),
+        (2, "2025-09-15", 12, ["adversary.intensity = 0.5 – 0.6 (uniform)"], "attacks resume",
+         "press"),
+        (3, "2025-11-02", 60, ["escorts.pool_size = 10"], "later", "test")]
+    assert body["regimes"] == regime_rows(scenario)
+    for chart in ("cover_days?item=hfo", "escort_pool", "convoys_weekly", "gate_litres",
+                  "stockout"):
+        fig = client.get(f"/api/runs/{run_id}/charts/{chart}")
+        assert fig.status_code == 200, (chart, fig.text)
+        layout, marks = fig.json()["layout"], fig.json()["data"][-1]
+        assert [(sh["x0"], sh["yref"]) for sh in layout["shapes"]] == [
+            ("2025-09-08", "paper"), ("2025-09-15", "paper")], chart
+        assert marks["x"] == ["2025-09-08", "2025-09-15"] and marks["text"] == ["1", "2"]
+        assert "escorts.pool_size = 30" in marks["hovertext"][0]
+    # The escort pool steps to 30 on the first entry's day, where its marker is drawn.
+    pool = client.get(f"/api/runs/{run_id}/charts/escort_pool").json()
+    median = next(t for t in pool["data"] if t.get("name") == "median")
+    assert median["y"][4] != 30 and median["y"][5] == 30
+    weekly = client.get(f"/api/runs/{run_id}/charts/convoys_weekly").json()["data"][0]
+    per_week = result.dataset["convoys_arrived"].values.sum(axis=2)[:, :28].reshape(10, 4, 7)
+    np.testing.assert_allclose(weekly["y"], np.median(per_week.sum(axis=2), axis=0))
 
 
 def test_compare_two_runs(setup):

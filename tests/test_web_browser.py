@@ -90,3 +90,48 @@ def test_dashboard_runs_compares_and_stays_offline(server, chromium_page, tmp_pa
     assert errors == []
     outside = [u for u in requests if not u.startswith(base)]
     assert outside == [], f"the dashboard fetched from outside the server: {outside[:5]}"
+
+
+def test_dashboard_lists_and_marks_the_timeline(tmp_path, live_server, chromium_page):
+    """A stored run of the packaged scenario (with its dated timeline): the run info lists every
+    entry and each time-series chart has one dotted line per entry inside the run."""
+    from siegeline.engines import simulate
+    from siegeline.reports.timeline import timeline_rows
+    from siegeline.scenario import load_raw, validate_scenario
+    from siegeline.web import WebSettings, create_app
+
+    data = load_raw("bamako-2025")
+    data["timeline"] = data.get("timeline") or [  # so the test holds whatever the scenario says
+        {"day": 20, "set": {"escorts.pool_size": 30}, "note": "reinforcements"}]
+    scenario = validate_scenario(data)
+    store_path = tmp_path / "store.duckdb"
+    result = simulate(scenario, replications=60, days=100, seed=4)
+    run_id = ResultStore(store_path).save(result, scenario.model_dump_json(), label="record")
+    rows = timeline_rows(scenario)
+    last = str(result.dataset["date"].values[-1])[:10]
+    inside = sorted({r.date.isoformat() for r in rows if r.date.isoformat() <= last})
+
+    page = chromium_page
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(live_server(create_app(WebSettings(store_path=store_path))) + "/")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    assert page.eval_on_selector("#charts", "el => el.dataset.runId") == run_id
+    assert "“record”" in page.text_content("#run-summary")
+    items = page.locator("#timeline-list li")
+    assert items.count() == len(rows)
+    assert rows[0].changes[0] in items.first.text_content()
+    assert rows[0].date.isoformat() in items.first.text_content()
+    for chart in ("chart-cover_days", "chart-escort_pool", "chart-convoys_weekly",
+                  "chart-stockout"):
+        if not page.locator(f"#{chart}").count():
+            continue
+        lines = page.evaluate(f"() => document.getElementById('{chart}').layout.shapes"
+                              ".map(s => s.x0)")
+        assert lines == inside, chart
+    # Drawn, not only declared: one dotted line per date in the cover chart's SVG.
+    assert page.locator("#chart-cover_days .shapelayer path").count() >= len(inside)
+    page.locator("#timeline-box").scroll_into_view_if_needed()
+    page.screenshot(path=os.environ.get("SIEGELINE_TIMELINE_SCREENSHOT",
+                                        str(tmp_path / "timeline.png")), full_page=True)
+    assert errors == []

@@ -7,6 +7,7 @@ JSON is small and the same in both places.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -162,17 +163,15 @@ def weekly_convoys_chart(result: SimulationResult) -> Figure:
     per_week = daily[:, :days].reshape(daily.shape[0], weeks, -1).sum(axis=2)
     low, median, high = np.quantile(per_week, [0.05, 0.5, 0.95], axis=0)
     starts = _dates(result)[:days:7][:weeks]
-    bar = {"x": starts, "y": median.tolist(), "type": "bar", "name": "median",
+    bar = {"x": starts, "y": median.tolist(), "type": "bar",
+           "name": "median (whiskers: 5%–95% of replications)",
            "marker": {"color": _rgba(RUN_COLOURS[0], 0.75)}, "xperiod": 7 * 86_400_000,
            "xperiodalignment": "middle",
            "error_y": {"type": "data", "array": (high - median).tolist(),
                        "arrayminus": (median - low).tolist(), "color": "#444", "width": 3},
            "hovertemplate": "week from %{x|%d %b}: median %{y:.0f} convoys<extra></extra>"}
+    bar["showlegend"] = True
     layout = _base_layout("Convoys arriving per week (all corridors)", "convoys / week")
-    layout["annotations"] = [{"text": "bar: median; whiskers: 5%–95% of replications",
-                              "xref": "paper", "yref": "paper", "x": 1, "y": 1.02,
-                              "xanchor": "right", "yanchor": "bottom", "showarrow": False,
-                              "font": {"size": 11, "color": "#666"}}]
     return {"data": [bar], "layout": layout}
 
 
@@ -189,6 +188,18 @@ def _wrap(text: str, width: int = 70) -> list[str]:
 def _hover_escape(text: str) -> str:
     """Plotly reads hover text as a subset of HTML."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _label_positions(dates: list[str], close_days: int = 4) -> list[str]:
+    """Numbers of markers a few days apart lean away from each other instead of overlapping."""
+    positions = ["top center"] * len(dates)
+    days = [dt.date.fromisoformat(d) for d in dates]
+    for i in range(1, len(days)):
+        if (days[i] - days[i - 1]).days <= close_days:
+            if positions[i - 1] == "top center":
+                positions[i - 1] = "top left"
+            positions[i] = "top right"
+    return positions
 
 
 def add_timeline_markers(figure: Figure, entries: Sequence[dict[str, Any]],
@@ -221,7 +232,8 @@ def add_timeline_markers(figure: Figure, entries: Sequence[dict[str, Any]],
     layout = figure["layout"]
     layout["shapes"] = [*layout.get("shapes", []), *(
         {"type": "line", "xref": "x", "yref": "paper", "x0": d, "x1": d, "y0": 0, "y1": 1,
-         "layer": "below", "line": {"color": TIMELINE_COLOUR, "width": 1.2, "dash": "dot"}}
+         "layer": "above", "opacity": 0.8,
+         "line": {"color": TIMELINE_COLOUR, "width": 1.2, "dash": "dot"}}
         for d in dates)]
     # The markers sit on a hidden 0–1 axis over the plot, so they stay on its top edge whatever
     # the data's range.
@@ -229,7 +241,7 @@ def add_timeline_markers(figure: Figure, entries: Sequence[dict[str, Any]],
                         "fixedrange": True}
     figure["data"] = [*figure["data"], {
         "x": dates, "y": [1.0] * len(dates), "yaxis": "y2", "type": "scatter",
-        "mode": "markers+text", "text": labels, "textposition": "top center",
+        "mode": "markers+text", "text": labels, "textposition": _label_positions(dates),
         "textfont": {"size": 10, "color": TIMELINE_COLOUR}, "cliponaxis": False,
         "marker": {"symbol": "triangle-down", "size": 9, "color": TIMELINE_COLOUR},
         "name": "timeline change (numbered as in the table)", "hovertext": hovers,

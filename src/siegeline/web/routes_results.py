@@ -15,6 +15,8 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from siegeline.reports.figures import (
+    Figure,
+    add_timeline_markers,
     comparison_fan_chart,
     comparison_stockout_chart,
     comparison_table,
@@ -22,15 +24,19 @@ from siegeline.reports.figures import (
     fan_quantiles,
     stockout_chart,
     stockout_curves,
+    weekly_convoys_chart,
 )
 from siegeline.reports.maps import corridor_flows, network_map
+from siegeline.reports.timeline import regime_rows, timeline_rows
 from siegeline.results.result import SimulationResult
 from siegeline.scenario.loader import validate_scenario
+from siegeline.scenario.schema import Scenario
 
 router = APIRouter(tags=["results"])
 CSV_CHUNK_ROWS = 50_000
 Chart = Literal["cover_days", "stations_open", "queue_wait_hours", "informal_price",
-                "electricity_hours", "delivered_litres", "stockout"]
+                "electricity_hours", "delivered_litres", "gate_litres", "attack_intensity",
+                "escort_pool", "convoys_weekly", "stockout"]
 
 
 def _clean(value: Any) -> Any:
@@ -51,11 +57,29 @@ def _label(result: SimulationResult) -> str:
     return f"…{str(result.run_id)[-8:]}"
 
 
+def _stored_scenario(record: dict[str, Any]) -> Scenario:
+    """The scenario a stored run used; it was validated when the run started, so only the
+    schema is applied (not the timeline's phases again)."""
+    return Scenario.model_validate(record["scenario"])
+
+
+def _label_of(request: Request, run_id: str) -> str:
+    runs = request.app.state.store.list_runs()
+    labels = runs.loc[runs["run_id"] == run_id, "label"]
+    return str(labels.iloc[0] or "") if len(labels) else ""
+
+
 @router.get("/api/runs/{run_id}")
 def get_run(run_id: str, request: Request) -> dict[str, Any]:
-    """A stored run's metadata (the scenario is at /scenario)."""
+    """A stored run's metadata and label, its scenario's dated timeline (numbered in the order
+    the changes take effect, as the markers on the charts) and campaign regimes (the whole
+    scenario is at /scenario)."""
     record = request.app.state.store.record(run_id)
-    return {"run_id": record["run_id"], "metadata": record["metadata"]}
+    scenario = _stored_scenario(record)
+    return {"run_id": record["run_id"], "label": _label_of(request, record["run_id"]),
+            "metadata": record["metadata"],
+            "timeline": [r.to_dict() for r in timeline_rows(scenario)],
+            "regimes": regime_rows(scenario)}
 
 
 @router.get("/api/runs/{run_id}/scenario")
@@ -90,9 +114,24 @@ def get_stockout(run_id: str, request: Request) -> dict[str, Any]:
 @router.get("/api/runs/{run_id}/charts/{chart}")
 def get_chart(run_id: str, chart: Chart, request: Request,
               item: str | None = Query(None, max_length=64)) -> dict[str, Any]:
-    """A Plotly figure (data and layout) of a run: a fan chart or the stockout curve."""
+    """A Plotly figure (data and layout) of a run: a fan chart, the convoys arriving per week or
+    the stockout curve, with the dates of the scenario's timeline marked."""
     result = _load(request, run_id)
-    return stockout_chart(result) if chart == "stockout" else fan_chart(result, chart, item)
+    if chart == "stockout":
+        figure = stockout_chart(result)
+    elif chart == "convoys_weekly":
+        figure = weekly_convoys_chart(result)
+    else:
+        figure = fan_chart(result, chart, item)
+    return _with_timeline(figure, request, run_id, result)
+
+
+def _with_timeline(figure: Figure, request: Request, run_id: str,
+                   result: SimulationResult) -> Figure:
+    entries = [r.to_dict() for r in timeline_rows(_stored_scenario(
+        request.app.state.store.record(run_id)))]
+    dates = result.dataset["date"].values
+    return add_timeline_markers(figure, entries, (str(dates[0])[:10], str(dates[-1])[:10]))
 
 
 @router.get("/api/runs/{run_id}/map")

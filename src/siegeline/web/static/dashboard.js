@@ -5,8 +5,8 @@
 const $ = (id) => document.getElementById(id);
 const PLOT_CONFIG = { responsive: true, displaylogo: false };
 const FAN_CHARTS = ["cover_days", "stations_open", "queue_wait_hours", "informal_price",
-                    "electricity_hours"];
-const PER_PRODUCT = new Set(["cover_days", "informal_price"]);
+                    "electricity_hours", "convoys_weekly", "gate_litres", "attack_intensity"];
+const PER_PRODUCT = new Set(["cover_days", "informal_price", "gate_litres"]);
 const HIGHER_IS_BETTER = new Set(["cover_days", "stations_open", "electricity_hours",
                                   "delivered_litres_to_date"]);
 const LABELS = {
@@ -157,6 +157,38 @@ function summaryTable(table, rows, columns) {
   }
 }
 
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+// The run's timeline: one item per dated change, its number as on the charts' markers; entries
+// after the run's last day are listed, greyed, since no chart marks them.
+function showTimeline(entries, regimes, metadata) {
+  $("timeline-box").hidden = !entries.length && !regimes.length;
+  const last = new Date(metadata.start_date);
+  last.setUTCDate(last.getUTCDate() + Number(metadata.days) - 1);
+  const lastDay = last.toISOString().slice(0, 10);
+  const inRun = entries.filter((e) => e.date <= lastDay).length;
+  $("timeline-title").textContent = `Timeline: ${entries.length} dated changes` +
+    (inRun < entries.length ? ` (${inRun} within this run)` : "");
+  $("timeline-list").replaceChildren(...entries.map((e) => {
+    const li = element("li", e.date > lastDay ? "after-run" : "");
+    li.value = e.number;
+    const head = element("div", "when");
+    head.append(element("b", "", e.date), ` · day ${e.day}`);
+    if (e.note) head.append(" — ", element("span", "", e.note));
+    li.append(head, element("pre", "changes", e.changes.join("\n")));
+    if (e.source) li.append(element("div", "source", `source: ${e.source}`));
+    return li;
+  }));
+  $("regimes").textContent = regimes.length ? "Campaign regimes: " + regimes.map((r) =>
+    `${r.regime} (intensity ×${r.intensity_multiplier}, mean ${r.mean_duration_days} days` +
+    (r.role ? `; ${r.role}` : "") + ")").join(" · ") : "";
+}
+
 async function showRun(runId) {
   const enc = encodeURIComponent(runId);
   const meta = await api(`/api/runs/${enc}`);
@@ -164,9 +196,11 @@ async function showRun(runId) {
   fillProducts(products);
   const product = $("product").value;
   const overrides = JSON.parse(meta.metadata.scenario_overrides || "[]");
-  $("run-info").textContent = `Run ${meta.run_id}: ${meta.metadata.scenario_name}, ` +
-    `${meta.metadata.replications} replications × ${meta.metadata.days} days, seed ` +
-    `${meta.metadata.seed}` + (overrides.length ? ` · changes: ${overrides.join(", ")}` : "");
+  $("run-summary").textContent = `Run ${meta.run_id}` + (meta.label ? ` “${meta.label}”` : "") +
+    `: ${meta.metadata.scenario_name}, ${meta.metadata.replications} replications × ` +
+    `${meta.metadata.days} days from ${meta.metadata.start_date}, seed ${meta.metadata.seed}` +
+    (overrides.length ? ` · changes: ${overrides.join(", ")}` : "");
+  showTimeline(meta.timeline, meta.regimes, meta.metadata);
   for (const [id, fmtName] of [["dl-parquet", "parquet"], ["dl-csv", "csv"],
                                ["dl-summary", "summary.csv"]]) {
     $(id).href = `/api/runs/${enc}/download?format=${fmtName}`;
