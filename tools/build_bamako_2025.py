@@ -9,6 +9,7 @@ reasoning.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import math
 from pathlib import Path
 
@@ -76,7 +77,6 @@ def haversine(a, b) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
-PORT_LOADING = "port loading capacity set to about 2x the corridor's pre-blockade share of demand"
 nodes = [
     place("dakar", "Dakar", "SN", "port"),
     place("tambacounda", "Tambacounda", "SN", "town"),
@@ -291,21 +291,13 @@ corridor_spec = [
 ]
 
 # Demand (L/day). National demand excluding power 2.5-3.5 million L/day (fact range);
-# power from EDM.
+# power from EDM. The depots in Bamako serve the whole country, so demand is national.
 demand_total_central = 3.0e6
 sectors = [
     {
-        "name": "power",
-        "label": "Power generation (EDM)",
-        "priority": 1,
-        "demand_litres_per_day": {"hfo": [0.55e6, 0.80e6], "diesel": [0.45e6, 0.65e6]},
-        "retail": False,
-        "panic_multiplier": 0.0,
-    },
-    {
         "name": "essential",
         "label": "Essential services (health, water, security, aid)",
-        "priority": 2,
+        "priority": 1,
         "demand_litres_per_day": {"diesel": 0.25e6, "gasoline": 0.05e6},
         "retail": False,
         "panic_multiplier": 0.0,
@@ -313,7 +305,7 @@ sectors = [
     {
         "name": "commerce",
         "label": "Commerce, industry and freight",
-        "priority": 3,
+        "priority": 2,
         "demand_litres_per_day": {"diesel": 0.95e6, "gasoline": 0.10e6},
         "retail": False,
         "panic_multiplier": 0.1,
@@ -321,10 +313,18 @@ sectors = [
     {
         "name": "private",
         "label": "Transport and private motorists",
-        "priority": 4,
+        "priority": 3,
         "demand_litres_per_day": {"diesel": 0.75e6, "gasoline": 0.90e6},
         "retail": True,
-        "panic_multiplier": 0.4,
+        "panic_multiplier": [0.2, 0.5],
+    },
+    {
+        "name": "power",
+        "label": "Power generation (EDM)",
+        "priority": 3,
+        "demand_litres_per_day": {"hfo": [0.55e6, 0.80e6], "diesel": [0.45e6, 0.65e6]},
+        "retail": False,
+        "panic_multiplier": 0.0,
     },
 ]
 fact(
@@ -342,37 +342,77 @@ for s in ("essential", "commerce", "private"):
     )
 for s in ("power", "essential"):
     estimate(f"city.sectors.{s}.panic_multiplier", "institutional buyers: no panic buying")
-for s in ("commerce", "private"):
-    estimate(f"city.sectors.{s}.panic_multiplier", "extra buying when queues are visible; no data")
-for s in sectors:
-    estimate(f"city.sectors.{s['name']}.priority",
-             "rationing order: power and essential services first (policy assumption)")
+estimate("city.sectors.commerce.panic_multiplier", "extra buying when queues are visible; no data")
+estimate(
+    "city.sectors.private.panic_multiplier",
+    "motorists and resellers buy ahead (20 L cans) when stations run dry; no figure. The "
+    "jerrycan bans of the timeline (20 and 30 Oct) lower it",
+)
+for s in ("essential", "commerce", "private"):
+    estimate(f"city.sectors.{s}.priority",
+             "rationing order: essential services first, then freight, then motorists "
+             "(policy assumption)")
+fact(
+    "city.sectors.power.priority",
+    "power_hours_blockade_min",
+    "IN-SAMPLE choice: the power plants rank with motorists, after essential services and "
+    "freight. The record supports neither power first nor power last: on 11 Oct Bamako had "
+    "cuts of up to 10 h (about 14 h of power, RFI, log row 52) while almost no station sold "
+    "fuel (log rows 38, 53); in late November most stations had reopened (log row 117) while "
+    "most districts had about 6 h of power (AFP via TRT Afrika, log row 121); thermal plants "
+    "short of fuel (EDM to AFP, 8 Oct, log row 45)",
+)
 
-total_non_power = sum(v for s in sectors[1:] for v in s["demand_litres_per_day"].values())
+total_non_power = sum(v for s in sectors if s["name"] != "power"
+                      for v in s["demand_litres_per_day"].values())
 assert abs(total_non_power - demand_total_central) < 1, total_non_power
+DEMAND_MULTIPLIER = [2.5 / 3.0, 3.5 / 3.0]
+
+
+def demand_of(pick) -> dict[str, float]:
+    """Daily demand per product, each uncertain figure reduced by ``pick`` (e.g. max)."""
+    out = {"diesel": 0.0, "gasoline": 0.0, "hfo": 0.0}
+    for s in sectors:
+        for p, v in s["demand_litres_per_day"].items():
+            out[p] += pick(v) if isinstance(v, list) else v
+    return out
+
+
+demand_mid = demand_of(lambda v: (v[0] + v[1]) / 2)
+# The top of every range at the top of the demand multiplier: what fleets, ports, customs and
+# depots must carry in normal times.
+demand_peak = {p: d * DEMAND_MULTIPLIER[1] for p, d in demand_of(max).items()}
 
 capacity_total_l = float(FACTS["national_storage_capacity"]["value"]) * 1000.0
-split = {"diesel": 0.55, "gasoline": 0.30, "hfo": 0.15}
+total_mid = sum(demand_mid.values())
+split = {p: round(d / total_mid, 2) for p, d in demand_mid.items()}
 depot_names = ["ONAP", "ex-Mobil (Star Oil)", "San Zou"]
+INITIAL_FILL = [0.4, 0.7]
 depots = [
     {
         "name": n,
         "capacity_litres": {p: round(capacity_total_l * f / 3) for p, f in split.items()},
-        "initial_fill": [0.3, 0.6],
+        "initial_fill": INITIAL_FILL,
     }
     for n in depot_names
 ]
+capacity_cover_peak = min(
+    capacity_total_l * split[p] / demand_peak[p] for p in split
+)
 for _i, n in enumerate(depot_names):
     fact(
         f"city.depots.{n}.capacity_litres",
         "national_storage_capacity",
         "53,853 m3 split equally over the three Bamako depots (fact bamako_depots) and by product "
-        "55/30/15 (estimate)",
+        f"in proportion to central demand ({split}; estimate), so every product has the same "
+        f"cover: {capacity_cover_peak:.1f} days at peak demand",
     )
     estimate(
         f"city.depots.{n}.initial_fill",
-        "stocks on 2025-09-03; security stocks (3 days, fact security_stock_cover) were "
-        "exhausted in early October",
+        "stocks on 2025-09-03: 40-70% of capacity, i.e. about 5-9 days of normal demand in the "
+        "depots, which with the fuel on the road gives the 'two weeks' the country would last "
+        "if supplies were cut (source close to the Chamber of Commerce via Reuters 2025-09-16, "
+        "log row 25); security stocks (3 days, fact security_stock_cover) are part of it",
     )
 
 tanker_l = float(FACTS["tanker_capacity"]["value"])
@@ -382,18 +422,21 @@ products = [
         "label": "Diesel (gasoil)",
         "tanker_capacity_litres": tanker_l,
         "official_price": float(FACTS["pump_price_diesel"]["value"]),
+        "dispatch_weight": 1.0,
     },
     {
         "name": "gasoline",
         "label": "Gasoline (super)",
         "tanker_capacity_litres": tanker_l,
         "official_price": float(FACTS["pump_price_gasoline"]["value"]),
+        "dispatch_weight": 1.0,
     },
     {
         "name": "hfo",
         "label": "Heavy fuel oil (power plants)",
         "tanker_capacity_litres": tanker_l,
         "official_price": 600.0,
+        "dispatch_weight": 1.0,
     },
 ]
 for p in ("diesel", "gasoline", "hfo"):
@@ -401,13 +444,25 @@ for p in ("diesel", "gasoline", "hfo"):
 fact("products.diesel.official_price", "pump_price_diesel")
 fact("products.gasoline.official_price", "pump_price_gasoline")
 estimate("products.hfo.official_price", "no regulated pump price; used for valuing losses only")
+for p in ("diesel", "gasoline"):
+    estimate(f"products.{p}.dispatch_weight", "the reference weight")
+estimate(
+    "products.hfo.dispatch_weight",
+    "parity with road fuels: the record says nothing of how scarce places were shared",
+)
 
-# Fleet sized to carry each corridor's share of normal demand with 40% slack.
-demand_by_product = {"diesel": 0.0, "gasoline": 0.0, "hfo": 0.0}
-for s in sectors:
-    for p, v in s["demand_litres_per_day"].items():
-        mid = (v[0] + v[1]) / 2 if isinstance(v, list) else v
-        demand_by_product[p] += mid
+# Convoy policies. (interval days, max size, min size, escorts per convoy, escorts per 100)
+UNESCORTED = {"mode": "convoy", "interval_days": 1, "max_size": 500, "min_size": None,
+              "escorts_per_convoy": 0, "escorts_per_100_tankers": 0.0,
+              "wait_for_escorts": False}
+CONVOY_CORRIDORS = ("dakar-kayes-kita", "dakar-kayes-diema", "abidjan-zegoua", "abidjan-tengrela")
+FIRST_ESCORTS = {"interval_days": 7, "max_size": 250, "min_size": None,
+                 "escorts_per_convoy": 2, "escorts_per_100_tankers": [1.0, 3.0]}
+MASS_CONVOYS = {"interval_days": 10, "max_size": 400, "min_size": 300,
+                "escorts_per_convoy": 2, "escorts_per_100_tankers": [1.0, 3.0]}
+MAX_INTERVAL = max(FIRST_ESCORTS["interval_days"], MASS_CONVOYS["interval_days"])
+FLEET_SLACK = 1.3
+
 corridors = []
 speed_of = {frozenset((s["a"], s["b"])): s["speed_km_per_day"] for s in segments}
 for name, label, path, share in corridor_spec:
@@ -415,16 +470,19 @@ for name, label, path, share in corridor_spec:
         seg_by_pair[frozenset((u, v))]["length_km"] / speed_of[frozenset((u, v))]
         for u, v in zip(path, path[1:], strict=False)
     )
-    days += sum(sum(by_id[n].get("customs_delay_days", [0, 0])) / 2 for n in path)
-    round_trip = 2 * math.ceil(days) + 2
+    worst = days + sum(by_id[n].get("customs_delay_days", [0, 0])[1] for n in path)
+    convoy = name in CONVOY_CORRIDORS
+    # A round trip plus, on convoy corridors, the days a loaded tanker may wait for its convoy.
+    cycle = 2 * math.ceil(worst) + (MAX_INTERVAL if convoy else 0)
     fleet = {
-        p: int(math.ceil(1.4 * share * d / tanker_l * round_trip))
-        for p, d in demand_by_product.items()
+        p: int(math.ceil(FLEET_SLACK * share * d / tanker_l * cycle))
+        for p, d in demand_peak.items()
     }
     estimate(
         f"corridors.{name}.fleet",
-        f"sized to carry the corridor's order share of normal demand over a {round_trip}-day "
-        "round trip with 40% slack; importers' union reports 6000 tankers/month before the "
+        f"carries the corridor's order share of PEAK normal demand (top of every range) over a "
+        f"{cycle}-day cycle (slowest round trip{' plus the longest convoy wait' if convoy else ''})"
+        f" with {FLEET_SLACK:.0%} of it; importers' union reports 6000 tankers/month before the "
         "blockade (fact tankers_per_month_before_blockade), inconsistent with demand",
     )
     estimate(
@@ -432,18 +490,21 @@ for name, label, path, share in corridor_spec:
         "importers' split between corridors; Côte d'Ivoire is the main supplier (fact "
         "ci_refined_exports_to_mali), Dakar had 28% in 2006 (fact dakar_fuel_share_2006)",
     )
-    policy = {
-        "mode": "convoy",
-        "interval_days": 3,
-        "max_size": 120,
-        "escorts_per_convoy": 2,
-        "wait_for_escorts": False,
-    }
-    estimate(
-        f"corridors.{name}.policy",
-        "escorted convoys of 80-300 tankers reported (data/blockade-2025-timeline.csv); "
-        "interval and escort size are estimates",
-    )
+    if convoy:
+        policy = dict(UNESCORTED)
+        estimate(
+            f"corridors.{name}.policy",
+            "convoy corridor: the army escorted convoys here in 2025 (timeline). Before its first "
+            "escort date tankers leave every day unescorted (interval 1, no escort); "
+            "wait_for_escorts false: a convoy leaves with the escorts that are free",
+        )
+    else:
+        policy = {"mode": "free"}
+        estimate(
+            f"corridors.{name}.policy",
+            "free running: no escorted convoy on this route in the record (log caveats: no "
+            "tanker-flow observation for Nouakchott/Nioro or Conakry/Kourémalé-Siby)",
+        )
     corridors.append(
         {
             "name": name,
@@ -462,12 +523,201 @@ ports = {
     "nouakchott": ["nouakchott-nioro"],
 }
 share_of = {c["name"]: c["order_share"] for c in corridors}
+# Guinea and Mauritania cannot load much more for Mali than in normal times: Guinea itself ran
+# short because of Malian demand (log rows 59, 64, 67, 71).
+PORT_HEADROOM = {"dakar": 2.0, "abidjan": 2.0, "conakry": 1.15, "nouakchott": 1.15}
 for port, cors in ports.items():
     s = sum(share_of[c] for c in cors)
     by_id[port]["loading_capacity_tankers_per_day"] = {
-        p: float(math.ceil(2 * s * d / tanker_l)) for p, d in demand_by_product.items()
+        p: float(math.ceil(PORT_HEADROOM[port] * s * d / tanker_l)) for p, d in demand_peak.items()
     }
-    estimate(f"nodes.{port}.loading_capacity_tankers_per_day", PORT_LOADING)
+    if PORT_HEADROOM[port] >= 2:
+        estimate(f"nodes.{port}.loading_capacity_tankers_per_day",
+                 "about 2x the corridor's share of peak normal demand (main supply ports)")
+    else:
+        estimate(
+            f"nodes.{port}.loading_capacity_tankers_per_day",
+            f"{PORT_HEADROOM[port]}x the corridor's share of peak normal demand: little room to "
+            "take over the other corridors' traffic. Guinea itself ran short because of Malian "
+            "demand (Jeune Afrique via SeneNews 2025-10-24; Guinee28/RFI, log rows 59, 64, 67, "
+            "71); nothing is reported of Mauritania (same assumption)",
+        )
+
+peak_tankers = sum(demand_peak.values()) / tanker_l
+UNLOADING_NORMAL = [round(1.6 * peak_tankers), round(2.2 * peak_tankers)]
+UNLOADING_24_7 = [round(2.6 * peak_tankers), round(3.6 * peak_tankers)]
+ORDER_TARGET = [5.0, 8.0]
+RATIONING = [
+    {"below_cover_days": 3.0, "caps": {"commerce": 0.9}},
+    {"below_cover_days": 1.5, "caps": {"commerce": 0.7, "private": 0.8}},
+]
+
+START = dt.date.fromisoformat(FACTS["blockade_declared"]["value"])
+timeline: list[dict] = []
+
+
+def event(date: str, changes: dict, note: str, source: str, reasoning: str = "") -> None:
+    """A dated timeline entry; its numbers are documented under ``timeline.<i>`` in sources."""
+    assert (dt.date.fromisoformat(date) - START).days >= 0, date
+    timeline.append({"date": date, "set": changes, "note": note, "source": source})
+    sources[f"timeline.{len(timeline) - 1}"] = {
+        "source": source,
+        "confidence": "estimate" if reasoning else "medium",
+        "note": (note + (" Values: " + reasoning if reasoning else "")),
+    }
+
+
+def convoy_policy(spec: dict) -> dict:
+    return {**UNESCORTED, **spec}
+
+
+def policies(names, spec: dict) -> dict:
+    return {f"corridors.{n}.policy": convoy_policy(spec) for n in names}
+
+
+DAKAR = ("dakar-kayes-kita", "dakar-kayes-diema")
+POOL = (16, 32, 48)  # escort units from 10 Sep, 30 Oct, 25 Nov (estimates)
+
+
+def cycle_target(names, spec: dict) -> list[float]:
+    """Depot cover importers aim for once these corridors run convoys every ``interval`` days:
+    the normal target plus the convoy cycle on those corridors' share of orders (an order-up-to
+    level covers the review period; the engine adds only the travel time)."""
+    share = sum(share_of[n] for n in names) / sum(share_of.values())
+    extra = round(share * spec["interval_days"], 1)
+    return [ORDER_TARGET[0] + extra, ORDER_TARGET[1] + extra]
+
+ABIDJAN = ("abidjan-zegoua", "abidjan-tengrela")
+ESCORT_NOTE = (
+    "estimate: escort units asked per convoy (2 plus 1-3 per 100 tankers: escorts scale with "
+    "convoy size); the army's numbers are not published"
+)
+event(
+    "2025-09-03",
+    {"adversary.campaign.hold": "active"},
+    "JNIM declares a blockade of fuel imports to Kayes and Nioro and warns tankers from Senegal, "
+    "Mauritania, Guinea and Côte d'Ivoire (the ban is adversary.bans[0]); trucks burned between "
+    "Kayes and Nioro the same day: the campaign is active.",
+    "RFI via allAfrica 2025-09-04 (log rows 5, 8); Reuters (fact blockade_declared)",
+)
+event(
+    "2025-09-10",
+    {**policies(DAKAR, FIRST_ESCORTS), "escorts.pool_size": POOL[0],
+     "city.order_target_cover_days": cycle_target(DAKAR, FIRST_ESCORTS)},
+    "First FAMa escort mission for tankers from the Senegal border; escorted convoys of 80-100+ "
+    "tankers on the Dakar routes in September (14 Sep: >80 tankers under escort).",
+    "Seneweb/SeneNews 2025-09-10 (FAMa); RFI via allAfrica 2025-09-15; Reuters via SowetanLive "
+    "2025-09-16 (log rows 12, 16, 17)",
+    f"a convoy every {FIRST_ESCORTS['interval_days']} days of at most "
+    f"{FIRST_ESCORTS['max_size']} tankers (the September convoys had 80-100+ under fear; the "
+    "maximum lets normal-times flows pass); "
+    + ESCORT_NOTE + f"; pool of {POOL[0]} units is an estimate; importers add the "
+    "convoy cycle on these corridors' share of orders to their depot target (estimate)",
+)
+event(
+    "2025-10-01",
+    {**policies(ABIDJAN, MASS_CONVOYS),
+     "city.order_target_cover_days": cycle_target(DAKAR + ABIDJAN, MASS_CONVOYS)},
+    "Escorted convoys on the Côte d'Ivoire routes: the army gives air cover to an escort near "
+    "Kolondièba on 6 Oct and a convoy of about 300 tankers from Côte d'Ivoire reaches Bamako on "
+    "7 Oct (so it left about 1-2 Oct; the decision itself is undated).",
+    "Le Soir de Bamako (Oct 2025); RFI via allAfrica 2025-10-08, ORTM figure (log rows 37, 39)",
+    f"mass convoys assembled to {MASS_CONVOYS['min_size']} tankers (they leave then, or after "
+    f"{MASS_CONVOYS['interval_days']} days) and at most {MASS_CONVOYS['max_size']} "
+    "(the 7 Oct ~300, 27 Oct ~200 and 22 Nov 168-tanker arrivals, log rows 39, 70, 115); "
+    + ESCORT_NOTE + ". Start date inferred from the 7 Oct arrival and a ~5-day leg",
+)
+event(
+    "2025-10-07",
+    policies(DAKAR, MASS_CONVOYS),
+    "The junta extends convoy escorts (and pump price controls); fuel comes in sporadic, "
+    "army-authorised mass convoys.",
+    "AP via Particle News (~8 Oct 2025) (log row 41)",
+    "the Dakar routes move to the same mass convoys as the Côte d'Ivoire routes (estimate)",
+)
+event(
+    "2025-10-09",
+    {"city.rationing": [
+        {"below_cover_days": 3.0, "caps": {"commerce": 0.9, "private": 0.7}},
+        {"below_cover_days": 1.5, "caps": {"commerce": 0.7, "private": 0.5}},
+    ]},
+    "Stations impose maximum purchase amounts; attendants told not to fill tanks or 20 L cans.",
+    "Les Nouvelles d'Afrique 2025-10-09 (log row 47)",
+    "estimate: motorists capped at 70% of normal purchases below 3 days of cover and 50% below "
+    "1.5 days (the amounts were not published)",
+)
+event(
+    "2025-10-11",
+    {"city.unloading_capacity_tankers_per_day": UNLOADING_24_7},
+    "The customs petroleum products bureau works 24 hours a day to speed the release of "
+    "tankers.",
+    "L'Essor (~18 Nov 2025, PM visit to OMAP) (log row 51)",
+    f"estimate: clearing capacity 2.6-3.6x peak normal arrivals ({UNLOADING_24_7} tankers/day; "
+    "before: 1.6-2.2x): round-the-clock work, but clearance still took 'several days' until the "
+    "21 Nov protocol (log row 113)",
+)
+event(
+    "2025-10-20",
+    {"city.sectors.private.panic_multiplier": [0.1, 0.3]},
+    "Bamako stations may no longer sell fuel in jerrycans without prior authorisation.",
+    "Studio Tamani via Abamako 2025-10-25 (log row 61; start date approximate)",
+    "estimate: buying ahead in cans falls to 0.1-0.3 of normal demand at full scarcity "
+    "(from 0.2-0.5)",
+)
+event(
+    "2025-10-29",
+    {"city.rationing": [
+        {"below_cover_days": 3.0, "caps": {"commerce": 0.9, "private": 0.6}},
+        {"below_cover_days": 1.5, "caps": {"commerce": 0.7, "private": 0.4}},
+    ]},
+    "Purchases rationed to 10,000 FCFA (about 13 L of gasoline) at every station in the capital.",
+    "AFP via Boursorama 2025-10-29 (log row 76; fact purchase_cap)",
+    "estimate: 13 L against a usual fill of about 20 L caps motorists at about 60% below 3 days "
+    "of cover and 40% below 1.5 days",
+)
+event(
+    "2025-10-30",
+    {"city.sectors.private.panic_multiplier": [0.0, 0.15], "escorts.pool_size": POOL[1]},
+    "Interministerial order: stations open 24/7, sales in cans banned except for generators and "
+    "machines with proof; Russian Africa Corps escorts fuel convoys with helicopters.",
+    "L'Essor 2025-10-31 (log row 80); Bellingcat 2025-12-03 (log row 84)",
+    "estimate: can sales banned, so little buying ahead (0-0.15); escort pool doubled to "
+    f"{POOL[1]} units with Africa Corps support (not published)",
+)
+event(
+    "2025-11-07",
+    {"adversary.campaign.hold": "lull"},
+    "No attack on tankers is reported after 6 Nov (last: >=9 tankers destroyed between Zégoua "
+    "and Sikasso); the minister claims a month without attacks on 20 Nov; reports link an "
+    "informal truce, unverified, to a ransom deal for Emirati hostages.",
+    "Bellingcat 2025-12-03; L'Essor 2025-11-20; Reuters via Echos Médias 2025-11-02 "
+    "(log rows 95, 111, 86)",
+    "IN-SAMPLE: the record fixes the regime until 30 Nov",
+)
+event(
+    "2025-11-21",
+    {"city.unloading_capacity_tankers_per_day": None},
+    "Protocol of the government, GMPP and GPP caps tanker clearance at 24 hours (several days "
+    "before).",
+    "Journal du Mali; L'Essor 2025-11-20; Alwihda 2025-11-25 (log row 113)",
+    "every tanker arriving is cleared within the day: no clearing limit",
+)
+event(
+    "2025-11-25",
+    {"escorts.pool_size": POOL[2]},
+    "Africa Corps reported escorting tanker convoys; Russia pledges 160,000-200,000 t of "
+    "petroleum and agricultural products; security sources credit reinforced escorts.",
+    "Africanews 2025-11-25; RFI via allAfrica 2025-11-29 (log rows 118, 120)",
+    f"estimate: escort pool up by half again, to {POOL[2]} units (not published)",
+)
+event(
+    "2025-12-01",
+    {"adversary.campaign.hold": "free"},
+    "End of the record (30 Nov): from here the campaign switches regimes at random.",
+    "siegeline (end of blockade-2025-observations.csv)",
+    "forecast: the lull ends after an uncertain time, into a renewed active phase or a surge "
+    "(adversary.campaign)",
+)
 
 scenario = {
     "name": "bamako-2025",
@@ -475,57 +725,78 @@ scenario = {
     "description": (
         "JNIM declared a blockade of fuel imports to Mali on 2025-09-03 and attacks tankers on the "
         "corridors from Senegal, Côte d'Ivoire, Guinea and Mauritania. Demand is the national "
-        "demand served through the Bamako depots. Built by tools/build_bamako_2025.py from "
-        "public figures (data/bamako-2025-facts.csv); every figure's source is in `sources`."
+        "demand served through the Bamako depots. The timeline holds what the state and JNIM "
+        "did until 30 Nov 2025 (escorts, convoys, customs, rationing, the campaign's phases); "
+        "from 1 Dec the campaign moves between regimes at random. Built by "
+        "tools/build_bamako_2025.py from public figures (data/bamako-2025-facts.csv and the "
+        "observation log); every figure's source is in `sources`."
     ),
     "simulation": {
         "start_date": FACTS["blockade_declared"]["value"],
         "horizon_days": 180,
         "replications": 1000,
         "seed": 20250903,
+        "initial_state": "pre_blockade",
     },
     "products": products,
     "nodes": nodes,
     "segments": segments,
     "corridors": corridors,
     "drivers": {
-        "willingness_max": [0.85, 0.98],
+        "willingness_max": [0.9, 0.98],
         "fear_sensitivity": [0.02, 0.06],
         "fear_memory_days": [20.0, 45.0],
-        "escort_reassurance": 0.5,
+        "escort_reassurance": [0.2, 0.5],
         "kidnap_probability": [0.1, 0.4],
         "recruitment_per_day": 0.5,
     },
-    "escorts": {"pool_size": 12},
+    "escorts": {"pool_size": 0},
     "adversary": {
-        "intensity": [0.15, 0.3],
+        "intensity": [0.12, 0.25],
         "growth_per_year": [1.5, 2.5],
         "adaptation": [0.3, 0.7],
         "adaptation_rate": 0.1,
         "escort_aversion": 2.0,
         "size_visibility_exponent": [0.2, 0.5],
-        "deterrence_per_escort": [0.1, 0.3],
-        "protection_per_escort": [0.05, 0.2],
+        "deterrence_per_escort": [0.05, 0.15],
+        "protection_per_escort": [0.08, 0.2],
         "destroy_share": [0.3, 0.7],
         "empty_leg_factor": 0.3,
-        "bans": [{"corridors": "all", "start_day": 0, "end_day": None, "compliance": [0.3, 0.6]}],
+        "bans": [
+            {"corridors": "all", "start_day": 0, "end_day": None, "compliance": [0.5, 0.8],
+             "compliance_half_life_days": [15.0, 45.0]},
+            {"corridors": "all", "start_day": 76, "end_day": None, "compliance": [0.0, 0.3],
+             "compliance_half_life_days": [30.0, 90.0]},
+        ],
+        "campaign": {
+            "regimes": [
+                {"name": "active", "intensity_multiplier": 1.0,
+                 "mean_duration_days": [30.0, 120.0]},
+                {"name": "lull", "intensity_multiplier": [0.0, 0.1],
+                 "mean_duration_days": [14.0, 90.0]},
+                {"name": "surge", "intensity_multiplier": [1.5, 3.0],
+                 "mean_duration_days": [7.0, 30.0]},
+            ],
+            "transitions": {
+                "active": {"lull": 1.0, "surge": 1.0},
+                "lull": {"active": 2.0, "surge": 1.0},
+                "surge": {"active": 1.0, "lull": 1.0},
+            },
+            "initial": "active",
+            "hold": "free",
+        },
     },
     "city": {
         "name": "Bamako",
         "node": "bamako",
         "depots": depots,
         "sectors": sectors,
-        "demand_multiplier": [2.5 / 3.0, 3.5 / 3.0],
-        "rationing": [
-            {"below_cover_days": 7.0, "caps": {"private": 0.7, "commerce": 0.85}},
-            {
-                "below_cover_days": 3.0,
-                "caps": {"private": 0.4, "commerce": 0.6, "essential": 1.0, "power": 0.9},
-            },
-        ],
-        "panic_cover_days": 5.0,
-        "stockout_cover_days": 0.5,
-        "order_target_cover_days": 12.0,
+        "demand_multiplier": DEMAND_MULTIPLIER,
+        "rationing": RATIONING,
+        "panic_cover_days": [3.0, 4.0],
+        "stockout_unserved_share": 0.01,
+        "order_target_cover_days": ORDER_TARGET,
+        "unloading_capacity_tankers_per_day": UNLOADING_NORMAL,
     },
     "stations": {
         "count": int(FACTS["bamako_filling_stations"]["value"]),
@@ -533,7 +804,7 @@ scenario = {
         "service_rate_per_pump_per_hour": 12.0,
         "opening_hours": 14.0,
         "litres_per_fill": 20.0,
-        "min_daily_litres_to_open": 3000.0,
+        "concentration_exponent": [1.0, 2.0],
         "max_wait_hours": 10.0,
     },
     "prices": {"elasticity": [0.5, 1.0], "cap_multiple": 4.0, "goods_pass_through": [0.2, 0.4]},
@@ -541,11 +812,16 @@ scenario = {
         "power_sector": "power",
         "power_hours_normal": float(FACTS["power_hours_normal"]["value"]),
         "thermal_share": 0.7,
-        "disruption_cover_days": 2.0,
+        "disruption_served_share": 0.5,
         "disruption_min_days": 7,
+        "recovery_served_share": 0.6,
+        "recovery_min_days": 3,
     },
+    "timeline": timeline,
 }
 fact("simulation.start_date", "blockade_declared")
+estimate("simulation.initial_state",
+         "the blockade starts on day 0 with the traffic of normal times on the road")
 fact(
     "city.demand_multiplier",
     "recommended_national_demand",
@@ -569,15 +845,30 @@ fact("adversary.growth_per_year", "jnim_attacks_h1_2025", "attacks in H1 2025 do
 fact(
     "adversary.bans",
     "blockade_declared",
-    "JNIM's declared ban; compliance (drivers refusing the trip) is an estimate calibrated with "
-    "adversary.intensity",
+    "bans[0]: JNIM's declared ban of 3 Sep (RFI 2025-09-04, log row 8). Compliance (drivers "
+    "refusing the trip) is an uncertain 0.5-0.8 (IN-SAMPLE: chosen with the customs imports "
+    "of 53 M L in September, under half of normal national demand, log row 3); it erodes with "
+    "a half-life of 15-45 days (IN-SAMPLE, chosen with the 78 M L of October and 117 M L of "
+    "1-24 Nov, log rows 34, 88; escorted convoys grew from 2 in September to 10 in November, "
+    "log rows 2, 87, and JNIM answered on 18 Nov by extending its threat to every fuel "
+    "transport company, which "
+    "says the ban was being defied). bans[1]: that 18 Nov extension (RFI via allAfrica "
+    "2025-11-20, log row 108), compliance 0-0.3 (estimate; in the record stations reopened "
+    "from 24 Nov, so few drivers stopped)",
+)
+estimate(
+    "adversary.campaign",
+    "regimes of the campaign. active: multiplier 1 (the intensity calibrated on Sep-Oct). lull: "
+    "0-0.1 (no attack reported 7-30 Nov, log rows 95, 111). surge: 1.5-3 (estimate). Mean "
+    "durations and transition weights are wide uncertain ranges, NOT fitted: the record holds "
+    "one active spell (3 Sep-6 Nov, 65 days) and one lull of at least 24 days (7-30 Nov), too "
+    "little to estimate them. The timeline holds the regime until 30 Nov and frees it on 1 Dec",
 )
 CALIBRATION = (
-    "calibrated by hand against the 2025 record: about 130 tankers destroyed in the first 30 "
-    "days (data/blockade-2025-timeline.csv documents 113 burned between 13 Sep and 17 Oct), "
-    "first stockout after about three weeks (security stocks exhausted in early October, fact "
-    "security_stock_cover) and informal prices of 2000-3000 FCFA/L in Oct-Nov (fact "
-    "informal_price_range)"
+    "IN-SAMPLE, chosen with the record (siegeline record bamako-2025): tankers destroyed in "
+    "Sep-Oct 2025 (at least 45 documented in September, 90 in October, over 100 by the "
+    "importers' association in September, >130 verified by Bellingcat, log rows 7, 15) and the "
+    "customs imports of 53 M L in September and 78 M L in October (log rows 3, 34)"
 )
 estimate("adversary.intensity", CALIBRATION)
 estimate("drivers.fear_sensitivity", CALIBRATION)
@@ -586,12 +877,13 @@ for k in (
     "adaptation_rate",
     "escort_aversion",
     "size_visibility_exponent",
-    "deterrence_per_escort",
-    "protection_per_escort",
-    "destroy_share",
     "empty_leg_factor",
 ):
     estimate(f"adversary.{k}", "behavioural parameter; no published figure")
+for k in ("deterrence_per_escort", "protection_per_escort"):
+    estimate(f"adversary.{k}",
+             "per escort unit; escorted convoys were still hit hard (14 Sep >30 burned, 17 Oct "
+             "~50 burned despite escorts, log rows 20, 56), so a unit does little on its own")
 estimate(
     "adversary.destroy_share",
     "40 of 80+ tankers burned on 2025-09-14 (data/blockade-2025-timeline.csv)",
@@ -599,18 +891,19 @@ estimate(
 for k in (
     "willingness_max",
     "fear_memory_days",
-    "escort_reassurance",
     "kidnap_probability",
     "recruitment_per_day",
 ):
     estimate(f"drivers.{k}", "behavioural parameter; drivers refusing the trip reported by AP/RFI")
-estimate("escorts.pool_size", "escort platoons the army can field for fuel convoys; not published")
+estimate("drivers.escort_reassurance",
+         "escorts reassure drivers somewhat; escorted convoys were attacked (log rows 13, 56)")
+estimate("escorts.pool_size",
+         "no escort missions before 10 Sep (first one: log row 12); the timeline sets the pool")
 for k in (
     "pumps_per_station",
     "service_rate_per_pump_per_hour",
     "opening_hours",
     "litres_per_fill",
-    "min_daily_litres_to_open",
     "max_wait_hours",
 ):
     estimate(
@@ -618,15 +911,46 @@ for k in (
         "typical urban station in the Sahel; purchase cap of 10,000 FCFA "
         "(about 13 L, fact purchase_cap) bounds litres per fill",
     )
-for k in ("rationing", "panic_cover_days", "stockout_cover_days", "order_target_cover_days"):
-    estimate(f"city.{k}", "policy assumption")
 estimate(
-    "impacts.disruption_cover_days",
-    "schools closed 2025-10-27 to 2025-11-09 (fact school_closure) once stocks were exhausted",
+    "stations.concentration_exponent",
+    "scarce fuel goes to a few stations that sell out ('try seven or eight to find one open', "
+    "RFI 2025-10-11, log row 53); 1-2 is an estimate",
+)
+estimate(
+    "city.rationing",
+    "before the state's caps: commerce trimmed below 3 days of cover, motorists below 1.5 days; "
+    "the thresholds sit below the normal depot cover (order_target_cover_days). The timeline "
+    "tightens them on 9 and 29 Oct",
+)
+estimate("city.panic_cover_days", "buying ahead starts below 3-4 days of cover (below normal)")
+estimate("city.stockout_unserved_share",
+         "a product is out when more than 1% of its demand goes unserved")
+estimate(
+    "city.order_target_cover_days",
+    "depot cover importers aim for: 5-8 days of normal demand (security stock 3 days, fact "
+    "security_stock_cover; 'two weeks' with fuel on the road, log row 25); below the depots' "
+    f"capacity cover of {capacity_cover_peak:.1f} days at peak demand",
+)
+estimate(
+    "city.unloading_capacity_tankers_per_day",
+    f"tankers customs clear and depots unload per day before 11 Oct: 1.6-2.2x the peak "
+    f"normal arrivals ({peak_tankers:.0f} tankers/day): normal flows pass, a several-hundred-"
+    "tanker convoy waits days at the gate ('several days' of clearance before the 21 Nov "
+    "protocol, log row 113). Timeline: 24/7 on 11 Oct, no limit from 21 Nov",
 )
 estimate("simulation.horizon_days", "six months")
-estimate("impacts.disruption_min_days", "a week of low cover before schools close (policy "
-         "assumption; closures came about three weeks into the 2025 shortage)")
+estimate(
+    "impacts.disruption_served_share",
+    "schools close once motorists get less than half their fuel for a week (schools closed "
+    "27 Oct-9 Nov because the shortage blocked movement, log row 72; fact school_closure)",
+)
+estimate("impacts.disruption_min_days", "a week of low supply before schools close")
+estimate(
+    "impacts.recovery_served_share",
+    "they reopen once motorists get 60% for 3 days: classes resumed on 10 Nov while many "
+    "stations were still closed (AP 2025-11-10, log rows 102, 103)",
+)
+estimate("impacts.recovery_min_days", "a few days of better supply before reopening")
 scenario["sources"] = dict(sorted(sources.items()))
 
 header = (
