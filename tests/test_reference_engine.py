@@ -29,14 +29,16 @@ def steady(*edits: str, timeline: list | None = None) -> Scenario:
     escort units (no size scaling, leaving short-handed), a pool of 12 units, unlimited
     unloading, no campaign; then ``edits`` (``--set`` syntax) and ``timeline``."""
     data = load_raw("bamako-2025")
-    data["timeline"] = timeline or []
+    data["timeline"] = []
     data["adversary"].pop("campaign", None)
     data["escorts"]["pool_size"] = 12
     data["city"]["unloading_capacity_tankers_per_day"] = None
     for corridor in data["corridors"]:
         corridor["policy"] = {"mode": "convoy", "interval_days": 3, "max_size": 120,
                               "escorts_per_convoy": 2, "wait_for_escorts": False}
-    return validate_scenario(apply_overrides(data, list(edits)), "test")
+    data = apply_overrides(data, list(edits))
+    data["timeline"] = timeline or []  # after the edits, which would drop entries they cover
+    return validate_scenario(data, "test")
 
 
 def erlang_c_wait(arrivals: float, service: float, servers: int) -> float:
@@ -214,6 +216,18 @@ def test_a_convoy_with_a_minimum_size_leaves_before_its_interval():
         assert np.all(sent[soon, c] >= 30)  # early only once the minimum is assembled
         early += len(soon)
     assert early > 0
+
+
+def test_empty_roads_start_with_every_tanker_at_its_port():
+    params = compile_parameters(steady("simulation.initial_state=empty_roads"), 1, 12, seed=12)
+    out = simulate_reference(params)
+    first = int(params.leg_days.min())
+    assert out["delivered_by_corridor_litres"][:, :first].sum() == 0  # nothing under way
+    assert out["delivered_by_corridor_litres"][:, first].sum() > 0
+    # on day 0 the road carries only that day's departures
+    assert np.array_equal(out["loaded_litres"][:, 0], out["in_transit_litres"][:, 0])
+    assert np.array_equal(out["tankers_in_transit"][:, 0], out["tankers_dispatched"][:, 0].sum(1))
+    assert np.all(conservation_gap(out) == 0)
 
 
 def test_traces_add_up_to_the_daily_outputs(default_run):
