@@ -349,7 +349,7 @@ def compile_parameters(
     scenario : a validated scenario; its timeline opens one phase per distinct start day.
     replications, days, seed : default to the scenario's ``simulation`` settings.
     overrides : parameter path -> one value per replication (or a scalar), applied in every
-        phase; a timeline entry that sets the same path replaces it from its date.
+        phase: a design fixes its parameters for the whole run, over the timeline's changes.
     prefix : a stored run this one continues (``model.continuation``): its scenario's phases
         come first, for ``prefix.days`` days, then this scenario's; ``days`` counts this
         scenario's days only, and the engines run ``prefix.days + days``.
@@ -387,8 +387,7 @@ def compile_parameters(
         for phase in timeline_phases(prefix.scenario):
             if phase.start_day >= offset:
                 break
-            kept = {k: v for k, v in stored.items() if k not in phase.paths}
-            m = _compile_phase(phase.scenario, n, offset + horizon, seed, kept, cache_prefix)
+            m = _compile_phase(phase.scenario, n, offset + horizon, seed, stored, cache_prefix)
             if compiled:  # the stored run's own timeline was valid; its phases fit
                 _check_structure(compiled[0], m, [prefix.label])
             compiled.append(m)
@@ -397,8 +396,7 @@ def compile_parameters(
     for phase in timeline_phases(scenario):
         if phase.start_day >= horizon:
             break
-        kept = {k: v for k, v in checked.items() if k not in phase.paths}
-        m = _compile_phase(phase.scenario, n, horizon, seed, kept, cache)
+        m = _compile_phase(phase.scenario, n, horizon, seed, checked, cache)
         if offset:  # day 0 of this scenario is day `offset` of the run
             m = dataclasses.replace(
                 m, days=offset + horizon, initial_state=compiled[0].initial_state,

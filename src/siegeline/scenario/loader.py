@@ -233,7 +233,11 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
 
 
 def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
-    """Apply ``path=value`` strings (values parsed as YAML) to a copy of ``data``."""
+    """Apply ``path=value`` strings (values parsed as YAML) to a copy of ``data``.
+
+    An override fixes the parameter for the whole run: timeline entries that change the same
+    path are dropped, and one that sets a section containing it (a whole convoy policy, say)
+    gets the overridden value inside it."""
     out = copy.deepcopy(data)
     for text in assignments:
         if "=" not in text:
@@ -243,8 +247,37 @@ def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, A
             value = yaml.safe_load(raw) if raw.strip() else None
         except (yaml.YAMLError, ValueError):  # e.g. an impossible date: let the schema say so
             value = raw
-        set_path(out, path.strip(), value)
+        path = path.strip()
+        set_path(out, path, value)
+        if not path.startswith("timeline"):
+            _override_timeline(out, path, value)
     return out
+
+
+def _override_timeline(data: dict[str, Any], path: str, value: Any) -> None:
+    """Make the timeline of ``data`` keep ``path`` at ``value`` (see :func:`apply_overrides`)."""
+    timeline = data.get("timeline")
+    if not isinstance(timeline, list):
+        return
+    for entry in timeline:
+        changes = entry.get("set") if isinstance(entry, dict) else None
+        if not isinstance(changes, dict):
+            continue
+        for key in list(changes):
+            if key == path or key.startswith(path + "."):
+                del changes[key]  # the override replaces this change
+            elif path.startswith(key + ".") and isinstance(changes[key], dict | list):
+                set_path(changes[key], path[len(key) + 1:], copy.deepcopy(value))
+    data["timeline"] = [e for e in timeline if not isinstance(e, dict) or e.get("set") != {}]
+
+
+def timeline_overridden(data: dict[str, Any], assignments: list[str]) -> list[str]:
+    """The ``--set`` paths that the scenario's timeline also changes (they now hold all run)."""
+    changed = {key for entry in data.get("timeline") or [] if isinstance(entry, dict)
+               for key in (entry.get("set") or {})}
+    paths = [text.split("=", 1)[0].strip() for text in assignments if "=" in text]
+    return [p for p in paths if any(k == p or k.startswith(p + ".") or p.startswith(k + ".")
+                                    for k in changed)]
 
 
 def load_scenario(

@@ -803,10 +803,12 @@ class Scenario(StrictModel):
         if self.adversary.campaign is not None:
             _check_campaign(self.adversary.campaign, problems)
         horizon = self.simulation.horizon_days
+        # A run continuing a stored one may keep its earlier entries: they are in force at day 0.
+        continues = isinstance(self.simulation.initial_state, StoredRunState)
         for i, entry in enumerate(self.timeline):
             day = entry.start_day(self.simulation.start_date)
             when = entry.date.isoformat() if entry.date is not None else f"day {entry.day}"
-            if not 0 <= day < horizon:
+            if day >= horizon or (day < 0 and not continues):
                 problems.append(
                     f"timeline[{i}] ({when}): outside the horizon (day {day}; the scenario runs "
                     f"days 0-{horizon - 1} from {self.simulation.start_date.isoformat()})")

@@ -60,8 +60,10 @@ def _build_phases(scenario: Scenario) -> list[Phase]:
     data = scenario.model_dump(mode="json")
     data["timeline"] = []
     by_day: dict[int, list[int]] = {}
-    for i, entry in enumerate(scenario.timeline):
-        by_day.setdefault(entry_day(scenario, entry), []).append(i)
+    # Entries before day 0 (a run continuing a stored one) are in force from day 0, in order.
+    for i in sorted(range(len(scenario.timeline)),
+                    key=lambda i: (entry_day(scenario, scenario.timeline[i]), i)):
+        by_day.setdefault(max(entry_day(scenario, scenario.timeline[i]), 0), []).append(i)
     phases: list[Phase] = []
     paths: set[str] = set()
     if 0 not in by_day:
