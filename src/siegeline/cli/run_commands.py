@@ -16,7 +16,7 @@ from siegeline.engines import simulate
 from siegeline.engines.reference.traces import record_traces
 from siegeline.results import NEVER, ResultStore, RunNotFound, SimulationResult
 from siegeline.results.plots import standard_charts
-from siegeline.scenario.loader import load_scenario
+from siegeline.scenario.loader import load_raw, load_scenario, timeline_overridden
 
 STORE_OPTION = typer.Option(None, "--store", help="Results store (default "
                             "./siegeline-runs/siegeline.duckdb or $SIEGELINE_STORE).")
@@ -106,6 +106,9 @@ def run(
         raise UserError("--traces needs --engine reference (the vectorized engine has no "
                         "per-convoy events)")
     sc = load_scenario(scenario, set_)
+    for path in timeline_overridden(load_raw(scenario), set_):
+        console.print(f"[yellow]note:[/] --set {path} holds for the whole run: it replaces the "
+                      "scenario timeline's changes of it.", markup=True)
     n = reps or sc.simulation.replications
     with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(),
                   TextColumn("day {task.completed}/{task.total}"), TimeElapsedColumn(),

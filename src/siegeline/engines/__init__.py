@@ -98,10 +98,16 @@ def simulate(
         seed = prefix.seed if seed is None else seed
         replications = replications or prefix.replications
     params = compile_parameters(scenario, replications, days, seed, overrides, prefix)
+    skip = prefix.days if prefix is not None else 0
+    if skip and progress is not None:  # report this run's days, not the stored run's
+        report = progress
+
+        def progress(done: int, total: int) -> None:
+            report(max(0, done - skip), total - skip)
+
     started = time.perf_counter()
     arrays = runner(params, progress)
     elapsed = time.perf_counter() - started
-    skip = prefix.days if prefix is not None else 0
     if skip:  # the stored run's days were re-simulated to reach its state; keep this run's
         carried = arrays["in_transit_litres"][:, skip - 1] + arrays["gate_litres"][:, skip - 1]
         arrays = {name: values[:, skip:].copy() for name, values in arrays.items()}
