@@ -1,6 +1,6 @@
 """The JAX backend of the vectorized engine: its pieces against NumPy/SciPy on the same inputs,
-exact fuel conservation, and statistical agreement with the NumPy engine (random draws differ,
-so the distributions are compared, not the replications)."""
+exact fuel conservation (gate included), and statistical agreement with the NumPy engine (random
+draws differ, so the distributions are compared, not the replications)."""
 
 import jax
 import numpy as np
@@ -21,12 +21,39 @@ from siegeline.engines.backends.jax_engine import (
 from siegeline.model.metrics import METRICS, reduce_daily
 from siegeline.model.parameters import compile_parameters
 from siegeline.scenario import ScenarioError, load_scenario
+from siegeline.scenario.loader import load_raw, validate_scenario
 
-# One shape for every engine run below, so the program compiles once.
+# One shape for every engine run below, so each program compiles once.
 REPS, DAYS = 240, 50
-MIXED = ["corridors.dakar-kayes-kita.policy.mode=free", "corridors.abidjan-zegoua.policy.mode=free",
-         "nodes.kita.checkpoint_turnback_probability=0.2", "adversary.intensity=1.0"]
+# The packaged scenario (free corridors, convoys whose policies its timeline changes, the escort
+# pool growing, a held campaign) with a checkpoint that turns tankers back and customs clearing
+# fewer tankers than the city burns until its timeline raises the capacity (day 38).
+MIXED = ["nodes.kita.checkpoint_turnback_probability=0.2", "adversary.intensity=1.0",
+         "city.unloading_capacity_tankers_per_day=40"]
 FLOWS = ("delivered_litres", "destroyed_litres", "returned_litres")
+LEVELS = ("in_transit_litres", "gate_litres")  # fuel loaded and not yet gone
+
+
+def _v2_scenario():
+    """Convoys that wait for escorts (escorts scaling with size, early departure once
+    assembled) from a small pool that a timeline grows on day 20; a campaign switching between
+    three regimes; customs that clear fewer tankers than the city burns until day 35."""
+    data = load_raw("bamako-2025")
+    for cor in data["corridors"]:
+        if cor["policy"]["mode"] == "convoy":
+            cor["policy"].update(wait_for_escorts=True, escorts_per_convoy=1, interval_days=3,
+                                 escorts_per_100_tankers=2.0, min_size=40)
+    data["escorts"]["pool_size"] = 3
+    data["city"]["unloading_capacity_tankers_per_day"] = 25.0
+    data["adversary"]["campaign"] = {
+        "regimes": [{"name": "active", "mean_duration_days": 15.0},
+                    {"name": "lull", "intensity_multiplier": 0.1, "mean_duration_days": 6.0},
+                    {"name": "surge", "intensity_multiplier": 3.0, "mean_duration_days": 4.0}],
+        "initial": "active", "hold": "free"}
+    data["timeline"] = [
+        {"day": 20, "set": {"escorts.pool_size": 15}},
+        {"day": 35, "set": {"city.unloading_capacity_tankers_per_day": 90.0}}]
+    return validate_scenario(data, "test")
 
 
 @pytest.mark.parametrize("n,p", [(10, 0.3), (200, 0.5), (300, 0.93), (40, 0.01), (1, 0.7)])
@@ -91,7 +118,8 @@ def test_city_functions_agree_with_numpy():
                        allocate_by_priority(demand, stock, np.array(priority)), rtol=1e-4,
                        atol=1.0)  # float32 round-off when a level empties ~1e6 L of stock
     lam = rng.uniform(0, 80, 200)
-    assert np.allclose(jax_city.mean_wait_hours(lam, 12.0, 4, 14.0, 8.0),
+    table = jax_city.station_wait_table(4, 12.0, 14.0, 8.0)
+    assert np.allclose(jax_city.mean_wait_hours(lam, 12.0, 4, table),
                        mean_wait_hours(lam, 12.0, 4, 14.0, 8.0), rtol=1e-4, atol=1e-6)
     d, s = rng.uniform(0, 1e6, (50, 3)), rng.uniform(0, 1e6, (50, 3))
     e, cap = rng.uniform(0.2, 1, (50, 1)), np.full((50, 1), 4.0)
@@ -107,13 +135,34 @@ def pair():
             simulate(sc, replications=REPS, days=DAYS, seed=5, backend="jax"))
 
 
-def test_jax_engine_conserves_fuel_exactly_every_day(pair):
-    ds = pair[1].dataset
-    balance = ds["loaded_litres"].values.cumsum(1) - sum(ds[n].values.cumsum(1) for n in FLOWS)
-    assert np.array_equal(balance, ds["in_transit_litres"].values)
-    assert ds["returned_litres"].sum() > 0 and ds["destroyed_litres"].sum() > 0
+@pytest.fixture(scope="module")
+def pair_v2():
+    sc = _v2_scenario()
+    return (simulate(sc, replications=REPS, days=DAYS, seed=7),
+            simulate(sc, replications=REPS, days=DAYS, seed=7, backend="jax"))
+
+
+def _balance(ds):
+    """Fuel loaded so far less what was delivered, destroyed or returned, and fuel still
+    loaded (on the road or at the gate), every day: equal when fuel is conserved."""
+    gone = sum(ds[n].values.cumsum(1) for n in FLOWS)
+    return ds["loaded_litres"].values.cumsum(1) - gone, sum(ds[n].values for n in LEVELS)
+
+
+@pytest.mark.parametrize("which", ["pair", "pair_v2"])
+def test_jax_engine_conserves_fuel_exactly_every_day(which, request):
+    ds = request.getfixturevalue(which)[1].dataset
+    balance, loaded = _balance(ds)
+    assert np.array_equal(balance, loaded)
+    assert ds["destroyed_litres"].sum() > 0
     assert (ds["stock_litres"].values >= 0).all()
-    assert pair[1].metadata["backend"] == "jax"
+    if which == "pair":
+        assert ds["returned_litres"].sum() > 0
+        assert request.getfixturevalue(which)[1].metadata["backend"] == "jax"
+    else:  # customs bind: fuel waits at the gate, the depots never overflow
+        capacity = compile_parameters(_v2_scenario(), 1, 1, 0).depot_capacity
+        assert ds["gate_litres"].values.max() > 0
+        assert (ds["stock_litres"].values <= capacity).all()
 
 
 def test_jax_engine_is_reproducible(pair):
@@ -141,8 +190,9 @@ def test_metrics_reduced_on_the_device_equal_the_reduced_outputs(pair, calm):
     metrics computed on the host from ``simulate``'s daily outputs, same draws: equal, except
     the mean queue wait, summed in float32 on the device."""
     if calm:
+        # Without the timeline's rationing (rationed demand counts as unserved).
         sc = load_scenario("bamako-2025", ["adversary.intensity=0",
-                                           "adversary.bans.0.compliance=0"])
+                                           "adversary.bans.0.compliance=0", "timeline=[]"])
         result = simulate(sc, replications=REPS, days=DAYS, seed=5, backend="jax")
     else:
         sc, result = load_scenario("bamako-2025", MIXED), pair[1]
@@ -157,23 +207,72 @@ def test_metrics_reduced_on_the_device_equal_the_reduced_outputs(pair, calm):
     assert (first == DAYS).all() if calm else (first < DAYS).all()
 
 
+def _agree(a, b) -> None:
+    """Per-replication samples ``a`` and ``b`` of one quantity come from the same law (Welch's
+    t-test on the means and Kolmogorov-Smirnov on the distributions)."""
+    assert stats.ttest_ind(a, b, equal_var=False).pvalue > 1e-3
+    assert stats.ks_2samp(a, b).pvalue > 1e-3
+
+
+def _per_replication(result, name, days=slice(None)):
+    """An output summed over its own axes and averaged over ``days``, per replication."""
+    values = result[name].isel(day=days).values.astype(float)
+    return values.reshape(values.shape[0], values.shape[1], -1).sum(axis=2).mean(axis=1)
+
+
+def _daily_means_agree(pair, name) -> None:
+    """The two engines' mean daily paths of ``name`` stay within a few standard errors."""
+    sa, sb = (r[name].values.reshape(REPS, DAYS, -1).sum(axis=2).astype(float) for r in pair)
+    se = np.sqrt(sa.var(0) / REPS + sb.var(0) / REPS) + 1e-6 * np.abs(sa).mean() + 1e-9
+    assert np.all(np.abs(sa.mean(0) - sb.mean(0)) < 5 * se), name
+
+
 def test_jax_and_numpy_engines_agree_statistically(pair):
     a, b = (r.totals() for r in pair)
     for col in ("delivered_litres", "destroyed_litres", "tankers_lost", "attacks",
                 "drivers_kidnapped", "days_in_stockout", "returned_litres"):
-        assert stats.ttest_ind(a[col], b[col], equal_var=False).pvalue > 1e-3, col
-        assert stats.ks_2samp(a[col], b[col]).pvalue > 1e-3, col
-    # Daily paths: the mean stock of the two engines stays within a few standard errors.
-    sa, sb = (r["stock_litres"].sum("product").values for r in pair)
-    se = np.sqrt(sa.var(0) / REPS + sb.var(0) / REPS) + 1.0
-    assert np.all(np.abs(sa.mean(0) - sb.mean(0)) < 5 * se)
+        assert a[col].std() > 0, col  # a constant would pass vacuously
+        _agree(a[col], b[col])
+    for name in ("convoys_arrived", "tankers_dispatched", "unserved_litres", "stations_open",
+                 "queue_wait_hours", "goods_price_index", "escorts_busy"):
+        _agree(*(_per_replication(r, name) for r in pair))
+    for name in ("stock_litres", "gate_litres", "escort_pool", "attack_intensity",
+                 "delivered_litres"):
+        _daily_means_agree(pair, name)
+
+
+def test_v2_mechanisms_agree_with_numpy(pair_v2):
+    """Fuel waiting at a binding gate, escorts busy and in a pool the timeline grows, convoys
+    arriving, and a switching campaign's intensity: same laws in both engines."""
+    numpy_run, jax_run = pair_v2
+    for result in pair_v2:  # the scenario exercises what is compared
+        ds = result.dataset
+        assert (ds["escort_pool"].values[:, :20] == 3).all()
+        assert (ds["escort_pool"].values[:, 20:] == 15).all()
+        assert ds["gate_litres"].isel(day=slice(10, 35)).values.sum(-1).mean() > 1e5
+        assert (ds["escorts_busy"].values <= ds["escort_pool"].values).all()
+        # A regime switch jumps the intensity (its yearly growth moves it far less in a day).
+        jumps = np.abs(np.diff(np.log(ds["attack_intensity"].values), axis=1)) > 0.05
+        assert 0.3 < jumps.any(axis=1).mean() < 1.0
+    for name, days in (("gate_litres", slice(0, 35)), ("gate_litres", slice(35, None)),
+                       ("escorts_busy", slice(0, 20)), ("escorts_busy", slice(20, None)),
+                       ("convoys_arrived", slice(None)), ("attack_intensity", slice(None)),
+                       ("tankers_dispatched", slice(None)), ("delivered_litres", slice(None)),
+                       ("tankers_lost", slice(None)), ("unserved_litres", slice(None)),
+                       ("disruption", slice(None))):
+        a, b = (_per_replication(r, name, days) for r in pair_v2)
+        assert np.ptp(a) > 0, name
+        _agree(a, b)
+    for name in ("gate_litres", "escorts_busy", "attack_intensity", "stock_litres"):
+        _daily_means_agree(pair_v2, name)
 
 
 def test_jax_engine_respects_zero_hazard_and_total_ban():
-    calm = simulate(load_scenario("bamako-2025", ["adversary.intensity=0"] + MIXED[:3]),
+    calm = simulate(load_scenario("bamako-2025", ["adversary.intensity=0"] + MIXED[:1]),
                     replications=REPS, days=DAYS, seed=1, backend="jax")
     assert int(calm["tankers_lost"].sum()) == 0 and int(calm["attacks"].sum()) == 0
-    ban = simulate(load_scenario("bamako-2025", ["adversary.bans.0.compliance=1"] + MIXED),
+    total = ["adversary.bans.0.compliance=1", "adversary.bans.0.compliance_half_life_days=null"]
+    ban = simulate(load_scenario("bamako-2025", total + MIXED),
                    replications=REPS, days=DAYS, seed=1, backend="jax")
     assert int(ban["tankers_dispatched"].sum()) == 0
     stock = ban["stock_litres"].sum("product").values

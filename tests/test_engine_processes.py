@@ -8,6 +8,7 @@ that never switches, a goods index formula changed...) fails a test of its own.
 """
 
 import dataclasses
+import importlib.util
 
 import numpy as np
 import pytest
@@ -18,6 +19,16 @@ from siegeline.model.outputs import allocate_outputs
 from siegeline.model.parameters import compile_parameters
 from siegeline.scenario import load_scenario
 from siegeline.scenario.loader import ScenarioError, apply_overrides, load_raw, validate_scenario
+
+# The end-to-end behaviours (through ``simulate``) hold on both backends of the vectorized engine.
+BACKENDS = ["numpy", pytest.param("jax", marks=pytest.mark.skipif(
+    importlib.util.find_spec("jax") is None, reason="JAX is not installed"))]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
 
 PEACE = ["adversary.intensity=0", "adversary.bans=[]"]
 
@@ -81,9 +92,9 @@ def test_depots_take_only_what_fits_and_customs_clear_the_rest_waits(bamako):
     assert np.array_equal(out["gate_litres"], (4 - unloaded) * litres)
 
 
-def test_depots_never_exceed_capacity_in_a_run():
+def test_depots_never_exceed_capacity_in_a_run(backend):
     s = _scenario(city__unloading_capacity_tankers_per_day=20.0)
-    r = simulate(s, replications=30, days=60, seed=2)
+    r = simulate(s, replications=30, days=60, seed=2, backend=backend)
     ds = r.dataset
     cap = compile_parameters(s, 1, 1, 0).depot_capacity
     assert (ds["stock_litres"].values <= cap + 1e-6).all()
@@ -190,10 +201,10 @@ def test_regimes_last_as_long_as_their_mean_duration():
     assert left_active == pytest.approx(-np.expm1(-1 / 20), rel=0.08)
 
 
-def test_a_held_regime_stops_attacks_from_its_date():
+def test_a_held_regime_stops_attacks_from_its_date(backend):
     s = _campaign_scenario(entries=[{"day": 25, "set": {"adversary.campaign.hold": "lull"}},
                                     {"day": 50, "set": {"adversary.campaign.hold": "free"}}])
-    ds = simulate(s, replications=50, days=70, seed=4).dataset
+    ds = simulate(s, replications=50, days=70, seed=4, backend=backend).dataset
     assert int(ds["attacks"].isel(day=slice(25, 50)).sum()) == 0
     assert (ds["attack_intensity"].isel(day=slice(25, 50)).values == 0).all()
     assert int(ds["attacks"].isel(day=slice(0, 25)).sum()) > 0
@@ -201,13 +212,14 @@ def test_a_held_regime_stops_attacks_from_its_date():
 
 # -- the timeline ---------------------------------------------------------------------------------
 
-def test_timeline_changes_take_effect_on_their_day():
+def test_timeline_changes_take_effect_on_their_day(backend):
     data = load_raw("bamako-2025")
     data["timeline"] = [
         {"date": "2025-09-23", "set": {"escorts.pool_size": 40}, "note": "reinforcement"},
         {"day": 40, "set": {"adversary.intensity": 0.0}},
     ]
-    ds = simulate(validate_scenario(data, "test"), replications=40, days=60, seed=5).dataset
+    ds = simulate(validate_scenario(data, "test"), replications=40, days=60, seed=5,
+                  backend=backend).dataset
     pool = ds["escort_pool"].values
     assert (pool[:, :20] == data["escorts"]["pool_size"]).all() and (pool[:, 20:] == 40).all()
     assert (ds["attack_intensity"].values[:, 40:] == 0).all()
@@ -315,9 +327,9 @@ def test_disruption_starts_after_a_run_of_low_days_and_clears_after_recovery(bam
 
 # -- initial state and peacetime ------------------------------------------------------------------
 
-def test_empty_roads_deliver_nothing_before_the_first_leg():
+def test_empty_roads_deliver_nothing_before_the_first_leg(backend):
     s = load_scenario("bamako-2025", ["simulation.initial_state=empty_roads"])
-    r = simulate(s, replications=20, days=15, seed=1)
+    r = simulate(s, replications=20, days=15, seed=1, backend=backend)
     m = compile_parameters(s, 20, 15, seed=1)
     first = m.leg_days.min(axis=1)
     arrived = r.dataset["delivered_by_corridor_litres"].sum("corridor").values
@@ -326,12 +338,13 @@ def test_empty_roads_deliver_nothing_before_the_first_leg():
     assert r.dataset["loaded_litres"].isel(day=0).sum() > 0  # the first departures, not warm
 
 
-def _peacetime(overrides, timeline=True):
+def _peacetime(overrides, backend, timeline=True):
     data = load_raw("bamako-2025")
     if not timeline:
         data["timeline"] = []
     s = validate_scenario(apply_overrides(data, overrides), "peacetime")
-    ds = simulate(s, replications=200, days=150, seed=11).dataset.isel(day=slice(30, 150))
+    ds = simulate(s, replications=200, days=150, seed=11,
+                  backend=backend).dataset.isel(day=slice(30, 150))
     demand = compile_parameters(s, 200, 150, 11).base_demand.sum(axis=(1, 2))
     delivered = ds["delivered_litres"].sum("product").mean("day").values / demand
     assert np.median(delivered) == pytest.approx(1.0, abs=0.03)
@@ -343,19 +356,19 @@ def _peacetime(overrides, timeline=True):
     return ds
 
 
-def test_peacetime_is_normal():
+def test_peacetime_is_normal(backend):
     """No adversary and no ban: the city is supplied as before the blockade, with no stockout
     on any day of any replication in the steady state of normal times (no timeline)."""
-    ds = _peacetime(PEACE, timeline=False)
+    ds = _peacetime(PEACE, backend, timeline=False)
     assert not ds["stockout"].values.any()
     assert float(ds["electricity_hours"].min()) == pytest.approx(19.0)
 
 
-def test_peacetime_stays_normal_under_the_states_siege_policies():
+def test_peacetime_stays_normal_under_the_states_siege_policies(backend):
     """With the default timeline's convoy, escort and rationing decisions but no adversary, the
     city is still supplied; the switch to 10-day mass convoys in early October may leave a rare
     day short (at most 0.5% of replication-days)."""
-    ds = _peacetime(PEACE)
+    ds = _peacetime(PEACE, backend)
     assert float(ds["stockout"].any("product").mean()) <= 0.005
 
 

@@ -6,7 +6,6 @@ both agree on the same inputs.
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -41,21 +40,20 @@ def allocate_by_priority(demand: jnp.ndarray, available: jnp.ndarray,
     return served
 
 
-def mean_wait_hours(arrival_rate: jnp.ndarray, service_rate: float, servers: int,
-                    opening_hours: float, max_wait_hours: float) -> jnp.ndarray:
-    """The NumPy model's table (city/queueing.py), interpolated on load in float32.
-
-    The station parameters arrive as traced constants, so the cached table is fetched from the
-    host by a callback on their values. Its inputs are loop-invariant, so XLA hoists it out of the
-    daily scan: one call per compiled block (measured on CPU), not one a day.
-    """
-    def host_table(rate: np.ndarray, hours: np.ndarray, cap: np.ndarray) -> np.ndarray:
-        return wait_table(servers, float(rate), float(hours), float(cap)).astype(np.float32)
-
-    table = jax.pure_callback(host_table, jax.ShapeDtypeStruct(LOAD_GRID.shape, jnp.float32),
-                              service_rate, opening_hours, max_wait_hours)
+def mean_wait_hours(arrival_rate: jnp.ndarray, service_rate: jnp.ndarray, servers: int,
+                    table: jnp.ndarray) -> jnp.ndarray:
+    """The NumPy model's expected wait (city/queueing.py), interpolated on load in float32 from
+    ``table`` = ``wait_table(servers, service_rate, opening_hours, max_wait_hours)`` (the station
+    parameters are structural, so the engine tabulates it once on the host)."""
     load = arrival_rate / (servers * service_rate)
     return jnp.interp(load, jnp.asarray(LOAD_GRID, jnp.float32), table)
+
+
+def station_wait_table(servers: int, service_rate: float, opening_hours: float,
+                       max_wait_hours: float) -> np.ndarray:
+    """``wait_table`` in float32, for the constants of a compiled run."""
+    return wait_table(int(servers), float(service_rate), float(opening_hours),
+                      float(max_wait_hours)).astype(np.float32)
 
 
 def informal_price(official: jnp.ndarray, demand: jnp.ndarray, supply: jnp.ndarray,

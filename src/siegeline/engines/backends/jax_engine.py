@@ -14,7 +14,11 @@ Differences from the NumPy engine, all for fixed shapes on an accelerator:
   accepted and was about 50× slower here;
 - the tankers destroyed are drawn only on the cohorts hit that day, gathered into a fixed-size
   buffer (``binomial_on_hit_cohorts``), since the inversion loop would otherwise run over every
-  slot.
+  slot;
+- the timeline's phases are one program: constants that differ between phases are stacked on a
+  leading phase axis and each day gathers its phase's (the phase index comes with the day in the
+  scan's inputs); the station queue's wait table, fixed by structural parameters, is computed
+  once on the host and interpolated on the device.
 """
 
 from __future__ import annotations
@@ -30,16 +34,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from siegeline.engines.backends import jax_city
-from siegeline.engines.state import age_tables, warm_start
+from siegeline.engines.state import age_tables, initial_state
 from siegeline.model.metrics import METRIC_BY_NAME, Metric
 from siegeline.model.outputs import OUTPUTS
 from siegeline.model.parameters import ModelParameters, dynamics_seed_sequence
+from siegeline.scenario.loader import ScenarioError
 
 F32, I32 = jnp.float32, jnp.int32
 TINY = jax_city.TINY
 PROGRESS_BLOCKS = 6  # the horizon runs as this many compiled blocks, reporting between them
+# Computed in tankers, converted to litres on the host.
 COUNT_OUTPUTS = ("loaded_litres", "delivered_litres", "destroyed_litres", "returned_litres",
-                 "in_transit_litres")  # computed in tankers, converted to litres on the host
+                 "in_transit_litres", "gate_litres")
 
 
 def binomial(key: jax.Array, n: jnp.ndarray, p: jnp.ndarray) -> jnp.ndarray:
@@ -108,38 +114,85 @@ class Static:
     pumps: int
     has_free: bool
     checkpoints: int  # Q: checkpoint levels per corridor with any positive probability
+    product_order: tuple[int, ...]  # dispatch priority, also the unloading order at the gate
 
 
-def _consts(m: ModelParameters) -> dict[str, jnp.ndarray]:
-    loaded_by_age, exposure_by_age = age_tables(m)
-    f = partial(jnp.asarray, dtype=F32)
-    i = partial(jnp.asarray, dtype=I32)
+# Per-day capacities and sizes meaning "no limit" are huge (UNLIMITED, 2**40): float32 holds them
+# (as floats) where int32 would overflow.
+_FLOAT_NAMES = (
+    "willingness_max", "fear_sensitivity", "fear_decay", "escort_reassurance",
+    "kidnap_probability", "recruitment_per_day", "intensity", "growth_per_year", "adaptation",
+    "adaptation_rate", "escort_aversion", "size_exponent", "deterrence", "protection",
+    "destroy_share", "base_demand", "panic_multiplier", "panic_cover_days",
+    "rationing_thresholds", "rationing_caps", "order_target_cover_days", "lead_time_days",
+    "dispatch_weight", "order_share", "port_capacity", "convoy_min_size", "escorts_per_100",
+    "regime_multiplier", "regime_switch_prob", "regime_transition", "elasticity",
+    "price_cap_multiple", "goods_pass_through", "thermal_share", "station_exponent",
+    "official_price", "tanker_litres")
+_SCALAR_NAMES = (
+    "station_count", "service_rate", "litres_per_fill", "opening_hours", "max_wait_hours",
+    "power_hours_normal", "stockout_unserved_share", "disruption_served_share",
+    "recovery_served_share")
+_INT_NAMES = ("leg_days", "checkpoint_age", "convoy_interval", "convoy_max_size",
+              "escorts_per_convoy", "escort_pool", "regime_hold", "disruption_min_days",
+              "recovery_min_days")
+
+
+def _below(x: np.ndarray) -> np.ndarray:
+    """``x`` in float32, rounded down where rounding to nearest would go above it (so a stock
+    capped at the float32 depot capacity never reads as above the real one)."""
+    y = np.asarray(x, np.float32)
+    return np.where(y > x, np.nextafter(y, np.float32(-np.inf)), y)
+
+
+def _phase_consts(p: ModelParameters) -> dict[str, np.ndarray]:
+    """One phase's constants as host arrays of the device dtypes (float32, int32, bool)."""
+    loaded_by_age, exposure_by_age = age_tables(p)
+    retail = p.retail.astype(float)
     return {
-        "litres": f(m.tanker_litres), "official_price": f(m.official_price),
-        "leg": i(m.leg_days), "loaded_by_age": jnp.asarray(loaded_by_age),
-        "exposure_by_age": f(exposure_by_age), "exposure_mass": f(m.exposure_loaded.sum(axis=2)),
-        "checkpoint_age": i(m.checkpoint_age), "checkpoint_prob": f(m.checkpoint_prob),
-        "order_share": f(m.order_share), "port_capacity": f(m.port_capacity),
-        "convoy_interval": i(m.convoy_interval), "convoy_max_size": i(m.convoy_max_size),
-        "escorts_per_convoy": i(m.escorts_per_convoy), "escort_pool": i(m.escort_pool),
-        **{name: f(getattr(m, name)) for name in (
-            "willingness_max", "fear_sensitivity", "fear_decay", "escort_reassurance",
-            "kidnap_probability", "recruitment_per_day", "intensity", "growth_per_year",
-            "adaptation", "adaptation_rate", "escort_aversion", "size_exponent", "deterrence",
-            "protection", "destroy_share", "base_demand", "panic_multiplier",
-            "panic_cover_days", "rationing_thresholds", "rationing_caps",
-            "order_target_cover_days", "elasticity", "price_cap_multiple",
-            "goods_pass_through", "thermal_share")},
-        **{name: f(float(getattr(m, name))) for name in (
-            "stockout_cover_days", "station_count", "service_rate", "opening_hours",
-            "litres_per_fill", "min_daily_litres_to_open", "max_wait_hours",
-            "power_hours_normal", "disruption_cover_days", "disruption_min_days")},
+        **{name: np.asarray(getattr(p, name), np.float32) for name in _FLOAT_NAMES},
+        **{name: np.asarray(float(getattr(p, name)), np.float32) for name in _SCALAR_NAMES},
+        **{name: np.asarray(getattr(p, name), np.int32) for name in _INT_NAMES},
+        "loaded_by_age": loaded_by_age,
+        "exposure_by_age": exposure_by_age.astype(np.float32),
+        "exposure_mass": p.exposure_loaded.sum(axis=2).astype(np.float32),
+        "checkpoint_prob": p.checkpoint_prob.astype(np.float32),
+        "retail_normal": np.einsum("rsp,s->rp", p.base_demand, retail).astype(np.float32),
+        "depot_capacity": _below(p.depot_capacity),
+        "unloading_capacity": np.floor(p.unloading_capacity).astype(np.float32),
+        "wait_table": jax_city.station_wait_table(p.pumps_per_station, p.service_rate,
+                                                  p.opening_hours, p.max_wait_hours),
     }
+
+
+def _consts(m: ModelParameters) -> dict[str, dict[str, jnp.ndarray]]:
+    """The run's constants: ``fixed`` holds those equal in every phase of the timeline (all of
+    them without one), ``phased`` the others stacked over phases on a leading axis, from which
+    each day gathers its phase's."""
+    per_phase = [_phase_consts(p) for p in m.phases]
+    if any(not np.array_equal(p["tanker_litres"], per_phase[0]["tanker_litres"])
+           for p in per_phase):
+        raise ScenarioError([("timeline", "the jax backend needs tanker capacities to stay as "
+                              "on day 0 (it counts fuel in tankers)")], "run")
+    fixed, phased = {}, {}
+    for name, first in per_phase[0].items():
+        values = [p[name] for p in per_phase]
+        if all(np.array_equal(v, first) for v in values[1:]):
+            fixed[name] = jnp.asarray(first)
+        else:
+            phased[name] = jnp.asarray(np.stack(values))
+    return {"fixed": fixed, "phased": phased}
+
+
+def _today(consts: dict, phase: jnp.ndarray) -> dict[str, jnp.ndarray]:
+    """The constants in force in ``phase``."""
+    return {**consts["fixed"], **{k: v[phase] for k, v in consts["phased"].items()}}
 
 
 class DayState(NamedTuple):
     """What one day hands to the next, per replication (a pytree, so ``lax.scan`` carries it).
-    Shapes: R replications, C corridors, K ring slots, P products."""
+    Shapes: R replications, C corridors, K ring slots, P products. Mirrors the NumPy engine's
+    ``engines.state.DayState`` (tankers on the road and escorts out are sums of the ring here)."""
 
     idle: jnp.ndarray  # (R, C, P) int32: tankers waiting at the port
     drivers: jnp.ndarray  # (R, C) int32: drivers at the port
@@ -147,13 +200,18 @@ class DayState(NamedTuple):
     escorts_on: jnp.ndarray  # (R, C, K) int32: escort units riding with each cohort
     calendar: jnp.ndarray  # (R, C, K, P) int32: turned-back tankers by the day (mod K) due home
     transit: jnp.ndarray  # (R, C, P) int32: loaded tankers on the road
-    escorts_free: jnp.ndarray  # (R,) int32: escort units at the port
+    gate: jnp.ndarray  # (R, P) int32: loaded tankers waiting at the city's gate
+    escorts_free: jnp.ndarray  # (R,) int32: escort units at the port (< 0 after a pool cut)
+    pool: jnp.ndarray  # (R,) int32: the escort pool's size as last seen
     fear: jnp.ndarray  # (R, C) float32: drivers' recent losses, decaying
     adapt: jnp.ndarray  # (R, C) float32: the adversary's effort multiplier per corridor
     stock: jnp.ndarray  # (R, P) float32: litres in the city's depots
     pending: jnp.ndarray  # (R, C) bool: a convoy held back for escorts leaves tomorrow
     since: jnp.ndarray  # (R, C) float32: days of loading since the last departure
-    low_run: jnp.ndarray  # (R,) int32: consecutive days of low cover
+    regime: jnp.ndarray  # (R,) int32: the adversary campaign's regime
+    disrupted: jnp.ndarray  # (R,) bool: schools and services disrupted
+    low_run: jnp.ndarray  # (R,) int32: consecutive low-supply days (while not disrupted)
+    ok_run: jnp.ndarray  # (R,) int32: consecutive recovered days (while disrupted)
     root: jax.Array  # the run's random key, folded with the day
 
 
@@ -163,64 +221,126 @@ def _ages(s: Static, t: jnp.ndarray) -> jnp.ndarray:
 
 
 def returns(s: Static, c: dict, state: DayState, t: jnp.ndarray) -> tuple[DayState, dict]:
-    """Cohorts back at the port after their round trip, and tankers turned back earlier."""
+    """Cohorts back at the port after their round trip, and tankers turned back earlier; units
+    added to (or cut from) the escort pool today join (or leave) it."""
     K = s.slots
-    back = _ages(s, t)[None, None, :] == 2 * c["leg"][..., None]
+    back = _ages(s, t)[None, None, :] == 2 * c["leg_days"][..., None]
     returning = (state.cohort * back[..., None]).sum(axis=2)
     released = state.calendar[:, :, t % K]
+    escorts_free = state.escorts_free + c["escort_pool"] - state.pool
     return state._replace(
         calendar=state.calendar.at[:, :, t % K].set(0),
         idle=state.idle + returning + released,
         drivers=state.drivers + returning.sum(axis=2) + released.sum(axis=2),
-        escorts_free=state.escorts_free + (state.escorts_on * back).sum(axis=(1, 2)),
+        escorts_free=escorts_free + (state.escorts_on * back).sum(axis=(1, 2)),
+        pool=jnp.broadcast_to(c["escort_pool"], state.pool.shape),
         cohort=jnp.where(back[..., None], 0, state.cohort),
         escorts_on=jnp.where(back, 0, state.escorts_on),
     ), {}
 
 
 def arrivals(s: Static, c: dict, state: DayState, t: jnp.ndarray) -> tuple[DayState, dict]:
-    """Loaded cohorts reaching the city unload into its depots."""
-    arriving = _ages(s, t)[None, None, :] == c["leg"][..., None]
-    delivered = (state.cohort * arriving[..., None]).sum(axis=2)  # (R, C, P)
-    state = state._replace(transit=state.transit - delivered,
-                           stock=state.stock + delivered.sum(axis=1) * c["litres"])
-    return state, {"delivered_litres": delivered.sum(axis=1),
-                   "delivered_by_corridor_litres": delivered.astype(F32) @ c["litres"]}
+    """Loaded cohorts reach the city's gate (escorted convoys counted); the depots take what
+    customs clear and their tanks hold, products in dispatch priority order; the rest waits at
+    the gate."""
+    arriving = _ages(s, t)[None, None, :] == c["leg_days"][..., None]
+    arrived = (state.cohort * arriving[..., None]).sum(axis=2)  # (R, C, P)
+    gate = state.gate + arrived.sum(axis=1)
+    litres = c["tanker_litres"]
+    budget = c["unloading_capacity"]  # (R,) tankers customs clear today
+    stock = state.stock
+    unloaded = []
+    for p in s.product_order:
+        ullage = jnp.floor(jnp.maximum(c["depot_capacity"][p] - stock[:, p], 0.0) / litres[p])
+        unload = jnp.minimum(jnp.minimum(gate[:, p].astype(F32), ullage), budget)
+        budget = budget - unload
+        unloaded.append((p, unload.astype(I32)))
+    delivered = jnp.stack([u for _, u in sorted(unloaded)], axis=1)  # (R, P) tankers
+    gate = gate - delivered
+    # float32 rounding of the sum may land a litre above the capacity the ullage respected
+    # (a stock already above a capacity the timeline cut stays as it is).
+    stock = jnp.minimum(stock + delivered * litres, jnp.maximum(c["depot_capacity"], stock))
+    convoy = jnp.array(s.convoy)[None, :]
+    escorted = (state.escorts_on * arriving).sum(axis=2) > 0  # customs count secured convoys
+    state = state._replace(transit=state.transit - arrived, gate=gate, stock=stock)
+    return state, {"delivered_litres": delivered, "gate_litres": gate,
+                   "delivered_by_corridor_litres": arrived.astype(F32) @ litres,
+                   "convoys_arrived": ((arrived.sum(axis=2) > 0) & convoy & escorted).astype(I32)}
 
 
-def _order_tankers(c: dict, stock: jnp.ndarray, transit: jnp.ndarray) -> jnp.ndarray:
-    """Tankers each corridor is asked to send, (R, C, P): importers order to hold the target
-    cover in depots and on the road, split by corridor share. Mirrors the order (``want``) in the
-    NumPy engine's ``vectorized._tankers_ready``."""
-    litres = c["litres"]
-    normal_demand = c["base_demand"].sum(axis=1)
-    order_l = jnp.maximum(0.0, c["order_target_cover_days"][:, None] * normal_demand - stock
-                          - transit.sum(axis=1) * litres)
-    return jnp.ceil(jnp.ceil(order_l / litres)[:, None, :] * c["order_share"][None, :, None])
+# Float32 slack for the roundings that must land on whole numbers (NumPy uses 1e-9 in float64).
+ROUND_SLACK = 1e-4
+
+
+def _normal_demand(c: dict) -> jnp.ndarray:
+    """(R, P) litres/day over all sectors, summed on the device: the same float32 sum as the
+    demand served in full, so full service leaves exactly nothing unserved."""
+    return c["base_demand"].sum(axis=1)
+
+
+def _tankers_ready(c: dict, state: DayState, convoy: jnp.ndarray) -> jnp.ndarray:
+    """(R, C, P) tankers each corridor sends today if its drivers are willing: its share of the
+    importers' base-stock order (target cover plus lead-time demand, against depot stock, fuel
+    on the road and at the gate), as far as idle tankers and the port's loading since the last
+    departure allow; a convoy corridor only once its interval is up, its convoy is assembled or
+    it waits for escorts. Mirrors ``vectorized._tankers_ready``."""
+    litres = c["tanker_litres"]
+    position = state.stock + (state.transit.sum(axis=1) + state.gate) * litres
+    target = (c["order_target_cover_days"] + c["lead_time_days"])[:, None] * _normal_demand(c)
+    order_l = jnp.maximum(0.0, target - position)
+    want = jnp.ceil(jnp.ceil(order_l / litres)[:, None, :] * c["order_share"][None, :, None])
+    loading = jnp.floor(c["port_capacity"] * state.since[..., None])
+    ready = jnp.minimum(jnp.minimum(want, state.idle), loading).astype(I32)
+    departing = (~convoy | (state.since >= c["convoy_interval"]) | state.pending
+                 | (ready.sum(axis=2) >= c["convoy_min_size"]))
+    return ready * departing[..., None]
+
+
+def _escorts_needed(c: dict, convoy: jnp.ndarray, tankers: jnp.ndarray) -> jnp.ndarray:
+    """(R, C) escort units a convoy of ``tankers`` asks for (0 on free-running corridors)."""
+    need = c["escorts_per_convoy"] + jnp.ceil(
+        c["escorts_per_100"] * tankers.astype(F32) / 100.0 - ROUND_SLACK).astype(I32)
+    return jnp.where(convoy, need, 0)
 
 
 def _willingness(c: dict, fear: jnp.ndarray, planned: jnp.ndarray, ban: jnp.ndarray
                  ) -> jnp.ndarray:
     """Each driver's probability of departing, (R, C): fear deters, planned escorts reassure,
-    a ban's compliance refuses. Mirrors the willingness in the NumPy engine's
-    ``vectorized._drivers_willing``."""
+    a ban's compliance refuses. Mirrors the willingness in ``vectorized._drivers_willing``."""
     return (c["willingness_max"][:, None]
             * jnp.exp(-c["fear_sensitivity"][:, None] * fear
                       / (1.0 + c["escort_reassurance"][:, None] * planned))
             * (1.0 - ban))
 
 
+def _allot(s: Static, c: dict, ready: jnp.ndarray, n_go: jnp.ndarray) -> jnp.ndarray:
+    """Share ``n_go`` (R, C) places among the products' ready tankers (R, C, P) in proportion
+    to dispatch weight x ready (rounded down), the places left over going to the products in
+    dispatch priority order as far as they have tankers ready. Mirrors ``vectorized._allot``."""
+    weighted = ready * c["dispatch_weight"][:, None, :]
+    total = weighted.sum(axis=2, keepdims=True)
+    share = jnp.where(total > 0, n_go[..., None] * weighted / jnp.maximum(total, TINY), 0.0)
+    go = jnp.minimum(jnp.floor(share + ROUND_SLACK).astype(I32), ready)
+    left = n_go - go.sum(axis=2)
+    for p in s.product_order:
+        extra = jnp.minimum(left, ready[..., p] - go[..., p])
+        go = go.at[..., p].add(extra)
+        left = left - extra
+    return go
+
+
 def _assign_escorts(s: Static, c: dict, go: jnp.ndarray, escorts_free: jnp.ndarray,
                     pending: jnp.ndarray) -> tuple[jnp.ndarray, ...]:
-    """Escorts for each departing convoy, corridor by corridor in order; a convoy that waits for
-    escorts and cannot get them all is held back (pending). Returns (go, assigned,
-    escorts_free, pending). Mirrors ``vectorized._escort_convoys``, without mutation."""
+    """Escorts for each departing convoy, as many as its size asks for, corridor by corridor in
+    order; a convoy that waits for escorts and cannot get them all is held back (pending).
+    Returns (go, assigned, escorts_free, pending). Mirrors ``vectorized._escort_convoys``."""
     total = go.sum(axis=2)
+    need_all = _escorts_needed(c, jnp.array(s.convoy)[None, :], total)
     assigned = jnp.zeros_like(total)
     for ci in [i for i, v in enumerate(s.convoy) if v]:
         sending = total[:, ci] > 0
-        need = c["escorts_per_convoy"][:, ci]
-        give = jnp.where(sending, jnp.minimum(need, escorts_free), 0)
+        need = need_all[:, ci]
+        give = jnp.where(sending, jnp.minimum(need, jnp.maximum(escorts_free, 0)), 0)
         hold = sending & (give < need) & s.wait_for_escorts[ci]
         give = jnp.where(hold, 0, give)
         escorts_free = escorts_free - give
@@ -232,20 +352,16 @@ def _assign_escorts(s: Static, c: dict, go: jnp.ndarray, escorts_free: jnp.ndarr
 
 def orders_and_dispatch(s: Static, c: dict, state: DayState, t: jnp.ndarray, ban: jnp.ndarray,
                         key: jax.Array) -> tuple[DayState, dict]:
-    """Importers order, willing drivers load what the port can, convoys take their escorts and
-    leave into today's ring slot."""
+    """Importers order; each driver asked decides once (one binomial per corridor), the willing
+    take the loads by dispatch weight, convoys take their escorts and leave into today's ring
+    slot."""
     convoy = jnp.array(s.convoy)[None, :]
-    want = _order_tankers(c, state.stock, state.transit)
-    departing = ~convoy | (t % c["convoy_interval"] == 0) | state.pending
-    loading = jnp.floor(c["port_capacity"] * state.since[..., None])
-    candidates = (jnp.minimum(jnp.minimum(want, state.idle), loading).astype(I32)
-                  * departing[..., None])
-    planned = jnp.where(convoy, c["escorts_per_convoy"], 0)
-    go = binomial(key, candidates, _willingness(c, state.fear, planned, ban)[..., None])
+    ready = _tankers_ready(c, state, convoy)
+    n_ready = ready.sum(axis=2)
+    willing = binomial(key, n_ready, _willingness(c, state.fear,
+                                                  _escorts_needed(c, convoy, n_ready), ban))
     limit = jnp.where(convoy, jnp.minimum(state.drivers, c["convoy_max_size"]), state.drivers)
-    total = go.sum(axis=2)
-    scale = jnp.where(total > limit, limit / jnp.maximum(total, 1).astype(F32), 1.0)
-    go = jnp.floor(go * scale[..., None]).astype(I32)
+    go = _allot(s, c, ready, jnp.minimum(willing, limit))
     go, assigned, escorts_free, pending = _assign_escorts(s, c, go, state.escorts_free,
                                                           state.pending)
     total = go.sum(axis=2)
@@ -261,16 +377,36 @@ def orders_and_dispatch(s: Static, c: dict, state: DayState, t: jnp.ndarray, ban
     return state, {"loaded_litres": go.sum(axis=1), "tankers_dispatched": total}
 
 
-def attacks(s: Static, c: dict, state: DayState, t: jnp.ndarray, k_hit: jax.Array,
-            k_free: jax.Array, k_destroy: jax.Array, k_kidnap: jax.Array
+def campaign(s: Static, c: dict, state: DayState, t: jnp.ndarray, key: jax.Array
+             ) -> tuple[DayState, dict]:
+    """The adversary's campaign moves between regimes: held where the timeline fixes the
+    regime, else leaving each regime at its daily rate for one drawn from the transition
+    weights (one uniform for whether, one for where, per replication). Records today's attack
+    intensity. Mirrors ``vectorized.campaign``."""
+    G = c["regime_multiplier"].shape[1]
+    regime = state.regime
+    if G > 1:
+        u = jax.random.uniform(key, (2,) + regime.shape, F32)
+        leave = u[0] < jnp.take_along_axis(c["regime_switch_prob"], regime[:, None], 1)[:, 0]
+        cumulative = jnp.cumsum(c["regime_transition"][regime], axis=1)  # (R, G)
+        nxt = jnp.minimum((u[1][:, None] >= cumulative).sum(axis=1), G - 1).astype(I32)
+        regime = jnp.where(leave, nxt, regime)
+    regime = jnp.where(c["regime_hold"] >= 0, c["regime_hold"], regime)
+    multiplier = jnp.take_along_axis(c["regime_multiplier"], regime[:, None], 1)[:, 0]
+    intensity = c["intensity"] * c["growth_per_year"] ** (t / 365.0) * multiplier
+    return state._replace(regime=regime), {"attack_intensity": intensity}
+
+
+def attacks(s: Static, c: dict, state: DayState, t: jnp.ndarray, intensity: jnp.ndarray,
+            k_hit: jax.Array, k_free: jax.Array, k_destroy: jax.Array, k_kidnap: jax.Array
             ) -> tuple[DayState, dict]:
-    """Attacks on the cohorts on the road: a convoy is one target whose hazard grows with its
-    size and falls with escorts; free-running tankers are attacked one by one. Hit tankers
-    burn a share of their load, some crews are kidnapped, and fear rises."""
+    """Attacks on the cohorts on the road at today's ``intensity`` (from ``campaign``): a
+    convoy is one target whose hazard grows with its size and falls with escorts; free-running
+    tankers are attacked one by one. Hit tankers burn a share of their load, some crews are
+    kidnapped, and fear rises."""
     convoy = jnp.array(s.convoy)[None, :]
     age = _ages(s, t)
     cohort, escorts_on = state.cohort, state.escorts_on
-    intensity = c["intensity"] * c["growth_per_year"] ** (t / 365.0)
     mult = intensity[:, None] * ((1.0 - c["adaptation"][:, None])
                                  + c["adaptation"][:, None] * state.adapt)
     exposure = jnp.take(c["exposure_by_age"], age, axis=2)  # (R, C, K)
@@ -357,57 +493,48 @@ def recruitment(s: Static, c: dict, state: DayState, t: jnp.ndarray) -> tuple[Da
 
 def city_day(s: Static, c: dict, state: DayState, t: jnp.ndarray) -> tuple[DayState, dict]:
     """The city: rationing by cover, panic buying, priority allocation of the stock, then
-    stations, queues, prices and power."""
+    stations, queues, prices, electricity and disruption."""
     stock = state.stock
-    normal_demand = c["base_demand"].sum(axis=1)
+    normal_demand = _normal_demand(c)
     cover = stock / jnp.maximum(normal_demand, TINY)
     caps = jax_city.rationing_caps(cover, c["rationing_thresholds"], c["rationing_caps"])
     scarcity = jnp.clip(1.0 - cover / jnp.maximum(c["panic_cover_days"][:, None], TINY), 0, 1)
     demand = c["base_demand"] * (1.0 + c["panic_multiplier"][:, :, None] * scarcity[:, None, :])
     served = jax_city.allocate_by_priority(demand * caps, stock, s.priority)
     stock = jnp.maximum(stock - served.sum(axis=1), 0.0)
-    city, low_run = _city_outputs(s, c, served, demand, stock, normal_demand, state.low_run)
-    return state._replace(stock=stock, low_run=low_run), {**city, "stock_litres": stock}
+    city, retail_share = _city_outputs(s, c, served, demand, stock)
+    state, disruption = _disruption(c, state._replace(stock=stock), retail_share)
+    return state, {**city, "disruption": disruption, "stock_litres": stock}
 
 
-def observe(c: dict, state: DayState) -> dict:
-    """End-of-day levels: fuel (in tankers) and tankers on the road, escort units in use."""
-    return {"in_transit_litres": state.transit.sum(axis=1),
-            "tankers_in_transit": state.cohort.sum(axis=(2, 3)).sum(axis=1),
-            "escorts_busy": c["escort_pool"] - state.escorts_free}
+def _stations(s: Static, c: dict, retail_supply: jnp.ndarray, retail_demand: jnp.ndarray
+              ) -> dict:
+    """Stations with each product (all when retail supply meets normal retail demand, fewer as
+    (supply / normal) ** exponent when short) and the wait at those open. Mirrors
+    ``vectorized._stations_and_queues``."""
+    normal = c["retail_normal"]
+    supplied = jnp.where(normal > 0, jnp.minimum(retail_supply / jnp.maximum(normal, TINY), 1.0),
+                         0.0)
+    by_product = c["station_count"] * supplied ** c["station_exponent"][:, None]
+    open_any = by_product.max(axis=-1)
+    per_station = (retail_demand.sum(axis=-1) / c["litres_per_fill"] / c["opening_hours"]
+                   / jnp.maximum(open_any, 1.0))
+    wait = jax_city.mean_wait_hours(per_station, c["service_rate"], s.pumps, c["wait_table"])
+    return {"stations_open_by_product": by_product, "stations_open": open_any,
+            "queue_wait_hours": jnp.where(open_any >= 1.0, wait, c["max_wait_hours"])}
 
 
-def _day(s: Static, c: dict, state: DayState, xs: tuple) -> tuple[DayState, dict]:
-    """One day for all replications: the model's processes in the NumPy engine's order
-    (``vectorized.DAY``); the day's random key is split among those that draw."""
-    t, ban = xs
-    k_go, k_hit, k_free, k_destroy, k_kidnap, k_check = jax.random.split(
-        jax.random.fold_in(state.root, t), 6)
-    out: dict = {}
-    for process, *args in ((returns,), (arrivals,), (orders_and_dispatch, ban, k_go),
-                           (attacks, k_hit, k_free, k_destroy, k_kidnap), (checkpoints, k_check),
-                           (adversary_adaptation,), (recruitment,), (city_day,)):
-        state, produced = process(s, c, state, t, *args)
-        out.update(produced)
-    return state, {**out, **observe(c, state)}
-
-
-def _city_outputs(s: Static, c: dict, served, demand, stock, normal_demand, low_run):
+def _city_outputs(s: Static, c: dict, served: jnp.ndarray, demand: jnp.ndarray,
+                  stock: jnp.ndarray) -> tuple[dict, jnp.ndarray]:
     """The indicators after allocation: ``vectorized._city_indicators`` in jax.numpy; returns
-    the outputs and the run length of low-cover days."""
-    cover = stock / jnp.maximum(normal_demand, TINY)
+    them and the retail (transport) served share that drives disruption."""
+    normal_demand = _normal_demand(c)
+    unserved = jnp.maximum(normal_demand - served.sum(axis=1), 0.0)
     base = c["base_demand"].sum(axis=-1)
     served_share = jnp.where(base > 0, served.sum(axis=-1) / jnp.maximum(base, TINY), 1.0)
     weight = jnp.array(s.retail, dtype=F32)
     retail_supply = jnp.einsum("rsp,s->rp", served, weight)
     retail_demand = jnp.einsum("rsp,s->rp", demand, weight)
-    by_product = jnp.minimum(c["station_count"],
-                             jnp.floor(retail_supply / c["min_daily_litres_to_open"]))
-    open_any = by_product.max(axis=-1)
-    per_station = (retail_demand.sum(axis=-1) / c["litres_per_fill"] / c["opening_hours"]
-                   / jnp.maximum(open_any, 1.0))
-    wait = jax_city.mean_wait_hours(per_station, c["service_rate"], s.pumps,
-                                    c["opening_hours"], c["max_wait_hours"])
     official = c["official_price"]
     price = jax_city.informal_price(official, retail_demand, retail_supply,
                                     c["elasticity"][:, None], c["price_cap_multiple"][:, None])
@@ -417,24 +544,67 @@ def _city_outputs(s: Static, c: dict, served, demand, stock, normal_demand, low_
                          / jnp.maximum(weights, TINY), 1.0)
     if s.power_sector >= 0:
         thermal = c["thermal_share"]
-        electricity = c["power_hours_normal"] * ((1.0 - thermal)
-                                                 + thermal * served_share[:, s.power_sector])
+        electricity = c["power_hours_normal"] * (
+            (1.0 - thermal) + thermal * jnp.minimum(served_share[:, s.power_sector], 1.0))
     else:
         electricity = jnp.broadcast_to(c["power_hours_normal"], weights.shape)
-    demanded = normal_demand > 0
-    low = jnp.any((cover < c["disruption_cover_days"]) & demanded, axis=-1)
-    low_run = jnp.where(low, low_run + 1, 0)
+    retail_normal = c["retail_normal"].sum(axis=-1)
+    retail_share = jnp.where(retail_normal > 0, retail_supply.sum(axis=-1)
+                             / jnp.maximum(retail_normal, TINY), 1.0)
     return {
-        "cover_days": cover,
-        "stockout": (cover < c["stockout_cover_days"]) & demanded,
+        "cover_days": stock / jnp.maximum(normal_demand, TINY),
+        "unserved_litres": unserved,
+        "stockout": (unserved > c["stockout_unserved_share"] * normal_demand)
+        & (normal_demand > 0),
         "served_share": served_share,
-        "stations_open_by_product": by_product, "stations_open": open_any,
-        "queue_wait_hours": jnp.where(open_any > 0, wait, c["max_wait_hours"]),
+        **_stations(s, c, retail_supply, retail_demand),
         "informal_price": price,
         "goods_price_index": 1.0 + c["goods_pass_through"] * (multiple - 1.0),
         "electricity_hours": electricity,
-        "disruption": low_run >= c["disruption_min_days"],
-    }, low_run
+    }, retail_share
+
+
+def _disruption(c: dict, state: DayState, share: jnp.ndarray) -> tuple[DayState, jnp.ndarray]:
+    """Disruption with hysteresis on the retail served share: on after a run of low days, off
+    after a run of recovered days. Mirrors ``vectorized._disruption``."""
+    disrupted = state.disrupted
+    low_run = jnp.where(~disrupted & (share < c["disruption_served_share"]), state.low_run + 1, 0)
+    ok_run = jnp.where(disrupted & (share >= c["recovery_served_share"]), state.ok_run + 1, 0)
+    starts = ~disrupted & (low_run >= c["disruption_min_days"])
+    ends = disrupted & (ok_run >= c["recovery_min_days"])
+    disrupted = (disrupted | starts) & ~ends
+    return state._replace(disrupted=disrupted, low_run=low_run, ok_run=ok_run), disrupted
+
+
+def observe(state: DayState) -> dict:
+    """End-of-day levels: fuel (in tankers) and tankers on the road, escort units in use and in
+    the pool."""
+    return {"in_transit_litres": state.transit.sum(axis=1),
+            "tankers_in_transit": state.cohort.sum(axis=(2, 3)).sum(axis=1),
+            "escorts_busy": state.pool - state.escorts_free, "escort_pool": state.pool}
+
+
+def _day(s: Static, consts: dict, state: DayState, xs: tuple) -> tuple[DayState, dict]:
+    """One day for all replications: the model's processes in the NumPy engine's order
+    (``vectorized.DAY``) with the constants of the day's phase; the day's random key is split
+    among those that draw."""
+    t, phase, ban = xs
+    c = _today(consts, phase)
+    k_go, k_regime, k_hit, k_free, k_destroy, k_kidnap, k_check = jax.random.split(
+        jax.random.fold_in(state.root, t), 7)
+    out: dict = {}
+    steps = (lambda st: returns(s, c, st, t), lambda st: arrivals(s, c, st, t),
+             lambda st: orders_and_dispatch(s, c, st, t, ban, k_go),
+             lambda st: campaign(s, c, st, t, k_regime),
+             lambda st: attacks(s, c, st, t, out["attack_intensity"], k_hit, k_free, k_destroy,
+                                k_kidnap),
+             lambda st: checkpoints(s, c, st, t, k_check),
+             lambda st: adversary_adaptation(s, c, st, t), lambda st: recruitment(s, c, st, t),
+             lambda st: city_day(s, c, st, t))
+    for step in steps:
+        state, produced = step(state)
+        out.update(produced)
+    return state, {**out, **observe(state)}
 
 
 @partial(jax.jit, static_argnums=0)
@@ -442,37 +612,35 @@ def _block(s: Static, c: dict, state: DayState, xs: tuple) -> tuple[DayState, di
     return jax.lax.scan(partial(_day, s, c), state, xs)
 
 
-def _start(m: ModelParameters) -> tuple[Static, dict, DayState, np.ndarray]:
-    """The compiled program's static shape, its constants, the state at day 0 (after the warm
-    start) and the tankers already on the road, per (replication, product)."""
-    R, C, P = m.shape
-    K = m.slots
-    idle, drivers = m.fleet.copy(), m.drivers.copy()
-    cohort = np.zeros((K, R, C, P), dtype=np.int64)
-    size = np.zeros((K, R, C), dtype=np.int64)
-    traffic = np.zeros((R, C), dtype=np.int64)
-    transit = np.zeros((R, C, P), dtype=np.int64)
-    warm_start(m, cohort, size, traffic, transit, idle, drivers)
-    cohort = np.moveaxis(cohort, 0, 2)  # (R, C, K, P): the slot axis is where the masks broadcast
-
+def _static(m: ModelParameters) -> Static:
     q_used = int(np.any(m.checkpoint_prob > 0, axis=(0, 1)).nonzero()[0].max(initial=-1)) + 1
-    static = Static(K, tuple(bool(v) for v in m.convoy),
-                    tuple(bool(v) for v in m.wait_for_escorts),
-                    tuple(int(v) for v in m.sector_priority), tuple(bool(v) for v in m.retail),
-                    int(m.power_sector), int(m.pumps_per_station), not bool(m.convoy.all()),
-                    q_used)
-    consts = _consts(m)
+    return Static(m.slots, tuple(bool(v) for v in m.convoy),
+                  tuple(bool(v) for v in m.wait_for_escorts),
+                  tuple(int(v) for v in m.sector_priority), tuple(bool(v) for v in m.retail),
+                  int(m.power_sector), int(m.pumps_per_station), not bool(m.convoy.all()),
+                  q_used, tuple(int(v) for v in m.product_order))
+
+
+def _start(m: ModelParameters) -> tuple[Static, dict, DayState, np.ndarray]:
+    """The compiled program's static shape, its constants, the state at day 0 (the NumPy
+    engine's ``engines.state.initial_state``, slot axis moved next to the corridor so the masks
+    broadcast) and the tankers already on the road, per (replication, product)."""
+    s = initial_state(m)
     seed_words = dynamics_seed_sequence(m.seed).generate_state(2, np.uint32)
     root = jax.random.key(int(seed_words[0]) << 31 ^ int(seed_words[1]))
+    consts = _consts(m)
+    i = partial(jnp.asarray, dtype=I32)
+    f = partial(jnp.asarray, dtype=F32)
     state = DayState(
-        idle=jnp.asarray(idle, I32), drivers=jnp.asarray(drivers, I32),
-        cohort=jnp.asarray(cohort, I32), escorts_on=jnp.zeros((R, C, K), I32),
-        calendar=jnp.zeros((R, C, K, P), I32), transit=jnp.asarray(transit, I32),
-        escorts_free=jnp.asarray(m.escort_pool, I32), fear=jnp.zeros((R, C), F32),
-        adapt=jnp.ones((R, C), F32), stock=jnp.asarray(m.initial_stock, F32),
-        pending=jnp.zeros((R, C), bool), since=jnp.ones((R, C), F32), low_run=jnp.zeros(R, I32),
+        idle=i(s.idle), drivers=i(s.drivers), cohort=i(np.moveaxis(s.cohort, 0, 2)),
+        escorts_on=i(np.moveaxis(s.escorts_on, 0, 2)),
+        calendar=i(np.moveaxis(s.port_calendar, 0, 2)), transit=i(s.transit), gate=i(s.gate),
+        escorts_free=i(s.escorts_free), pool=i(s.pool), fear=f(s.fear), adapt=f(s.adapt),
+        stock=jnp.minimum(f(s.stock), _today(consts, 0)["depot_capacity"]),
+        pending=jnp.asarray(s.pending), since=f(s.since), regime=i(s.regime),
+        disrupted=jnp.asarray(s.disrupted), low_run=i(s.low_run), ok_run=i(s.ok_run),
         root=root)
-    return static, consts, state, transit.sum(axis=1)
+    return _static(m), consts, state, s.transit.sum(axis=1)
 
 
 def _blocks(m: ModelParameters, static: Static, consts: dict, state: DayState
@@ -485,11 +653,15 @@ def _blocks(m: ModelParameters, static: Static, consts: dict, state: DayState
     # Equal blocks (the last padded with days whose outputs are dropped) compile once.
     blocks = min(T, PROGRESS_BLOCKS)
     length = math.ceil(T / blocks)
-    ban = np.moveaxis(m.ban_refusal, 2, 0)  # (T, R, C)
-    ban = np.concatenate([ban, np.ones((blocks * length - T, R, C))]).astype(np.float32)
+    pad = blocks * length - T
+    phase = np.concatenate([m.phase_of_day, np.full(pad, m.phase_of_day[-1])]).astype(np.int32)
+    # Each day's ban refusal as its phase has it (a timeline may change the bans).
+    ban = np.stack([m.phases[k].ban_refusal[:, :, t] for t, k in enumerate(m.phase_of_day)])
+    ban = np.concatenate([ban, np.ones((pad, R, C))]).astype(np.float32)  # (T', R, C)
     for b in range(blocks):
         days = np.arange(b * length, (b + 1) * length, dtype=np.int32)
-        state, ys = _block(static, consts, state, (jnp.asarray(days), jnp.asarray(ban[days])))
+        xs = (jnp.asarray(days), jnp.asarray(phase[days]), jnp.asarray(ban[days]))
+        state, ys = _block(static, consts, state, xs)
         yield b * length, min((b + 1) * length, T), ys
 
 
