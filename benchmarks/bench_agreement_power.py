@@ -59,7 +59,7 @@ def experiment(scenario: str, seed: int, reps: int, days: int, copies: int, bias
     tiled = tiled_parameters(params, copies)
     vec = headline_outputs(simulate_vectorized(tiled), params.products)
     broken = tiled_parameters(params, copies, {
-        "adversary.destroy_share": tiled.destroy_share * bias})
+        "destroy_share": tiled.destroy_share * bias})
     mech = headline_outputs(simulate_vectorized(broken), params.products)
     counting = dict(vec, tankers_lost=vec["tankers_lost"] * bias)
     arrays = {f"reference__{k}": v for k, v in ref.items()}

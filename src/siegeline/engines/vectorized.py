@@ -90,7 +90,8 @@ def arrivals(m: ModelParameters, tab: Tables, s: DayState, t: int, rng: np.rando
     s.transit -= arriving
     s.gate += _per_product(arriving)
     out["delivered_by_corridor_litres"][...] = arriving @ m.tanker_litres
-    out["convoys_arrived"][...] = (_per_corridor(arriving) > 0) & m.convoy
+    escorted = np.take(s.escorts_flat, at).reshape(R, C) > 0
+    out["convoys_arrived"][...] = (_per_corridor(arriving) > 0) & m.convoy & escorted
     budget = np.floor(m.unloading_capacity)  # (R,) tankers that can be cleared today
     delivered = out["delivered_litres"]
     for p in m.product_order:

@@ -38,7 +38,8 @@ OUTPUTS: tuple[OutputVariable, ...] = (
     OutputVariable("delivered_by_corridor_litres", ("corridor",), "L",
                    "Fuel reaching the city (its gate), by corridor."),
     OutputVariable("convoys_arrived", ("corridor",), "convoy",
-                   "Convoys reaching the city with fuel.", np.int32),
+                   "Escorted convoys reaching the city with fuel (as customs count "
+                   "secured convoys).", np.int32),
     OutputVariable("tankers_dispatched", ("corridor",), "tanker", "Tankers leaving the port.",
                    np.int32),
     OutputVariable("tankers_lost", ("corridor",), "tanker", "Tankers destroyed.", np.int32),

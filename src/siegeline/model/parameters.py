@@ -411,6 +411,25 @@ def compile_parameters(
     return _finish(compiled, starts, offset + horizon)
 
 
+def tile_parameters(m: ModelParameters, copies: int,
+                    fields: Mapping[str, np.ndarray] | None = None) -> ModelParameters:
+    """``m`` with every replication repeated ``copies`` times in a row (replication
+    ``r * copies + k`` is copy ``k`` of replication ``r``), in every phase: the same parameter
+    draws, for paired comparisons of engines. ``fields`` replace whole per-replication arrays
+    (ModelParameters field name -> values for the tiled replications) in every phase."""
+    tiled = []
+    for phase in m.phases:
+        changes: dict[str, Any] = {"replications": m.replications * copies}
+        for name in phase.__dataclass_fields__:
+            value = getattr(phase, name)
+            if isinstance(value, np.ndarray) and name not in SHARED_ARRAYS and value.ndim:
+                changes[name] = np.repeat(value, copies, axis=0)
+        changes["sampled"] = {k: np.repeat(v, copies) for k, v in phase.sampled.items()}
+        changes.update(fields or {})
+        tiled.append(dataclasses.replace(phase, **changes))
+    return _finish(tiled, list(m.phase_start), m.days)
+
+
 def _check_structure(base: ModelParameters, m: ModelParameters, labels: list[str]) -> None:
     """Refuse a timeline entry that changes the model's structure or an array's shape."""
     problems = []

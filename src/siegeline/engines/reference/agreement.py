@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from siegeline.model.parameters import SHARED_ARRAYS, ModelParameters, compile_parameters
+from siegeline.model.parameters import SHARED_ARRAYS, ModelParameters, tile_parameters
 
 # Overrides (``--set`` syntax) of the default scenario for the three agreement scenarios.
 AGREEMENT_SCENARIOS: dict[str, list[str]] = {
@@ -82,13 +82,11 @@ def headline_outputs(out: Mapping[str, np.ndarray], products: list[str]) -> dict
 
 def tiled_parameters(params: ModelParameters, copies: int,
                      overrides: Mapping[str, np.ndarray] | None = None) -> ModelParameters:
-    """``params`` with every replication's sampled parameters repeated ``copies`` times in a
-    row (replication ``r * copies + k`` is copy ``k`` of draw ``r``), for the vectorized engine.
-    ``overrides`` (paths to values per tiled replication) replace draws, e.g. to inject a bias."""
-    tiled = {path: np.repeat(values, copies) for path, values in params.sampled.items()}
-    tiled.update(overrides or {})
-    return compile_parameters(params.scenario, params.replications * copies, params.days,
-                              params.seed, tiled)
+    """``params`` with every replication repeated ``copies`` times in a row (replication
+    ``r * copies + k`` is copy ``k`` of draw ``r``) in every timeline phase, for the vectorized
+    engine. ``overrides`` (ModelParameters field -> values per tiled replication) replace
+    arrays in every phase, e.g. to inject a bias."""
+    return tile_parameters(params, copies, overrides)
 
 
 def unpaired_fields(params: ModelParameters, tiled: ModelParameters, copies: int) -> list[str]:

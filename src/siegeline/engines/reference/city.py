@@ -55,7 +55,7 @@ class City:
                 self.gate[tanker.product] += 1
                 self.model.reached_gate(tanker, group.corridor)
                 arrived = True
-        if arrived and group.port.convoy:
+        if arrived and group.port.convoy and group.escorts > 0:  # an escorted convoy
             self.model.convoy_arrived(group.corridor)
 
     def arrivals(self, day: int, out: dict[str, np.ndarray]) -> None:
