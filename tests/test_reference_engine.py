@@ -158,18 +158,34 @@ def test_depots_never_overfill_and_the_rest_waits_at_the_gate():
 
 
 def test_peacetime_supplies_the_city_in_full():
-    """No adversary, no ban: after a month the depots receive what the city uses, every station
-    is open, every sector served and no product short."""
-    params = compile_parameters(load_scenario("bamako-2025", PEACE), 3, 60, seed=9)
+    """No adversary, no ban, normal times (no timeline): after a month the depots receive what
+    the city uses, every station is open, every sector served and no product short."""
+    data = apply_overrides(load_raw("bamako-2025"), PEACE)
+    data["timeline"] = []
+    params = compile_parameters(validate_scenario(data, "peace"), 3, 60, seed=9)
     out = simulate_reference(params)
     demand = params.base_demand.sum(axis=1)  # (R, P) litres a day
     delivered = out["delivered_litres"][:, 30:60].mean(axis=1)
     assert delivered == pytest.approx(demand, rel=0.03)
     assert (out["stations_open"][:, 30:] >= 0.95 * params.station_count).all()
     assert (out["served_share"][:, 30:] >= 0.99).all()
-    # (the first days ration: the depots start 30-60% full, below the 7-day rationing level)
     assert not out["stockout"][:, 30:].any() and out["unserved_litres"][:, 30:].sum() == 0
     assert out["tankers_lost"].sum() == 0
+    assert not out["disruption"].any()
+
+
+def test_peacetime_stays_normal_under_the_states_siege_policies():
+    """The default timeline's convoys, escorts and rationing with no adversary: over days
+    30-150 the city is still supplied (the median replication-day), as in the NumPy engine."""
+    params = compile_parameters(load_scenario("bamako-2025", PEACE), 3, 150, seed=9)
+    out = simulate_reference(params)
+    demand = params.base_demand.sum(axis=(1, 2))
+    delivered = out["delivered_litres"][:, 30:150].sum(axis=2).mean(axis=1)
+    assert np.median(delivered / demand) == pytest.approx(1.0, abs=0.03)
+    assert np.median(out["stations_open"][:, 30:]) >= 0.95 * params.station_count
+    assert np.median(out["served_share"][:, 30:].min(axis=2)) >= 0.99
+    assert out["stockout"][:, 30:].any(axis=2).mean() <= 0.01
+    assert not out["disruption"].any()
 
 
 def test_timeline_changes_the_escort_pool_and_holds_the_campaign_on_their_days():
