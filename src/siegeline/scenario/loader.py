@@ -254,28 +254,52 @@ def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, A
     return out
 
 
+def canonical_path(data: Any, path: str) -> str:
+    """``path`` with list items named by their name or id rather than their index (so
+    ``corridors.0.policy`` and ``corridors.dakar-kayes-kita.policy`` compare equal)."""
+    node, parts = data, []
+    for key in path.split("."):
+        if isinstance(node, list):
+            item = None
+            if key.isdigit() and int(key) < len(node):
+                item = node[int(key)]
+            else:
+                item = next((x for x in node if isinstance(x, dict)
+                             and key in (x.get("name"), x.get("id"))), None)
+            if isinstance(item, dict) and (item.get("name") or item.get("id")):
+                key = str(item.get("name") or item.get("id"))
+            node = item
+        else:
+            node = node.get(key) if isinstance(node, dict) else None
+        parts.append(key)
+    return ".".join(parts)
+
+
 def _override_timeline(data: dict[str, Any], path: str, value: Any) -> None:
     """Make the timeline of ``data`` keep ``path`` at ``value`` (see :func:`apply_overrides`)."""
     timeline = data.get("timeline")
     if not isinstance(timeline, list):
         return
+    path = canonical_path(data, path)
     for entry in timeline:
         changes = entry.get("set") if isinstance(entry, dict) else None
         if not isinstance(changes, dict):
             continue
         for key in list(changes):
-            if key == path or key.startswith(path + "."):
+            canonical = canonical_path(data, key)
+            if canonical == path or canonical.startswith(path + "."):
                 del changes[key]  # the override replaces this change
-            elif path.startswith(key + ".") and isinstance(changes[key], dict | list):
-                set_path(changes[key], path[len(key) + 1:], copy.deepcopy(value))
+            elif path.startswith(canonical + ".") and isinstance(changes[key], dict | list):
+                set_path(changes[key], path[len(canonical) + 1:], copy.deepcopy(value))
     data["timeline"] = [e for e in timeline if not isinstance(e, dict) or e.get("set") != {}]
 
 
 def timeline_overridden(data: dict[str, Any], assignments: list[str]) -> list[str]:
     """The ``--set`` paths that the scenario's timeline also changes (they now hold all run)."""
-    changed = {key for entry in data.get("timeline") or [] if isinstance(entry, dict)
-               for key in (entry.get("set") or {})}
-    paths = [text.split("=", 1)[0].strip() for text in assignments if "=" in text]
+    changed = {canonical_path(data, key) for entry in data.get("timeline") or []
+               if isinstance(entry, dict) for key in (entry.get("set") or {})}
+    paths = [canonical_path(data, text.split("=", 1)[0].strip())
+             for text in assignments if "=" in text]
     return [p for p in paths if any(k == p or k.startswith(p + ".") or p.startswith(k + ".")
                                     for k in changed)]
 
