@@ -331,3 +331,34 @@ def test_any_mix_of_policies_and_hazards_conserves_fuel(bamako, data):
     if scenario["adversary"]["intensity"] == 0 or not any(
             seg["hazard_per_100km"] for seg in scenario["segments"]):
         assert int(ds["attacks"].sum()) == 0
+
+
+def test_free_running_hits_follow_independent_binomials():
+    """``_free_hits`` (one uniform per cohort, first-hit inversion) has the joint law of
+    independent Binomial(n_p, p) per product: chi-square on the joint counts of a small cohort,
+    and the means and variances of a large one."""
+    from scipy import stats
+
+    def free_hits(rng, tankers, p):
+        cells, hits = vectorized._free_hits(rng, tankers.sum(axis=1), p, lambda i: tankers[i])
+        out = np.zeros_like(tankers)
+        out[cells] = hits
+        return out
+
+    rng = np.random.default_rng(12)
+    counts, p, N = np.array([2, 1, 2]), 0.3, 60_000
+    hits = free_hits(rng, np.broadcast_to(counts, (N, 3)).copy(), np.full(N, p))
+    joint = {}
+    for row in map(tuple, hits):
+        joint[row] = joint.get(row, 0) + 1
+    cells = [(a, b, c) for a in range(3) for b in range(2) for c in range(3)]
+    expected = np.array([stats.binom.pmf(a, 2, p) * stats.binom.pmf(b, 1, p)
+                         * stats.binom.pmf(c, 2, p) for a, b, c in cells]) * N
+    observed = np.array([joint.get(cell, 0) for cell in cells])
+    assert observed.sum() == N
+    assert stats.chisquare(observed, expected).pvalue > 1e-3
+    big = np.array([40, 10, 5])
+    hits = free_hits(rng, np.broadcast_to(big, (N, 3)).copy(), np.full(N, 0.02))
+    assert np.allclose(hits.mean(axis=0), big * 0.02, rtol=0.05)
+    assert np.allclose(hits.var(axis=0), big * 0.02 * 0.98, rtol=0.08)
+    assert (hits <= big).all() and (hits >= 0).all()

@@ -42,6 +42,31 @@ def _sparse_binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> 
     return out
 
 
+def _free_hits(rng: np.random.Generator, total: np.ndarray, p: np.ndarray,
+               counts: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Free-running cohorts of ``total`` tankers (any shape), each tanker hit independently with
+    its cohort's probability ``p``: returns the flat indices of the cohorts hit and their hits
+    by product (k, P), with the law of independent Binomial(n_p, p) per product. ``counts``
+    gives the cohorts' tankers by product (k, P) for flat indices. Exact, and one uniform per
+    cohort, since most cohorts see no attack: a cohort of N tankers (products in order) is hit
+    with probability 1 - (1-p)^N; there, the first tanker hit J follows its truncated geometric
+    law (inverted), the tankers before it are spared and each one after it is hit with
+    probability p."""
+    live = np.flatnonzero(((total > 0) & (p > 0)).ravel())
+    n, q = total.ravel()[live], p.ravel()[live]
+    some = -np.expm1(n * np.log1p(-q))  # P(at least one tanker hit)
+    hit = rng.random(live.size) < some
+    cells, n, q, some = live[hit], n[hit], q[hit], some[hit]
+    first = np.ceil(np.log1p(-rng.random(cells.size) * some) / np.log1p(-q))
+    first = np.clip(first, 1, n).astype(np.int64)[:, None]  # position of the first hit
+    by_product = counts(cells)
+    upto = np.cumsum(by_product, axis=1)  # last position of each product
+    after = np.clip(upto - first, 0, by_product)  # each product's tankers behind the first hit
+    hits = rng.binomial(after, q[:, None])
+    hits[np.arange(cells.size), np.argmax(upto >= first, axis=1)] += 1  # the first one's own
+    return cells, hits
+
+
 def _per_product(x: np.ndarray) -> np.ndarray:
     """Sum (R, C, P) over corridors; einsum beats ``sum`` on such short axes several-fold."""
     return np.einsum("rcp->rp", x)
@@ -175,15 +200,22 @@ def _allot(m: ModelParameters, ready: np.ndarray, n_go: np.ndarray) -> np.ndarra
     """Share ``n_go`` (R, C) places among the products' ready tankers (R, C, P) in proportion
     to dispatch weight x ready (rounded down), the places left over going to the products in
     ``product_order`` as far as they have tankers ready."""
-    weighted = ready * m.dispatch_weight[:, None, :]
-    total = weighted.sum(axis=2, keepdims=True)
+    go = ready.copy()
+    short = np.flatnonzero((n_go < _per_corridor(ready)).ravel())  # elsewhere all ready go
+    if not short.size:
+        return go
+    R, C, P = ready.shape
+    rows, n = ready.reshape(-1, P)[short], n_go.ravel()[short]
+    weighted = rows * m.dispatch_weight[short // C]
+    total = weighted.sum(axis=1, keepdims=True)
     share = np.where(total > 0, weighted / np.maximum(total, 1e-300), 0.0)
-    go = np.minimum(np.floor(n_go[..., None] * share + 1e-9).astype(np.int64), ready)
-    left = n_go - _per_corridor(go)
+    picked = np.minimum(np.floor(n[:, None] * share + 1e-9).astype(np.int64), rows)
+    left = n - picked.sum(axis=1)
     for p in m.product_order:
-        extra = np.minimum(left, ready[..., p] - go[..., p])
-        go[..., p] += extra
+        extra = np.minimum(left, rows[:, p] - picked[:, p])
+        picked[:, p] += extra
         left -= extra
+    go.reshape(-1, P)[short] = picked
     return go
 
 
@@ -274,10 +306,16 @@ def _attack_cohorts(
     hit = (n > 0) & m.convoy & (rng.random(n.shape) < -np.expm1(-group_hazard))
     n_attacks = hit.sum(axis=0)  # one attack per convoy hit (einsum would OR booleans)
     if free_cols.size:
-        free_hit = rng.binomial(cohort[slots][:, :, free_cols],
-                                -np.expm1(-hazard[:, :, free_cols])[..., None])
-        n_attacks[:, free_cols] += np.einsum("arcp->rc", free_hit)
-        hit[:, :, free_cols] = free_hit.any(axis=3)
+        shape = (len(live), R, free_cols.size)
+        cells, free_hit = _free_hits(
+            rng, n[:, :, free_cols], -np.expm1(-hazard[:, :, free_cols]),
+            lambda flat: cohort[slots[flat // (R * free_cols.size)],
+                                flat // free_cols.size % R, free_cols[flat % free_cols.size]])
+        fa, fr, fc = np.unravel_index(cells, shape)
+        np.add.at(n_attacks, (fr, free_cols[fc]), free_hit.sum(axis=1))
+        hit[fa, fr, free_cols[fc]] = True
+        free_rows = np.full(shape, -1, dtype=np.int64)  # where each hit cohort's row is
+        free_rows.ravel()[cells] = np.arange(cells.size)
     a, r, c = np.nonzero(hit)
     if not a.size:
         return np.zeros((R, C), dtype=np.int64), n_attacks, np.zeros((R, P), dtype=np.int64)
@@ -285,7 +323,8 @@ def _attack_cohorts(
     exposed = cohort[k, r, c]  # an attacked convoy exposes all its tankers
     if free_cols.size:
         alone = ~m.convoy[c]
-        exposed[alone] = free_hit[a[alone], r[alone], np.searchsorted(free_cols, c[alone])]
+        exposed[alone] = free_hit[free_rows[a[alone], r[alone],
+                                            np.searchsorted(free_cols, c[alone])]]
     share = m.destroy_share[r] * np.exp(-m.protection[r] * esc[a, r, c])
     destroyed = rng.binomial(exposed, share[:, None])
     cohort[k, r, c] -= destroyed  # each (slot, replication, corridor) appears once
