@@ -108,14 +108,14 @@ def test_every_numeric_field_at_extreme_values():
     assert len(numeric) > 150
     accepted: dict[tuple, dict] = {}
     for path in numeric:
-        field = next(str(k) for k in reversed(path) if isinstance(k, str))
+        words = named_by_error(path)
         for value in EXTREMES:
             doc = copy.deepcopy(base)
             get_at(doc, path[:-1])[path[-1]] = value
             try:
                 validate_scenario(doc)
             except ScenarioError as exc:
-                assert exc.problems and field in str(exc), (path, value, str(exc))
+                assert exc.problems and all(w in str(exc) for w in words), (path, value, str(exc))
                 continue
             assert math.isfinite(value) and abs(value) < 1e13, (path, value)
             # Run one representative per (field shape, value): list positions do not matter.
@@ -132,8 +132,19 @@ def test_every_numeric_field_at_extreme_values():
         check_outputs(result, f"{'.'.join(shape)}={value}")
 
 
+def named_by_error(path: tuple) -> tuple[str, ...]:
+    """What an error about the number at ``path`` must name: the field, and for a timeline change
+    (``timeline[2].set["city.order_target_cover_days"]``) the entry too, as the error names the
+    field of the scenario the change produces ("timeline[2] (2025-10-01): city: ...")."""
+    field = next(str(k) for k in reversed(path) if isinstance(k, str))
+    if path[0] == "timeline":
+        return f"timeline[{path[1]}]", field.rsplit(".", 1)[-1]
+    return (field,)
+
+
 def check_outputs(result, label: str) -> None:
-    """Finite outputs, exact fuel conservation, non-negative stocks and counts."""
+    """Finite outputs, exact fuel conservation (loaded = delivered + destroyed + returned + in
+    transit + waiting at the city gate), non-negative stocks and counts."""
     ds = result.dataset
     for name in ds.data_vars:
         values = ds[name].values
@@ -144,7 +155,8 @@ def check_outputs(result, label: str) -> None:
     loaded = ds["loaded_litres"].values.cumsum(1)
     balance = loaded - sum(ds[n].values.cumsum(1) for n in FLOWS)
     # Exact for whole-litre tanker loads; a fractional load leaves float rounding only.
-    np.testing.assert_allclose(balance, ds["in_transit_litres"].values, rtol=0,
+    held = ds["in_transit_litres"].values + ds["gate_litres"].values
+    np.testing.assert_allclose(balance, held, rtol=0,
                                atol=1e-9 * max(1.0, float(loaded.max())), err_msg=label)
 
 
@@ -162,6 +174,12 @@ def test_engine_edge_cases(name, overrides):
         assert ds["loaded_litres"].sum() == 0 and ds["delivered_litres"].sum() == 0
     if name == "no-adversary":
         assert ds["tankers_lost"].sum() == 0 and ds["attacks"].sum() == 0
+        assert ds["attack_intensity"].max() == 0
+    if name == "no-escorts":  # the --set pool holds over the timeline's reinforcements
+        assert ds["escort_pool"].max() == 0 and ds["convoys_arrived"].sum() == 0
+    if name == "zero-panic-cover":  # a zero threshold: any unserved litre is a stockout
+        np.testing.assert_array_equal(ds["stockout"].values.astype(bool),
+                                      ds["unserved_litres"].values > 0)
     if name == "total-ban":  # every driver respects a ban from day 0: nobody leaves a port
         assert ds["tankers_dispatched"].sum() == 0
     if name == "empty-depots":

@@ -65,7 +65,9 @@ def base_document() -> dict[str, Any]:
     # The source notes are 85% of the file and plain text; a few keep that section in play
     # while keeping each case cheap to parse.
     doc["sources"] = dict(list(doc["sources"].items())[:4])
-    return doc
+    # YAML anchors share one list between several places (the depots' initial_fill, the convoy
+    # policies' escort ranges): a JSON copy gives every path its own value to break.
+    return json.loads(json.dumps(doc))
 
 
 def leaves(node: Any, prefix: Path_ = ()) -> Iterator[Path_]:
@@ -88,12 +90,17 @@ def get_at(doc: Any, path: Path_) -> Any:
 
 def _hint_for(doc: Any, path: Path_) -> tuple[str, ...]:
     """Words an error about ``path`` should contain: the last named key on the path, a list
-    item's index, the name or id of each enclosing item (cross-reference errors name the corridor
-    or node, e.g. "corridor 'x' passes unknown node 'y'"), and a removed id itself."""
+    item's index, a timeline entry's label, the name or id of each enclosing item
+    (cross-reference errors name the corridor or node, e.g. "corridor 'x' passes unknown node
+    'y'"), and a removed id itself."""
     names = [str(k) for k in path if isinstance(k, str)]
     words = {names[-1]} if names else set()
     if isinstance(path[-1], int) and names:
         words.add(f"{names[-1]}[{path[-1]}]")
+    if path[0] == "timeline" and len(path) > 1:
+        # A timeline change is checked on the scenario it produces; the error names the entry
+        # ("timeline[3] (2025-10-07): corridors[1](dakar-kayes-diema).policy: ...").
+        words.add(f"timeline[{path[1]}]")
     node = doc
     for key in path:
         node = node[key]
@@ -282,7 +289,7 @@ ENGINE_EDGES: tuple[tuple[str, list[str]], ...] = (
                       "corridors.dakar-kayes-kita.policy.interval_days=60"]),
     ("no-order-weight-but-one", ["corridors.dakar-kayes-kita.order_share=0"]),
     ("tiny-tankers", ["products.diesel.tanker_capacity_litres=1e-6"]),
-    ("zero-panic-cover", ["city.panic_cover_days=0", "city.stockout_cover_days=0"]),
+    ("zero-panic-cover", ["city.panic_cover_days=0", "city.stockout_unserved_share=0"]),
     ("no-rationing", ["city.rationing=[]"]),
     ("no-fear", ["drivers.fear_sensitivity=0", "drivers.fear_memory_days=1e-6"]),
     ("long-slow-road", ["segments.0.speed_km_per_day=1e-3"]),
