@@ -747,6 +747,7 @@ scenario = {
         "fear_sensitivity": [0.02, 0.06],
         "fear_memory_days": [20.0, 45.0],
         "escort_reassurance": [0.2, 0.5],
+        "escort_defiance": 0.0,
         "kidnap_probability": [0.1, 0.4],
         "recruitment_per_day": 0.5,
     },
@@ -812,7 +813,7 @@ scenario = {
         "power_sector": "power",
         "power_hours_normal": float(FACTS["power_hours_normal"]["value"]),
         "thermal_share": 0.7,
-        "disruption_served_share": 0.5,
+        "disruption_served_share": [0.5, 0.7],
         "disruption_min_days": 7,
         "recovery_served_share": 0.6,
         "recovery_min_days": 3,
@@ -897,6 +898,10 @@ for k in (
     estimate(f"drivers.{k}", "behavioural parameter; drivers refusing the trip reported by AP/RFI")
 estimate("drivers.escort_reassurance",
          "escorts reassure drivers somewhat; escorted convoys were attacked (log rows 13, 56)")
+estimate("drivers.escort_defiance",
+         "0: the Sep-Nov record does not separate escorts persuading drivers to defy the ban "
+         "from the ban's erosion (adversary.bans), which stands for both here; a planning "
+         "scenario can set it to test escorted convoys against refusal")
 estimate("escorts.pool_size",
          "no escort missions before 10 Sep (first one: log row 12); the timeline sets the pool")
 for k in (
@@ -941,8 +946,9 @@ estimate(
 estimate("simulation.horizon_days", "six months")
 estimate(
     "impacts.disruption_served_share",
-    "schools close once motorists get less than half their fuel for a week (schools closed "
-    "27 Oct-9 Nov because the shortage blocked movement, log row 72; fact school_closure)",
+    "schools close once motorists get less than half to 70% of their fuel for a week (an "
+    "uncertain range: no decree states a threshold; schools closed 27 Oct-9 Nov because the "
+    "shortage blocked movement, log row 72; fact school_closure)",
 )
 estimate("impacts.disruption_min_days", "a week of low supply before schools close")
 estimate(

@@ -185,11 +185,12 @@ def _drivers_willing(m: ModelParameters, s: DayState, t: int, rng: np.random.Gen
     willing, up to the drivers at the port and the convoy's maximum size, take the loads in
     the products' dispatch priority order."""
     n_ready = _per_corridor(ready)
+    escorts = _planned_escorts(m, n_ready)
+    refusal = m.ban_refusal[:, :, t] * np.exp(-m.escort_defiance[:, None] * escorts)
     willingness = (m.willingness_max[:, None]
                    * np.exp(-m.fear_sensitivity[:, None] * s.fear
-                            / (1.0 + m.escort_reassurance[:, None]
-                               * _planned_escorts(m, n_ready)))
-                   * (1.0 - m.ban_refusal[:, :, t]))
+                            / (1.0 + m.escort_reassurance[:, None] * escorts))
+                   * (1.0 - refusal))
     # On most convoy schedules nobody departs on most days: draw only where some could.
     willing = _sparse_binomial(rng, n_ready, willingness)
     limit = np.where(m.convoy[None, :], np.minimum(s.drivers, m.convoy_max_size), s.drivers)

@@ -205,6 +205,7 @@ class ModelParameters:
     fear_sensitivity: np.ndarray  # (R,) 1/loss
     fear_decay: np.ndarray  # (R,) daily multiplier exp(-1/memory)
     escort_reassurance: np.ndarray  # (R,)
+    escort_defiance: np.ndarray  # (R,) 1/escort unit: escorts overcome ban refusal
     kidnap_probability: np.ndarray  # (R,)
     recruitment_per_day: np.ndarray  # (R,)
     # Adversary
@@ -253,9 +254,9 @@ class ModelParameters:
     power_sector: int  # index or -1
     power_hours_normal: float
     thermal_share: np.ndarray  # (R,)
-    disruption_served_share: float  # retail served share below which a day counts as low
+    disruption_served_share: np.ndarray  # (R,) retail served share below which a day is low
     disruption_min_days: int
-    recovery_served_share: float  # retail served share at which a day counts as recovered
+    recovery_served_share: np.ndarray  # (R,) retail served share at which a day is recovered
     recovery_min_days: int
     initial_state: str  # "pre_blockade" or "empty_roads"
     phase_of_day: np.ndarray  # (T,) int: the phase each day is in
@@ -650,6 +651,7 @@ def _compile_phase(
         fear_sensitivity=ps.get("drivers.fear_sensitivity"),
         fear_decay=np.exp(-1.0 / ps.get("drivers.fear_memory_days")),
         escort_reassurance=ps.get("drivers.escort_reassurance"),
+        escort_defiance=ps.get("drivers.escort_defiance"),
         kidnap_probability=ps.get("drivers.kidnap_probability"),
         recruitment_per_day=ps.get("drivers.recruitment_per_day"),
         intensity=ps.get("adversary.intensity"),
@@ -691,9 +693,9 @@ def _compile_phase(
         power_sector=sectors.index(power) if power else -1,
         power_hours_normal=scenario.impacts.power_hours_normal,
         thermal_share=ps.get("impacts.thermal_share"),
-        disruption_served_share=scenario.impacts.disruption_served_share,
+        disruption_served_share=ps.get("impacts.disruption_served_share"),
         disruption_min_days=scenario.impacts.disruption_min_days,
-        recovery_served_share=scenario.impacts.recovery_served_share,
+        recovery_served_share=ps.get("impacts.recovery_served_share"),
         recovery_min_days=scenario.impacts.recovery_min_days,
         initial_state=(scenario.simulation.initial_state
                        if isinstance(scenario.simulation.initial_state, str) else "continued"),

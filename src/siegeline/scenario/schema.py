@@ -311,6 +311,15 @@ class Drivers(StrictModel):
     escort_reassurance: Uncertain = uparam(
         0.5, unit="1/escort unit", description="How much each escort unit damps fear.", ge=0
     )
+    escort_defiance: Uncertain = uparam(
+        0.0,
+        unit="1/escort unit",
+        description=(
+            "Escorts persuade drivers to defy a declared ban: the share refusing because of "
+            "bans falls as exp(-defiance * escort units with the convoy)."
+        ),
+        ge=0,
+    )
     kidnap_probability: Uncertain = uparam(
         0.3,
         unit="probability per destroyed tanker",
@@ -576,7 +585,7 @@ class Impacts(StrictModel):
     thermal_share: Uncertain = uparam(
         0.7, unit="share", description="Share of power from fuel-fired plants.", ge=0, le=1
     )
-    disruption_served_share: float = param(
+    disruption_served_share: Uncertain = uparam(
         0.5,
         unit="share",
         description=(
@@ -589,7 +598,7 @@ class Impacts(StrictModel):
     disruption_min_days: int = param(
         7, unit="day", description="Consecutive low-supply days before disruption.", ge=1
     )
-    recovery_served_share: float = param(
+    recovery_served_share: Uncertain = uparam(
         0.8,
         unit="share",
         description="Disruption clears once retail demand is served at or above this share ...",

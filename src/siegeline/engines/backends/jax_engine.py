@@ -120,7 +120,7 @@ class Static:
 # Per-day capacities and sizes meaning "no limit" are huge (UNLIMITED, 2**40): float32 holds them
 # (as floats) where int32 would overflow.
 _FLOAT_NAMES = (
-    "willingness_max", "fear_sensitivity", "fear_decay", "escort_reassurance",
+    "willingness_max", "fear_sensitivity", "fear_decay", "escort_reassurance", "escort_defiance",
     "kidnap_probability", "recruitment_per_day", "intensity", "growth_per_year", "adaptation",
     "adaptation_rate", "escort_aversion", "size_exponent", "deterrence", "protection",
     "destroy_share", "base_demand", "panic_multiplier", "panic_cover_days",
@@ -128,11 +128,10 @@ _FLOAT_NAMES = (
     "dispatch_weight", "order_share", "port_capacity", "convoy_min_size", "escorts_per_100",
     "regime_multiplier", "regime_switch_prob", "regime_transition", "elasticity",
     "price_cap_multiple", "goods_pass_through", "thermal_share", "station_exponent",
-    "official_price", "tanker_litres")
+    "official_price", "tanker_litres", "disruption_served_share", "recovery_served_share")
 _SCALAR_NAMES = (
     "station_count", "service_rate", "litres_per_fill", "opening_hours", "max_wait_hours",
-    "power_hours_normal", "stockout_unserved_share", "disruption_served_share",
-    "recovery_served_share")
+    "power_hours_normal", "stockout_unserved_share")
 _INT_NAMES = ("leg_days", "checkpoint_age", "convoy_interval", "convoy_max_size",
               "escorts_per_convoy", "escort_pool", "regime_hold", "disruption_min_days",
               "recovery_min_days")
@@ -306,11 +305,13 @@ def _escorts_needed(c: dict, convoy: jnp.ndarray, tankers: jnp.ndarray) -> jnp.n
 def _willingness(c: dict, fear: jnp.ndarray, planned: jnp.ndarray, ban: jnp.ndarray
                  ) -> jnp.ndarray:
     """Each driver's probability of departing, (R, C): fear deters, planned escorts reassure,
-    a ban's compliance refuses. Mirrors the willingness in ``vectorized._drivers_willing``."""
+    a ban's compliance refuses unless escorts persuade them. Mirrors the willingness in
+    ``vectorized._drivers_willing``."""
+    refusal = ban * jnp.exp(-c["escort_defiance"][:, None] * planned)
     return (c["willingness_max"][:, None]
             * jnp.exp(-c["fear_sensitivity"][:, None] * fear
                       / (1.0 + c["escort_reassurance"][:, None] * planned))
-            * (1.0 - ban))
+            * (1.0 - refusal))
 
 
 def _allot(s: Static, c: dict, ready: jnp.ndarray, n_go: jnp.ndarray) -> jnp.ndarray:

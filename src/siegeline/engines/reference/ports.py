@@ -103,10 +103,12 @@ class Port:
         """Drivers of the ``candidates`` tankers who agree to go, one decision each, up to the
         drivers at the port and the convoy's maximum size."""
         p, c = self.model.p, self.index
+        escorts = self.planned_escorts(candidates)
+        refusal = p["ban_refusal"][c, day] * math.exp(-p["escort_defiance"] * escorts)
         accept = (p["willingness_max"]
                   * math.exp(-p["fear_sensitivity"] * self.fear
-                             / (1.0 + p["escort_reassurance"] * self.planned_escorts(candidates)))
-                  * (1.0 - p["ban_refusal"][c, day]))
+                             / (1.0 + p["escort_reassurance"] * escorts))
+                  * (1.0 - refusal))
         rng = self.model.port_rng
         willing = sum(rng.random() < accept for _ in range(candidates)) if accept > 0 else 0
         limit = int(self.drivers.level)
