@@ -744,8 +744,8 @@ scenario = {
     "corridors": corridors,
     "drivers": {
         "willingness_max": [0.9, 0.98],
-        "fear_sensitivity": [0.02, 0.06],
-        "fear_memory_days": [20.0, 45.0],
+        "fear_sensitivity": [0.1, 0.25],
+        "fear_memory_days": [7.0, 20.0],
         "escort_reassurance": [0.2, 0.5],
         "escort_defiance": 0.0,
         "kidnap_probability": [0.1, 0.4],
@@ -765,7 +765,7 @@ scenario = {
         "empty_leg_factor": 0.3,
         "bans": [
             {"corridors": "all", "start_day": 0, "end_day": None, "compliance": [0.5, 0.8],
-             "compliance_half_life_days": [15.0, 45.0]},
+             "compliance_half_life_days": [30.0, 90.0]},
             {"corridors": "all", "start_day": 76, "end_day": None, "compliance": [0.0, 0.3],
              "compliance_half_life_days": [30.0, 90.0]},
         ],
@@ -849,7 +849,7 @@ fact(
     "bans[0]: JNIM's declared ban of 3 Sep (RFI 2025-09-04, log row 8). Compliance (drivers "
     "refusing the trip) is an uncertain 0.5-0.8 (IN-SAMPLE: chosen with the customs imports "
     "of 53 M L in September, under half of normal national demand, log row 3); it erodes with "
-    "a half-life of 15-45 days (IN-SAMPLE, chosen with the 78 M L of October and 117 M L of "
+    "a half-life of 30-90 days (IN-SAMPLE, chosen with the 78 M L of October and 117 M L of "
     "1-24 Nov, log rows 34, 88; escorted convoys grew from 2 in September to 10 in November, "
     "log rows 2, 87, and JNIM answered on 18 Nov by extending its threat to every fuel "
     "transport company, which "
@@ -889,9 +889,12 @@ estimate(
     "adversary.destroy_share",
     "40 of 80+ tankers burned on 2025-09-14 (data/blockade-2025-timeline.csv)",
 )
+estimate("drivers.fear_memory_days",
+         "IN-SAMPLE: drivers' fear fades within one to three weeks once attacks stop, chosen "
+         "with the recovery from the October crisis (78 M L imported in October, 117 M L in "
+         "1-24 Nov, log rows 34, 88) after the last reported attack on 6 Nov (log row 95)")
 for k in (
     "willingness_max",
-    "fear_memory_days",
     "kidnap_probability",
     "recruitment_per_day",
 ):

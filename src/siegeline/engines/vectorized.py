@@ -182,10 +182,10 @@ def _planned_escorts(m: ModelParameters, tankers: np.ndarray) -> np.ndarray:
 def _drivers_willing(m: ModelParameters, s: DayState, t: int, rng: np.random.Generator,
                      ready: np.ndarray) -> np.ndarray:
     """(R, C, P) tankers that leave: each driver asked decides once (fear, escorts, bans); the
-    willing, up to the drivers at the port and the convoy's maximum size, take the loads in
-    the products' dispatch priority order."""
+    willing, up to the drivers at the port and the convoy's maximum size, share the loads by
+    dispatch weight. Drivers count the escorts the convoy asks for that the pool can give."""
     n_ready = _per_corridor(ready)
-    escorts = _planned_escorts(m, n_ready)
+    escorts = np.minimum(_planned_escorts(m, n_ready), np.maximum(s.escorts_free, 0)[:, None])
     refusal = m.ban_refusal[:, :, t] * np.exp(-m.escort_defiance[:, None] * escorts)
     willingness = (m.willingness_max[:, None]
                    * np.exp(-m.fear_sensitivity[:, None] * s.fear

@@ -359,8 +359,10 @@ def orders_and_dispatch(s: Static, c: dict, state: DayState, t: jnp.ndarray, ban
     convoy = jnp.array(s.convoy)[None, :]
     ready = _tankers_ready(c, state, convoy)
     n_ready = ready.sum(axis=2)
-    willing = binomial(key, n_ready, _willingness(c, state.fear,
-                                                  _escorts_needed(c, convoy, n_ready), ban))
+    # Drivers count the escorts asked for that the pool can give (vectorized._drivers_willing).
+    escorts = jnp.minimum(_escorts_needed(c, convoy, n_ready),
+                          jnp.maximum(state.escorts_free, 0)[:, None])
+    willing = binomial(key, n_ready, _willingness(c, state.fear, escorts, ban))
     limit = jnp.where(convoy, jnp.minimum(state.drivers, c["convoy_max_size"]), state.drivers)
     go = _allot(s, c, ready, jnp.minimum(willing, limit))
     go, assigned, escorts_free, pending = _assign_escorts(s, c, go, state.escorts_free,

@@ -103,7 +103,8 @@ class Port:
         """Drivers of the ``candidates`` tankers who agree to go, one decision each, up to the
         drivers at the port and the convoy's maximum size."""
         p, c = self.model.p, self.index
-        escorts = self.planned_escorts(candidates)
+        # Drivers count the escorts asked for that the pool can give.
+        escorts = min(self.planned_escorts(candidates), max(self.model.escorts.free, 0))
         refusal = p["ban_refusal"][c, day] * math.exp(-p["escort_defiance"] * escorts)
         accept = (p["willingness_max"]
                   * math.exp(-p["fear_sensitivity"] * self.fear
