@@ -19,13 +19,16 @@ from siegeline.reports.html import render_report, report_figures
 from siegeline.results import ResultStore
 from siegeline.scenario import load_raw, load_scenario
 
-OVERRIDES = ["escorts.pool_size=25", "adversary.intensity=[0.2, 0.4]"]
+OVERRIDES = ["adversary.intensity=[0.2, 0.4]", "adversary.growth_per_year=1.5"]
+POOL = 25  # the escort pool the scenario file starts with
 TIMELINE = [  # the run covers 2025-09-03 .. 2025-10-12 (40 days)
-    {"date": "2025-09-25", "set": {"adversary.intensity": {"low": 0.5, "high": 0.6}},
+    {"date": "2025-09-25", "set": {"adversary.destroy_share": {"low": 0.5, "high": 0.6}},
      "note": "attacks on the Kayes road", "source": "press"},
     {"day": 11, "set": {"escorts.pool_size": 40,
                         "corridors.dakar-kayes-diema.policy.escorts_per_convoy": 4},
      "note": "reinforcements & <more> escorts", "source": "estimate"},
+    # --set holds its path for the whole run: this entry gives way and leaves the timeline.
+    {"day": 5, "set": {"adversary.intensity": 0.9}, "note": "given way", "source": "test"},
     {"day": 100, "set": {"escorts.pool_size": 10}, "note": "after the run", "source": "test"},
 ]
 MARKED = ["2025-09-14", "2025-09-25"]  # the entries inside the run, in date order
@@ -37,6 +40,7 @@ def stored_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
     data = load_raw("bamako-2025")
     data["timeline"] = TIMELINE
+    data["escorts"]["pool_size"] = POOL
     path = tmp / "timeline.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     store = ResultStore(tmp / "store.duckdb")
@@ -81,11 +85,12 @@ def test_report_is_self_contained_and_holds_the_data(stored_run, tmp_path):
     assert {t["name"] for t in figures["map-flow"]["data"] if t.get("name") in segs} == segs
     # Parameters of the run (its overrides applied, printed readably), its label and overrides,
     # and every source of the scenario.
-    assert "<td>escort pool (units)</td><td>25</td>" in text
+    assert f"<td>escort pool (units)</td><td>{POOL}</td>" in text
     assert "<td>adversary intensity</td><td>0.2 – 0.4 (uniform)</td>" in text
+    assert "<td>intensity growth per year</td><td>1.5</td>" in text
     assert "<td>label</td><td>report test</td>" in text and "“report test”" in text
-    assert ("<td>changes to the scenario (path=value)</td><td>escorts.pool_size=25<br>"
-            "adversary.intensity=[0.2, 0.4]</td>") in text
+    assert ("<td>changes to the scenario (path=value)</td><td>adversary.intensity=[0.2, 0.4]<br>"
+            "adversary.growth_per_year=1.5</td>") in text
     for path, ref in scenario.sources.items():
         assert f"<td>{html.escape(path)}</td><td>{html.escape(ref.source)}</td>" in text
 
@@ -149,13 +154,15 @@ def test_report_marks_the_timeline_on_every_time_series(stored_run):
     text = render_report(result, {**store.run_record(run_id), "label": ""})
     section = text.split('<section id="timeline">')[1].split("</section>")[0]
     cells = re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>")[1].split("</tbody>")[0])
-    # In the order they take effect, each change on its own line, the note escaped.
+    # In the order they take effect, each change on its own line, the note escaped; the entry
+    # that changed the --set path is gone.
     assert [re.findall(r"<td[^>]*>(.*?)</td>", c)[:4] for c in cells] == [
         ["1", "2025-09-14", "11", "escorts.pool_size = 40<br>"
          "corridors.dakar-kayes-diema.policy.escorts_per_convoy = 4"],
-        ["2", "2025-09-25", "22", "adversary.intensity = 0.5 – 0.6 (uniform)"],
+        ["2", "2025-09-25", "22", "adversary.destroy_share = 0.5 – 0.6 (uniform)"],
         ["3", "2025-12-12", "100", "escorts.pool_size = 10"]]
     assert "reinforcements &amp; &lt;more&gt; escorts" in section
+    assert "given way" not in section
     series = {k: f for k, f in _figures(text).items() if not k.startswith("map-")}
     for key, figure in series.items():
         lines = [(sh["x0"], sh["x1"]) for sh in figure["layout"]["shapes"]]
@@ -166,4 +173,4 @@ def test_report_marks_the_timeline_on_every_time_series(stored_run):
         assert "&lt;more&gt;" in marks["hovertext"][0]
     # The markers sit where the series changes: the escort pool steps up on the entry's day.
     median = next(t for t in series["fan-escort_pool"]["data"] if t.get("name") == "median")
-    assert median["y"][10] == 25 and median["y"][11] == 40
+    assert median["y"][10] == POOL and median["y"][11] == 40
