@@ -429,14 +429,14 @@ products = [
         "label": "Gasoline (super)",
         "tanker_capacity_litres": tanker_l,
         "official_price": float(FACTS["pump_price_gasoline"]["value"]),
-        "dispatch_weight": 1.0,
+        "dispatch_weight": [0.4, 0.8],
     },
     {
         "name": "hfo",
         "label": "Heavy fuel oil (power plants)",
         "tanker_capacity_litres": tanker_l,
         "official_price": 600.0,
-        "dispatch_weight": 1.0,
+        "dispatch_weight": [0.2, 0.6],
     },
 ]
 for p in ("diesel", "gasoline", "hfo"):
@@ -444,11 +444,18 @@ for p in ("diesel", "gasoline", "hfo"):
 fact("products.diesel.official_price", "pump_price_diesel")
 fact("products.gasoline.official_price", "pump_price_gasoline")
 estimate("products.hfo.official_price", "no regulated pump price; used for valuing losses only")
-for p in ("diesel", "gasoline"):
-    estimate(f"products.{p}.dispatch_weight", "the reference weight")
+estimate("products.diesel.dispatch_weight", "the reference weight: gasoil first")
+estimate(
+    "products.gasoline.dispatch_weight",
+    "importers put gasoil first when places were short: stations 'closed or diesel-only' "
+    "(Nouvelles d'Afrique 2025-10-09, log row 46), 'gasoil available but gasoline nearly "
+    "unfindable' (log row 48); the ratio is an uncertain range (estimate)",
+)
 estimate(
     "products.hfo.dispatch_weight",
-    "parity with road fuels: the record says nothing of how scarce places were shared",
+    "IN-SAMPLE: heavy fuel oil for EDM's plants came last, chosen with EDM's 'as little as 6 h "
+    "a day' in early October and about 6 h in most districts in late November (log rows 45, "
+    "121); EDM's own finances are not modelled",
 )
 
 # Convoy policies. (interval days, max size, min size, escorts per convoy, escorts per 100)
