@@ -17,6 +17,7 @@ from siegeline.engines import simulate
 from siegeline.reports.timeline import regime_rows
 from siegeline.results import ResultStore, SimulationResult
 from siegeline.scenario import load_raw, load_scenario, scenario_hash, validate_scenario
+from siegeline.scenario.timeline import timeline_phases
 from siegeline.web import WebSettings, create_app
 from siegeline.web.controls import Controls, controls_to_overrides
 
@@ -58,12 +59,12 @@ def test_controls_become_override_strings():
     raw = load_raw("bamako-2025")
     out = controls_to_overrides(raw, Controls(**CONTROLS, corridors=["nouakchott-nioro"]))
     assert out == [
-        "adversary.intensity=[0.3, 0.6]",  # the scenario's range [0.15, 0.3], doubled
+        "adversary.intensity=[0.24, 0.5]",  # the scenario's range [0.12, 0.25], doubled
         "escorts.pool_size=30",
         "corridors.nouakchott-nioro.policy.mode=convoy",
         "corridors.nouakchott-nioro.policy.interval_days=4",
         "corridors.nouakchott-nioro.policy.escorts_per_convoy=3",
-        "city.rationing.0.below_cover_days=9.0",  # level 0 (7 days) is the mildest
+        "city.rationing.0.below_cover_days=9.0",  # level 0 (3 days) is the mildest
     ]
     raw["adversary"]["intensity"] = {"low": 1.0, "high": 3.0, "distribution": "triangular",
                                      "mode": 2.0}
@@ -80,7 +81,7 @@ def test_scenario_endpoints(setup, bamako):
     assert listed[0]["horizon_days"] == bamako.simulation.horizon_days
     assert client.get("/api/scenarios/bamako-2025").json() == bamako.model_dump(mode="json")
     controls = client.get("/api/scenarios/bamako-2025/controls").json()
-    assert controls["intensity"] == [0.15, 0.3]
+    assert controls["intensity"] == [0.12, 0.25]
     assert controls["escort_pool"] == bamako.escorts.pool_size
     assert [c["name"] for c in controls["corridors"]] == [c.name for c in bamako.corridors]
     fig = client.get("/api/scenarios/bamako-2025/map").json()
@@ -101,8 +102,13 @@ def test_validate_changes_and_documents(setup):
     assert ok.status_code == 200
     expected = load_scenario("bamako-2025", ok.json()["overrides"])
     assert ok.json()["scenario_hash"] == scenario_hash(expected)
-    assert expected.adversary.intensity.low == pytest.approx(0.3)
+    assert expected.adversary.intensity.low == pytest.approx(0.24)
     assert expected.escorts.pool_size == 30
+    # A control holds for the whole run: the timeline's own escort pools give way, and its
+    # rationing levels start where the control says.
+    phases = timeline_phases(expected)
+    assert len(phases) > 5 and {ph.scenario.escorts.pool_size for ph in phases} == {30}
+    assert {ph.scenario.city.rationing[0].below_cover_days for ph in phases} == {9.0}
 
     def detail(resp):
         assert resp.status_code == 422, resp.text
