@@ -366,10 +366,12 @@ def test_peacetime_is_normal(backend):
 
 def test_peacetime_stays_normal_under_the_states_siege_policies(backend):
     """With the default timeline's convoy, escort and rationing decisions but no adversary, the
-    city is still supplied; the switch to 10-day mass convoys in early October may leave a rare
-    day short (at most 0.5% of replication-days)."""
-    ds = _peacetime(PEACE, backend)
-    assert float(ds["stockout"].any("product").mean()) <= 0.005
+    median replication-day is normal; the 10-day mass convoys, with heavy fuel oil loaded last
+    when willing drivers are fewer than loads, leave rare days short of HFO (at most 3% of
+    replication-days, the week before each convoy)."""
+    ds = _peacetime(PEACE, backend=backend)
+    assert float(ds["stockout"].any("product").mean()) <= 0.03
+    assert float(ds["stockout"].sel(product=["diesel", "gasoline"]).any("product").mean()) < 0.002
 
 
 def test_a_run_can_start_from_a_stored_run_at_a_date(tmp_path):
