@@ -56,7 +56,7 @@ def test_dashboard_runs_compares_and_stays_offline(server, chromium_page, tmp_pa
     # Changing a control updates the hint computed from the scenario's intensity range.
     page.locator("#intensity").fill("2")
     assert page.text_content("#intensity-value") == "×2.0"
-    assert page.text_content("#intensity-hint") == "attack intensity 0.3–0.6"
+    assert page.text_content("#intensity-hint") == "attack intensity 0.24–0.5"
 
     run_a = _start_run(page, 50, 60, "0.5", "calm")
     run_b = _start_run(page, 50, 60, "2.5", "fierce")
