@@ -414,7 +414,8 @@ def _city_indicators(m: ModelParameters, tab: Tables, s: DayState, out: Outputs,
     stockouts, stations, queues, prices, electricity and the disruption flag."""
     normal_demand = tab.normal_demand
     out["cover_days"][...] = s.stock / np.maximum(normal_demand, 1e-300)
-    unserved = np.maximum(normal_demand - np.einsum("rsp->rp", served), 0.0)
+    # Each sector's shortfall: panic purchases of one sector do not hide another's rationing.
+    unserved = np.einsum("rsp->rp", np.maximum(m.base_demand - served, 0.0))
     out["unserved_litres"][...] = unserved
     out["stockout"][...] = ((unserved > m.stockout_unserved_share * normal_demand)
                             & (normal_demand > 0))

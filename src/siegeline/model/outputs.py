@@ -24,7 +24,8 @@ OUTPUTS: tuple[OutputVariable, ...] = (
                    "More than stockout_unserved_share of the product's normal demand went "
                    "unserved today (rationed or not available).", np.bool_),
     OutputVariable("unserved_litres", ("product",), "L",
-                   "Normal demand (all sectors) not served today."),
+                   "Normal demand not served today, summed over sectors (each sector's "
+                   "shortfall)."),
     OutputVariable("loaded_litres", ("product",), "L", "Fuel loaded onto departing tankers."),
     OutputVariable("delivered_litres", ("product",), "L", "Fuel unloaded into the city's depots."),
     OutputVariable("gate_litres", ("product",), "L",

@@ -53,11 +53,13 @@ engines' integer arrays."""
 
 
 def _numbers(name: str, value: Any) -> list[tuple[str, float]]:
-    """(label, number) for the plain numbers in a field (dict values named by key; ranges check
-    themselves)."""
-    items = value.items() if isinstance(value, dict) else [("", value)]
-    return [(f"{name}.{k}" if k else name, x) for k, x in items
-            if isinstance(x, int | float) and not isinstance(x, bool)]
+    """(label, number) for the plain numbers in a field, mappings searched to any depth (values
+    named by key; ranges check themselves)."""
+    if isinstance(value, dict):
+        return [pair for k, x in value.items() for pair in _numbers(f"{name}.{k}", x)]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [(name, value)]
+    return []
 
 
 class StrictModel(BaseModel):

@@ -532,7 +532,7 @@ def _city_outputs(s: Static, c: dict, served: jnp.ndarray, demand: jnp.ndarray,
     """The indicators after allocation: ``vectorized._city_indicators`` in jax.numpy; returns
     them and the retail (transport) served share that drives disruption."""
     normal_demand = _normal_demand(c)
-    unserved = jnp.maximum(normal_demand - served.sum(axis=1), 0.0)
+    unserved = jnp.maximum(c["base_demand"] - served, 0.0).sum(axis=1)  # each sector's shortfall
     base = c["base_demand"].sum(axis=-1)
     served_share = jnp.where(base > 0, served.sum(axis=-1) / jnp.maximum(base, TINY), 1.0)
     weight = jnp.array(s.retail, dtype=F32)

@@ -108,7 +108,7 @@ class City:
         served = self.withdraw(demand * caps)
 
         out["cover_days"][day] = self.stock() / np.maximum(normal, 1e-300)
-        unserved = np.maximum(normal - served.sum(axis=0), 0.0)
+        unserved = np.maximum(base_demand - served, 0.0).sum(axis=0)  # each sector's shortfall
         out["unserved_litres"][day] = unserved
         out["stockout"][day] = (unserved > p["stockout_unserved_share"] * normal) & (normal > 0)
         base = base_demand.sum(axis=1)
