@@ -381,12 +381,10 @@ def test_a_run_can_start_from_a_stored_run_at_a_date(tmp_path):
     from siegeline.results import ResultStore
 
     store = ResultStore(tmp_path / "runs.duckdb")
-    # Day-indexed inputs (timeline dates, ban start days and erosion) count from a scenario's
-    # own start, so the scenario continued unchanged is one without them.
+    # The default scenario itself, timeline and eroding bans included: the timeline's earlier
+    # entries hold from the continued run's day 0, and the bans' days count from the stored
+    # run's start, so the same bans go on.
     data = load_raw("bamako-2025")
-    data["timeline"] = []
-    for ban in data["adversary"]["bans"]:
-        ban.update(start_day=0, compliance_half_life_days=None)
     stored = validate_scenario(data, "stored")
     first = simulate(stored, replications=12, days=60, seed=9)
     run_id = store.save(first, stored.model_dump_json())
@@ -400,6 +398,7 @@ def test_a_run_can_start_from_a_stored_run_at_a_date(tmp_path):
         assert np.array_equal(same.dataset[name].values, first.dataset[name].values[:, 30:]), name
     assert np.all(conservation_gap_of(same) == 0)
     data["escorts"]["pool_size"] = 60
+    data["timeline"] = [e for e in data["timeline"] if "escorts.pool_size" not in e["set"]]
     data["adversary"]["intensity"] = 1.0
     changed = simulate(validate_scenario(data, "test"), days=30).dataset
     assert np.array_equal(changed["escort_pool"].values, np.full((12, 30), 60))

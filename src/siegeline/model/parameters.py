@@ -397,12 +397,12 @@ def compile_parameters(
     for phase in timeline_phases(scenario):
         if phase.start_day >= horizon:
             break
-        m = _compile_phase(phase.scenario, n, horizon, seed, checked, cache)
-        if offset:  # day 0 of this scenario is day `offset` of the run
-            m = dataclasses.replace(
-                m, days=offset + horizon, initial_state=compiled[0].initial_state,
-                ban_refusal=np.concatenate([np.zeros(m.ban_refusal.shape[:2] + (offset,)),
-                                            m.ban_refusal], axis=2))
+        # In a continued run, day 0 of this scenario is day `offset` of the run, and the bans'
+        # days count from the stored run's start: the same bans go on (and erode) as before.
+        m = _compile_phase(phase.scenario, n, offset + horizon, seed, checked, cache)
+        if offset:
+            m = dataclasses.replace(m, days=offset + horizon,
+                                    initial_state=compiled[0].initial_state)
         labels = ([entry_label(scenario, i) for i in phase.entries]
                   or ([prefix.label] if prefix is not None else []))
         if compiled:
