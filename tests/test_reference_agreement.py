@@ -42,7 +42,7 @@ from siegeline.scenario import load_scenario
 DAYS, COPIES, SEED = 60, 16, 11
 # Reference replications per scenario: the power for tankers lost comes from the two scenarios
 # with an adversary; without one, the outputs that remain are less noisy.
-REPS = {"default": 48, "no-adversary": 24, "heavy-blockade": 48}
+REPS = {"default": 64, "no-adversary": 24, "heavy-blockade": 64}
 ALPHA = per_test_alpha(2 * len(AGREEMENT_SCENARIOS) * len(ABS_TOLERANCE))
 
 

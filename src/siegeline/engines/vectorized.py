@@ -299,12 +299,16 @@ def _attack_cohorts(
     if not live.size:
         return (np.zeros((R, C), dtype=np.int64), np.zeros((R, C), dtype=np.int64),
                 np.zeros((R, P), dtype=np.int64))
-    # Dense over (live age, replication, corridor): most of these cohorts are on the road.
     slots, n, hazard = slots[live], n[live], tab.hazard_by_age[live] * multiplier
     esc = s.escorts_on[slots]
-    group_hazard = (hazard * np.power(np.maximum(n, 1), m.size_exponent[:, None])
-                    * np.exp(-m.deterrence[:, None] * esc))
-    hit = (n > 0) & m.convoy & (rng.random(n.shape) < -np.expm1(-group_hazard))
+    # Convoys: one draw per convoy on the road (most slots hold none: convoys leave every few
+    # days), its hazard growing with its size and falling with escorts.
+    on_road = np.flatnonzero(((n > 0) & m.convoy & (hazard > 0)).ravel())
+    rep = on_road // C % R
+    group_hazard = (hazard.ravel()[on_road] * np.power(n.ravel()[on_road], m.size_exponent[rep])
+                    * np.exp(-m.deterrence[rep] * esc.ravel()[on_road]))
+    hit = np.zeros(n.shape, dtype=bool)
+    hit.ravel()[on_road] = rng.random(on_road.size) < -np.expm1(-group_hazard)
     n_attacks = hit.sum(axis=0)  # one attack per convoy hit (einsum would OR booleans)
     if free_cols.size:
         shape = (len(live), R, free_cols.size)
