@@ -57,7 +57,8 @@ def _free_hits(rng: np.random.Generator, total: np.ndarray, p: np.ndarray,
     some = -np.expm1(n * np.log1p(-q))  # P(at least one tanker hit)
     hit = rng.random(live.size) < some
     cells, n, q, some = live[hit], n[hit], q[hit], some[hit]
-    first = np.ceil(np.log1p(-rng.random(cells.size) * some) / np.log1p(-q))
+    with np.errstate(divide="ignore"):  # q = 1: log1p(-1) = -inf, the first tanker is hit
+        first = np.ceil(np.log1p(-rng.random(cells.size) * some) / np.log1p(-q))
     first = np.clip(first, 1, n).astype(np.int64)[:, None]  # position of the first hit
     by_product = counts(cells)
     upto = np.cumsum(by_product, axis=1)  # last position of each product
