@@ -54,11 +54,12 @@ def _free_hits(rng: np.random.Generator, total: np.ndarray, p: np.ndarray,
     probability p."""
     live = np.flatnonzero(((total > 0) & (p > 0)).ravel())
     n, q = total.ravel()[live], p.ravel()[live]
-    some = -np.expm1(n * np.log1p(-q))  # P(at least one tanker hit)
+    with np.errstate(divide="ignore"):  # q = 1: log1p(-1) = -inf: hit for sure, and first
+        log_spared = np.log1p(-q)
+    some = -np.expm1(n * log_spared)  # P(at least one tanker hit)
     hit = rng.random(live.size) < some
-    cells, n, q, some = live[hit], n[hit], q[hit], some[hit]
-    with np.errstate(divide="ignore"):  # q = 1: log1p(-1) = -inf, the first tanker is hit
-        first = np.ceil(np.log1p(-rng.random(cells.size) * some) / np.log1p(-q))
+    cells, n, log_spared, q, some = live[hit], n[hit], log_spared[hit], q[hit], some[hit]
+    first = np.ceil(np.log1p(-rng.random(cells.size) * some) / log_spared)
     first = np.clip(first, 1, n).astype(np.int64)[:, None]  # position of the first hit
     by_product = counts(cells)
     upto = np.cumsum(by_product, axis=1)  # last position of each product
