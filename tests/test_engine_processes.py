@@ -377,7 +377,6 @@ def test_peacetime_stays_normal_under_the_states_siege_policies(backend):
 def test_a_run_can_start_from_a_stored_run_at_a_date(tmp_path):
     """Continuing a stored run with the same scenario reproduces its later days exactly; with a
     changed scenario it starts from that state (stocks, fuel on the road) and diverges."""
-    from siegeline.engines.vectorized import simulate_vectorized  # noqa: F401 (engine in use)
     from siegeline.results import ResultStore
 
     store = ResultStore(tmp_path / "runs.duckdb")

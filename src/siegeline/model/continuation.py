@@ -10,6 +10,7 @@ backend; in law with another engine).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -30,15 +31,11 @@ class Prefix:
     seed: int
     replications: int
     overrides: dict[str, np.ndarray]
-    engine: str
-    backend: str
 
     @property
     def label(self) -> str:
-        end = self.scenario.simulation.start_date.toordinal() + self.days - 1
-        import datetime as dt
-
-        return f"initial_state (run {self.run_id} at {dt.date.fromordinal(end).isoformat()})"
+        end = self.scenario.simulation.start_date + dt.timedelta(self.days - 1)
+        return f"initial_state (run {self.run_id} at {end.isoformat()})"
 
 
 def stored_prefix(scenario: Scenario) -> Prefix | None:
@@ -60,18 +57,15 @@ def stored_prefix(scenario: Scenario) -> Prefix | None:
     start = stored.simulation.start_date
     days = (state.date - start).days + 1
     if not 1 <= days <= int(meta["days"]):
-        last = start.toordinal() + int(meta["days"]) - 1
-        import datetime as dt
-
+        last = start + dt.timedelta(int(meta["days"]) - 1)
         raise ScenarioError([("simulation.initial_state.date",
                               f"run {record['run_id']} covers {start.isoformat()} to "
-                              f"{dt.date.fromordinal(last).isoformat()}; "
-                              f"{state.date.isoformat()} is outside it")], "initial state")
+                              f"{last.isoformat()}; {state.date.isoformat()} is outside it")],
+                            "initial state")
     names = json.loads(meta.get("overrides") or "[]")
     overrides: dict[str, Any] = {}
     if names:  # per-replication values are kept only as the run's parameter samples
         samples = store.load(record["run_id"]).samples
         overrides = {n: samples[n].to_numpy() for n in names}
     return Prefix(run_id=record["run_id"], scenario=stored, days=days, seed=int(meta["seed"]),
-                  replications=int(meta["replications"]), overrides=overrides,
-                  engine=meta.get("engine", "vectorized"), backend=meta.get("backend", "numpy"))
+                  replications=int(meta["replications"]), overrides=overrides)
