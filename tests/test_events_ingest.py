@@ -229,3 +229,21 @@ def test_store_path_defaults_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert store.default_store_path() == tmp_path / "siegeline-runs" / "siegeline.duckdb"
     monkeypatch.setenv(store.STORE_ENV, str(tmp_path / "x.duckdb"))
     assert store.default_store_path() == tmp_path / "x.duckdb"
+
+
+@pytest.mark.parametrize(("over", "message"), [
+    ({"event_date": "2031-03-02", "year": "2031"}, "in the future"),
+    ({"event_date": "2099-01-01", "year": "2099"}, "in the future"),
+    ({"event_date": "1950-01-01", "year": "1950"}, "before ACLED's coverage"),
+    ({"event_type": "Alien invasion"}, "not in ACLED's codebook"),
+    ({"admin1": ""}, "admin1 is empty"),
+])
+def test_impossible_rows_are_rejected_with_their_line(over, message) -> None:
+    """A date no event can have, an event type outside the codebook or an empty admin1 is
+    refused with the line it is on; the good rows around it are kept."""
+    text = acled_csv([acled_row(event_id_cnty="MLI1"), acled_row(event_id_cnty="MLI2", **over),
+                      acled_row(event_id_cnty="MLI3")])
+    parsed = parse_csv_text(text, "t.csv")
+    assert [r["source_id"] for r in parsed.records] == ["MLI1", "MLI3"]
+    assert len(parsed.problems) == 1 and parsed.problems[0].line == 3
+    assert message in str(parsed.problems[0])

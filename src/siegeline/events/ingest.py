@@ -81,6 +81,26 @@ def parse_date(text: str) -> dt.date:
     raise ValueError(f"unreadable date {text!r} (expected 2025-05-16 or 16 May 2025)")
 
 
+# ACLED's codebook: the six event types.
+ACLED_EVENT_TYPES = frozenset({
+    "Battles", "Protests", "Riots", "Explosions/Remote violence", "Violence against civilians",
+    "Strategic developments",
+})
+# The first days the datasets cover (ACLED from 1997, UCDP GED from 1989).
+FIRST_DAY = {"acled": dt.date(1997, 1, 1), "ucdp": dt.date(1989, 1, 1)}
+
+
+def check_event_date(date: dt.date, dataset: str) -> dt.date:
+    """Refuse a date no event can have: after today (a typo such as 2031 or 2099) or before
+    the dataset's coverage starts."""
+    if date > dt.date.today():
+        raise ValueError(f"event date {date.isoformat()} is in the future")
+    if date < FIRST_DAY[dataset]:
+        raise ValueError(f"event date {date.isoformat()} is before {dataset.upper()}'s coverage "
+                         f"starts ({FIRST_DAY[dataset].isoformat()})")
+    return date
+
+
 def actor_type(value: str) -> str:
     """An inter1/inter2 value as ACLED's text label; the old numeric codes are translated."""
     value = value.strip()
@@ -145,7 +165,7 @@ def acled_record(row: Mapping[str, str]) -> dict[str, Any]:
     event_id = row["event_id_cnty"].strip()
     if not event_id:
         raise ValueError("event_id_cnty is empty")
-    date = parse_date(row["event_date"])
+    date = check_event_date(parse_date(row["event_date"]), "acled")
     year = _int(row["year"], "year")
     if year is not None and year != date.year:
         raise ValueError(f"year {year} does not match event_date {date.isoformat()}")
@@ -187,8 +207,13 @@ def acled_record(row: Mapping[str, str]) -> dict[str, Any]:
         rec[name] = split_multi(row[name])
     if not rec["event_type"]:
         raise ValueError("event_type is empty")
+    if rec["event_type"] not in ACLED_EVENT_TYPES:
+        raise ValueError(f"event_type {rec['event_type']!r} is not in ACLED's codebook "
+                         f"({', '.join(sorted(ACLED_EVENT_TYPES))})")
     if not rec["actor1"]:
         raise ValueError("actor1 is empty")
+    if not rec["admin1"]:
+        raise ValueError("admin1 is empty")
     return rec
 
 
@@ -204,7 +229,7 @@ def ucdp_record(row: Mapping[str, str]) -> dict[str, Any]:
     event_id = row["id"].strip()
     if not event_id:
         raise ValueError("id is empty")
-    date = parse_date(row["date_start"].split(" ")[0])
+    date = check_event_date(parse_date(row["date_start"].split(" ")[0]), "ucdp")
     violence = _int(row["type_of_violence"], "type_of_violence")
     if violence not in UCDP_VIOLENCE:
         raise ValueError(f"type_of_violence must be 1, 2 or 3, got {row['type_of_violence']!r}")
