@@ -247,3 +247,20 @@ def test_impossible_rows_are_rejected_with_their_line(over, message) -> None:
     assert [r["source_id"] for r in parsed.records] == ["MLI1", "MLI3"]
     assert len(parsed.problems) == 1 and parsed.problems[0].line == 3
     assert message in str(parsed.problems[0])
+
+
+def test_an_older_copy_never_overwrites_a_newer_version(tmp_path: Path) -> None:
+    """Re-ingesting an older export (smaller ``timestamp``) leaves the newer version stored and
+    says so; a newer one still replaces it."""
+    db = tmp_path / "s.duckdb"
+    with store.connect(db) as con:
+        store.write_events(con, parse_csv_text(acled_csv([acled_row(
+            fatalities="7", timestamp="1747200000")])), "new")
+        old = store.write_events(con, parse_csv_text(acled_csv([acled_row(
+            fatalities="2", timestamp="1747000000")])), "old")
+        assert (old.skipped_stale, old.updated, old.inserted) == (1, 0, 0)
+        assert con.execute("SELECT fatalities FROM events").fetchall() == [(7,)]
+        newer = store.write_events(con, parse_csv_text(acled_csv([acled_row(
+            fatalities="9", timestamp="1747300000")])), "newer")
+        assert (newer.skipped_stale, newer.updated) == (0, 1)
+        assert con.execute("SELECT fatalities FROM events").fetchall() == [(9,)]

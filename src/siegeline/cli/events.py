@@ -174,6 +174,7 @@ def ingest(
                 f"[bold]{label}[/]: {summary.rows_read} rows read, {summary.inserted} new, "
                 f"{summary.updated} updated, {summary.unchanged} unchanged, "
                 f"{summary.deleted} deleted, {summary.skipped_deleted} skipped as deleted, "
+                f"{summary.skipped_stale} older than the stored version, "
                 f"{summary.rejected} rejected",
                 highlight=False,
             )

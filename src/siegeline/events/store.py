@@ -74,6 +74,7 @@ class IngestSummary:
     deleted: int
     rejected: int
     skipped_deleted: int
+    skipped_stale: int = 0  # rows older (by timestamp) than the stored version of their event
 
 
 def _compare_cols() -> str:
@@ -90,7 +91,8 @@ def write_events(
     """Upsert ``parsed`` (keyed by ACLED event_id_cnty / UCDP id) and apply ACLED deletions.
 
     An event listed as deleted is not re-inserted unless its ``timestamp`` is newer than the
-    deletion. All of it happens in one transaction: on any error nothing is written.
+    deletion, and a row older (by ``timestamp``) than the stored version of its event does not
+    replace it. All of it happens in one transaction: on any error nothing is written.
     """
     con.execute("BEGIN TRANSACTION")
     try:
@@ -111,7 +113,14 @@ def write_events(
                   OR (n."timestamp" IS NOT NULL AND d.deleted_timestamp IS NOT NULL
                       AND n."timestamp" > d.deleted_timestamp)"""
         )
-        skipped = incoming.num_rows - con.execute("SELECT count(*) FROM incoming").fetchall()[0][0]
+        not_deleted = con.execute("SELECT count(*) FROM incoming").fetchall()[0][0]
+        con.execute(  # a stale copy (older timestamp) never overwrites a newer version
+            """DELETE FROM incoming WHERE event_uid IN (
+                   SELECT n.event_uid FROM incoming n JOIN events e USING (event_uid)
+                   WHERE n."timestamp" < e."timestamp")"""
+        )
+        stale = not_deleted - con.execute("SELECT count(*) FROM incoming").fetchall()[0][0]
+        skipped = incoming.num_rows - not_deleted
         updated = con.execute(
             f"SELECT count(*) FROM incoming n JOIN events e USING (event_uid) "
             f"WHERE {_compare_cols()}"
@@ -150,7 +159,7 @@ def write_events(
                 [ingest_id],
             )
             con.unregister("deleted_raw")
-        inserted = incoming.num_rows - skipped - existing
+        inserted = incoming.num_rows - skipped - stale - existing
         summary = IngestSummary(
             ingest_id=ingest_id,
             rows_read=parsed.rows_read,
@@ -160,6 +169,7 @@ def write_events(
             deleted=deleted,
             rejected=len(parsed.problems),
             skipped_deleted=skipped,
+            skipped_stale=stale,
         )
         con.execute(
             "INSERT INTO event_ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
