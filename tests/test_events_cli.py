@@ -123,3 +123,25 @@ def test_user_errors_are_one_clear_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["events", "summary", "--store", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 2 and "events ingest" in result.output
     assert "Traceback" not in result.output
+
+
+def test_rejected_rows_set_the_exit_status_and_strict_stores_nothing(tmp_path: Path) -> None:
+    """With a bad row the good ones are stored and the exit status is 1; with --strict nothing
+    is stored and the exit status is 2, the bad rows listed by line."""
+    with SAMPLE_PATH.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))[:3]
+    rows[1]["event_date"] = "2099-01-01"
+    rows[1]["year"] = "2099"
+    path = tmp_path / "bad.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(ACLED_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+    strict = runner.invoke(app, ["events", "ingest", str(path), "--strict",
+                                 "--store", str(tmp_path / "strict.duckdb")])
+    assert strict.exit_code == 2 and "nothing stored" in strict.output
+    assert "line 3" in strict.output and "in the future" in strict.output
+    assert not (tmp_path / "strict.duckdb").exists()
+    lenient = runner.invoke(app, ["events", "ingest", str(path),
+                                  "--store", str(tmp_path / "lenient.duckdb")])
+    assert lenient.exit_code == 1 and "2 new" in lenient.output and "1 rejected" in lenient.output

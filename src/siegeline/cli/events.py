@@ -129,6 +129,9 @@ def ingest(
         None, "--api-since", help="API: events on or after this date (YYYY-MM-DD)."
     ),
     show_problems: int = typer.Option(20, "--show-problems", help="Rejected rows to list."),
+    strict: bool = typer.Option(False, "--strict", help="Store nothing if any row is rejected "
+                                "(exit status 2); without it the good rows are stored and the "
+                                "exit status is 1 when some were rejected."),
     store_path: Path | None = StoreOpt,
 ) -> None:
     """Load events into the store; re-ingesting updates events instead of duplicating them."""
@@ -165,6 +168,11 @@ def ingest(
         from siegeline.events.ingest import ParsedEvents
 
         batches.append((str(deleted), ParsedEvents("acled")))
+    rejected = [(label, p) for label, parsed in batches for p in parsed.problems]
+    if strict and rejected:
+        for label, problem in rejected[:show_problems]:
+            err_console.print(f"  {label}: rejected {problem}", highlight=False, markup=False)
+        raise UserError(f"{len(rejected)} rows rejected; nothing stored (--strict)")
     with store.connect(store_path) as con:
         for i, (label, parsed) in enumerate(batches):
             summary = store.write_events(
@@ -184,6 +192,8 @@ def ingest(
                 err_console.print(f"  ... and {len(parsed.problems) - show_problems} more")
         total = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     console.print(f"store now holds {total} events")
+    if rejected:  # the good rows are stored; tell scripts that some were not
+        raise typer.Exit(code=1)
 
 
 @events_app.command("summary")
