@@ -145,3 +145,14 @@ def test_rejected_rows_set_the_exit_status_and_strict_stores_nothing(tmp_path: P
     lenient = runner.invoke(app, ["events", "ingest", str(path),
                                   "--store", str(tmp_path / "lenient.duckdb")])
     assert lenient.exit_code == 1 and "2 new" in lenient.output and "1 rejected" in lenient.output
+
+
+def test_summary_by_actor_groups_by_first_actor_and_an_unknown_actor_is_an_error(db: Path) -> None:
+    """Without --actor, --by actor counts events per primary actor (short names); an actor that
+    matches no event is an error naming the frequent ones, not a table of 'others'."""
+    out = run(db, "summary", "--by", "actor", "--actor", "")
+    assert "JNIM" in out and "others" not in out
+    result = runner.invoke(app, ["events", "summary", "--by", "actor", "--actor", "NOSUCH",
+                                 "--store", str(db)])
+    assert result.exit_code == 2 and "no event matches actor 'NOSUCH'" in result.output
+    assert "JNIM" in result.output

@@ -91,6 +91,10 @@ def _grouped_counts(
         start=start,
         end=end,
     )
+    if by == "actor" and rule is not None and not rule.mask(events).any():
+        common = ", ".join(an.primary_actor(events).value_counts().index[:5])
+        raise UserError(f"no event matches actor {actor!r} (most frequent first actors: "
+                        f"{common})")
     try:
         table = an.counts(events, _period(period), by=by, actor=rule)
     except ValueError as exc:

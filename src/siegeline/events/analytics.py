@@ -120,8 +120,9 @@ def counts(
 ) -> pd.DataFrame:
     """Event counts per period (rows) and, with ``by``, per group (columns).
 
-    ``by="actor"`` needs ``actor`` and splits the events into that actor's and the others'. Every
-    period of ``span`` (default: the events' own range) appears, empty ones as zero.
+    ``by="actor"`` with ``actor`` splits the events into that actor's and the others'; without
+    one it groups them by their primary actor (actor1, the name before any ":"). Every period of
+    ``span`` (default: the events' own range) appears, empty ones as zero.
     """
     if by is not None and by not in GROUP_COLUMNS:
         raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(GROUP_COLUMNS)}")
@@ -132,9 +133,9 @@ def counts(
     if by is None:
         table = labels.value_counts().rename("events").to_frame()
     else:
-        if by == "actor":
-            if actor is None:
-                raise ValueError("grouping by actor needs an actor rule (--actor)")
+        if by == "actor" and actor is None:
+            groups = primary_actor(events)
+        elif by == "actor":
             groups = np.where(actor.mask(events), actor.name, "others")
         else:
             groups = events[by].fillna("(none)")
@@ -143,6 +144,11 @@ def counts(
     table = table.reindex(index, fill_value=0)
     table.index.name = period
     return table.astype(int)
+
+
+def primary_actor(events: pd.DataFrame) -> pd.Series:
+    """Each event's first actor, short name (``JNIM`` for ``JNIM: Group for Support of ...``)."""
+    return events["actor1"].fillna("(none)").str.split(":").str[0].str.strip()
 
 
 def movers(table: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
