@@ -120,3 +120,13 @@ def test_periods_movers_on_a_hand_made_table() -> None:
     mv = an.movers(an.counts(events, "half", by="admin1"))
     assert mv.set_index("group")["change"].to_dict() == {"Kayes": 0, "Mopti": -2}
     assert mv.iloc[0]["group"] == "Mopti" and mv.iloc[0]["change_pct"] == -100.0
+
+
+def test_a_period_is_complete_only_when_the_data_reach_its_last_day() -> None:
+    from siegeline.events.analytics import period_is_complete
+
+    assert period_is_complete(pd.Timestamp("2025-11-30"), "month")
+    assert not period_is_complete(pd.Timestamp("2025-11-20"), "month")
+    assert period_is_complete(pd.Timestamp("2025-12-31"), "half")
+    assert not period_is_complete(pd.Timestamp("2025-12-30"), "year")
+    assert period_is_complete(pd.Timestamp("2025-11-23"), "week")  # a Sunday

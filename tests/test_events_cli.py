@@ -156,3 +156,22 @@ def test_summary_by_actor_groups_by_first_actor_and_an_unknown_actor_is_an_error
                                  "--store", str(db)])
     assert result.exit_code == 2 and "no event matches actor 'NOSUCH'" in result.output
     assert "JNIM" in result.output
+
+
+def test_movers_skip_a_partial_last_period(tmp_path: Path) -> None:
+    """Data ending on 20 November: November is partial, so movers compare September with
+    October and say so, instead of a drop that is only the missing days."""
+    with SAMPLE_PATH.open(encoding="utf-8", newline="") as fh:
+        template = next(csv.DictReader(fh))
+    dates = ["2025-09-05", "2025-09-20", "2025-10-02", "2025-10-09", "2025-10-15", "2025-11-20"]
+    rows = [{**template, "event_id_cnty": f"T{i}", "event_date": d, "year": d[:4]}
+            for i, d in enumerate(dates)]
+    path = tmp_path / "partial.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(ACLED_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+    db = tmp_path / "p.duckdb"
+    assert runner.invoke(app, ["events", "ingest", str(path), "--store", str(db)]).exit_code == 0
+    out = run(db, "summary", "--period", "month", "--actor", "")
+    assert "2025-11 is partial" in out and "Movers: 2025-09 → 2025-10" in out

@@ -226,6 +226,14 @@ def summary(
     totals["share_pct"] = 100.0 * totals["events"] / totals["events"].sum()
     totals.index.name = by
     _print_table(totals.head(top), f"Events by {by}")
+    # The data's own end (all events, not just the filtered ones) says whether the last period
+    # is complete; a partial one is not compared with a whole one.
+    with store.connect(store_path, read_only=True) as con:
+        data_end = pd.Timestamp(con.execute("SELECT max(event_date) FROM events").fetchone()[0])
+    if len(table) and not an.period_is_complete(data_end, _period(period)):
+        console.print(f"[dim]{table.index[-1]} is partial (the data end on {data_end:%Y-%m-%d}); "
+                      "movers compare the last two complete periods.[/]")
+        table = table.iloc[:-1]
     if len(table) >= 2:
         mv = an.movers(table, top)
         prev, last = mv.attrs["periods"]

@@ -83,6 +83,13 @@ def all_periods(start: pd.Timestamp, end: pd.Timestamp, period: Period) -> list[
     return list(dict.fromkeys(period_label(days, period)))
 
 
+def period_is_complete(last_day: pd.Timestamp, period: Period) -> bool:
+    """Whether data ending on ``last_day`` covers the whole period that day falls in."""
+    days = pd.Series(pd.to_datetime([last_day, last_day + pd.Timedelta(days=1)]))
+    first, after = period_label(days, period)
+    return first != after
+
+
 def filter_events(
     events: pd.DataFrame,
     *,
