@@ -384,6 +384,8 @@ def compile_parameters(
                 "run")
         offset = prefix.days
         stored = check_overrides(prefix.scenario, prefix.overrides, n)
+        # Its own cache: the stored run's overrides differ from this run's, and derived tables
+        # (the bans' refusal) are cached by scenario value only.
         cache_prefix: dict[tuple[str, str], np.ndarray] = {}
         for phase in timeline_phases(prefix.scenario):
             if phase.start_day >= offset:
@@ -438,12 +440,12 @@ def _check_structure(base: ModelParameters, m: ModelParameters, labels: list[str
         if name == "phase_of_day":  # numbered afresh for the whole run
             continue
         a, b = getattr(base, name), getattr(m, name)
+        if isinstance(a, np.ndarray) and a.shape != b.shape:
+            problems.append(f"changes the shape of {name} ({a.shape} -> {b.shape}); keep "
+                            "the same list items in every phase and change their values")
+            continue
         if isinstance(a, np.ndarray):
-            same = a.shape == b.shape and (name not in STRUCTURAL or np.array_equal(a, b))
-            if a.shape != b.shape:
-                problems.append(f"changes the shape of {name} ({a.shape} -> {b.shape}); keep "
-                                "the same list items in every phase and change their values")
-                continue
+            same = name not in STRUCTURAL or np.array_equal(a, b)
         else:
             same = name not in STRUCTURAL or a == b
         if not same:

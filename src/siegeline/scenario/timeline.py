@@ -25,7 +25,6 @@ class Phase:
     start_day: int
     scenario: Scenario
     entries: tuple[int, ...]  # indices of the timeline entries that open this phase
-    paths: frozenset[str]  # every path the timeline has set by this phase
 
 
 def entry_label(scenario: Scenario, i: int) -> str:
@@ -65,14 +64,12 @@ def _build_phases(scenario: Scenario) -> list[Phase]:
                     key=lambda i: (entry_day(scenario, scenario.timeline[i]), i)):
         by_day.setdefault(max(entry_day(scenario, scenario.timeline[i]), 0), []).append(i)
     phases: list[Phase] = []
-    paths: set[str] = set()
     if 0 not in by_day:
-        phases.append(Phase(0, _validated(data, []), (), frozenset()))
+        phases.append(Phase(0, _validated(data, []), ()))
     for day in sorted(by_day):
         group_start = data
         for i in by_day[day]:
             data = _applied(scenario, i, data)
-            paths.update(scenario.timeline[i].set)
         try:
             phase_scenario = _validated(data, [])
         except ScenarioError:  # replay the day's entries one by one to name the culprit
@@ -81,7 +78,7 @@ def _build_phases(scenario: Scenario) -> list[Phase]:
                 data = _applied(scenario, i, data)
                 _validated(data, [entry_label(scenario, i)])
             raise
-        phases.append(Phase(day, phase_scenario, tuple(by_day[day]), frozenset(paths)))
+        phases.append(Phase(day, phase_scenario, tuple(by_day[day])))
     return phases
 
 
