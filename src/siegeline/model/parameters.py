@@ -197,7 +197,8 @@ class ModelParameters:
     convoy_min_size: np.ndarray  # (R, C) tankers assembled that make a convoy leave early
     escorts_per_convoy: np.ndarray  # (R, C) escort units
     escorts_per_100: np.ndarray  # (R, C) extra escort units per 100 tankers in the convoy
-    lead_time_days: np.ndarray  # (R,) order-share-weighted days from dispatch to the city
+    lead_time_days: np.ndarray  # (R,) order-share-weighted days from an order to its arrival:
+    # the leg plus the wait for a convoy corridor's next departure (the review period)
     wait_for_escorts: np.ndarray  # (C,) bool
     escort_pool: np.ndarray  # (R,) escort units
     # Drivers
@@ -333,6 +334,14 @@ def _check_size(scenario: Scenario, leg_days: np.ndarray, n: int, horizon: int,
         raise ScenarioError([("replications", f"{n:,} replications over {horizon:,} days need "
                               f"about {need / 2**30:,.1f} GiB, more than half this machine's "
                               "memory; use fewer replications or days")], "run")
+
+
+def _review_days(scenario: Scenario, interval: np.ndarray) -> np.ndarray:
+    """(R, C) days a convoy corridor's order waits for the next departure beyond a daily one:
+    importers who send a convoy every k days load k days' worth (the review period of a
+    periodic-review order-up-to rule); free-running corridors leave every day."""
+    convoy = np.array([c.policy.mode == "convoy" for c in scenario.corridors])
+    return np.where(convoy[None, :], np.maximum(1, interval) - 1, 0)
 
 
 def compile_parameters(
@@ -646,7 +655,7 @@ def _compile_phase(
         convoy_min_size=np.maximum(1, min_size).astype(np.int64),
         escorts_per_convoy=np.maximum(0, esc_per).astype(np.int64),
         escorts_per_100=esc_100,
-        lead_time_days=leg_days @ shares,
+        lead_time_days=(leg_days + _review_days(scenario, interval)) @ shares,
         wait_for_escorts=np.array([c.policy.wait_for_escorts for c in scenario.corridors]),
         escort_pool=np.round(ps.get("escorts.pool_size")).astype(np.int64),
         willingness_max=ps.get("drivers.willingness_max"),
