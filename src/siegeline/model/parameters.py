@@ -86,6 +86,17 @@ def check_overrides(
     return checked
 
 
+def posterior_columns(scenario: Scenario, n: int, seed: int) -> dict[str, np.ndarray]:
+    """Path -> values for ``n`` replications, each replication one row of the scenario's
+    posterior samples (rows drawn with replacement from their own stream: joint draws)."""
+    post = scenario.posterior
+    if post is None:
+        return {}
+    rows = np.asarray(post.samples, dtype=float)
+    pick = parameter_stream(seed, "posterior").integers(0, len(rows), n)
+    return {path: rows[pick, j] for j, path in enumerate(post.parameters)}
+
+
 class ParameterSource:
     """Gives each parameter path as an array over replications."""
 
@@ -103,10 +114,13 @@ class ParameterSource:
         self.used: dict[str, np.ndarray] = {}
         # Draws by (path, value): a timeline's phases share the draws of unchanged parameters.
         self.cache: dict[tuple[str, str], np.ndarray] = {}
+        self.posterior = posterior_columns(scenario, n, seed)
 
     def get(self, path: str, value: Any | None = None) -> np.ndarray:
         if path in self.overrides:
             arr = self.overrides[path]
+        elif path in self.posterior:
+            arr = self.posterior[path]
         else:
             if value is None:
                 value = resolve_path(self.scenario, path)
@@ -114,7 +128,7 @@ class ParameterSource:
             if key not in self.cache:
                 self.cache[key] = sample_value(value, parameter_stream(self.seed, path), self.n)
             arr = self.cache[key]
-        if path in self.overrides or isinstance(value, UncertainRange):
+        if path in self.overrides or path in self.posterior or isinstance(value, UncertainRange):
             self.used[path] = arr
         return arr
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from siegeline.scenario.schema import Scenario
+from siegeline.scenario.schema import Scenario, UncertainRange
 
 MAX_SCENARIO_BYTES = 5_000_000
 
@@ -184,6 +184,8 @@ def validate_scenario(data: dict[str, Any], label: str = "scenario") -> Scenario
         raise ScenarioError(validation_problems(exc, data), label) from None
     except (TypeError, ValueError, RecursionError) as exc:
         raise ScenarioError([("", str(exc))], label) from None
+    if scenario.posterior is not None:
+        _check_posterior(scenario, label)
     if scenario.timeline:
         from siegeline.scenario.timeline import timeline_phases  # it builds on this module
 
@@ -192,6 +194,35 @@ def validate_scenario(data: dict[str, Any], label: str = "scenario") -> Scenario
         except ScenarioError as exc:
             raise ScenarioError(exc.problems, label) from None
     return scenario
+
+
+def _check_posterior(scenario: Scenario, label: str) -> None:
+    """Each posterior path is an uncertain range of the scenario that no timeline entry sets,
+    and every sample lies inside its range (the prior's support)."""
+    post = scenario.posterior
+    assert post is not None
+    set_by_timeline = [k for e in scenario.timeline for k in e.set]
+    problems: list[tuple[str, str]] = []
+    for j, path in enumerate(post.parameters):
+        where = f"posterior.parameters[{j}]"
+        try:
+            value = resolve_path(scenario, path)
+        except ScenarioError:
+            problems.append((where, f"{path!r} is not a parameter of this scenario"))
+            continue
+        if not isinstance(value, UncertainRange):
+            problems.append((where, f"{path!r} is not an uncertain range (a prior)"))
+            continue
+        clash = [k for k in set_by_timeline if path == k or path.startswith(k + ".")]
+        if clash:
+            problems.append((where, f"{path!r} is set by the timeline ({clash[0]})"))
+            continue
+        column = [row[j] for row in post.samples]
+        if min(column) < value.low or max(column) > value.high:
+            problems.append((where, f"samples of {path!r} leave its range "
+                             f"[{value.low:g}, {value.high:g}]"))
+    if problems:
+        raise ScenarioError(problems, label)
 
 
 def _step_into(node: Any, key: str, path: str) -> Any:

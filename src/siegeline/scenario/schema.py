@@ -689,6 +689,32 @@ class SourceRef(StrictModel):
     note: str = param("", unit="-", description="Remarks.")
 
 
+class Posterior(StrictModel):
+    """Joint samples of uncertain parameters conditioned on observations (``siegeline
+    calibrate``): each replication draws one row, so the parameters keep their correlations."""
+
+    parameters: list[str] = param(
+        unit="-", description="Parameter paths (each an uncertain range of this scenario).",
+        min_length=1)
+    samples: list[list[float]] = param(
+        unit="as each parameter", description="One row per posterior sample, values in the "
+        "order of parameters.", min_length=1)
+    observations: str = param("", unit="-", description="Observation log conditioned on.")
+    until: dt.date | None = param(None, unit="date", description="Last date of data used.")
+    method: str = param("", unit="-", description="Inference method and settings.")
+
+    @model_validator(mode="after")
+    def _check_rows(self) -> Posterior:
+        if len(set(self.parameters)) != len(self.parameters):
+            raise ValueError("posterior.parameters names a path twice")
+        k = len(self.parameters)
+        bad = [i for i, row in enumerate(self.samples) if len(row) != k]
+        if bad:
+            raise ValueError(f"posterior.samples row {bad[0]} has {len(self.samples[bad[0]])} "
+                             f"values for {k} parameters")
+        return self
+
+
 class Scenario(StrictModel):
     name: Identifier = param(unit="-", description="Scenario identifier.")
     title: str = param("", unit="-", description="Title.")
@@ -714,6 +740,11 @@ class Scenario(StrictModel):
         default_factory=list,
         unit="-",
         description="Dated changes of any parameter (escorts, convoy policy, bans, campaign...).",
+    )
+    posterior: Posterior | None = param(
+        None, unit="-",
+        description="Posterior samples from calibration: replications draw rows of it in place "
+        "of the ranges of its parameters.",
     )
 
     @model_validator(mode="after")

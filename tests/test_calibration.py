@@ -1,0 +1,214 @@
+"""Calibration: posterior samples in scenarios, the observation model, ABC-SMC recovering known
+parameters from data the model itself generated, resuming, Dask, and clear errors."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from siegeline.calibration import CalibrationSettings, Discrepancy, calibrate
+from siegeline.calibration.screening import screen
+from siegeline.calibration.smc import posterior_scenario
+from siegeline.engines import simulate
+from siegeline.model.parameters import compile_parameters
+from siegeline.observations.log import COLUMNS, load_log
+from siegeline.observations.record import Observable, Target
+from siegeline.scenario.loader import ScenarioError, load_raw, validate_scenario
+
+UNTIL = dt.date(2025, 10, 31)
+PARAMS = ("adversary.bans.0.compliance", "prices.elasticity")
+
+
+@pytest.fixture(scope="module")
+def bamako():
+    data = load_raw("bamako-2025")
+    return validate_scenario(data, "test")
+
+
+# -- posterior samples in a scenario ---------------------------------------------------------------
+
+def test_replications_draw_whole_rows_of_the_posterior():
+    data = load_raw("bamako-2025")
+    rows = [[0.13, 0.11], [0.2, 0.24], [0.17, 0.2]]
+    data["posterior"] = {"parameters": ["adversary.intensity", "drivers.fear_sensitivity"],
+                         "samples": rows}
+    m = compile_parameters(validate_scenario(data, "test"), 300, 30, seed=4)
+    pairs = set(zip(m.sampled["adversary.intensity"], m.sampled["drivers.fear_sensitivity"],
+                    strict=True))
+    assert pairs == {tuple(r) for r in rows}  # joint draws: never a mixed pair
+    np.testing.assert_array_equal(m.intensity, m.sampled["adversary.intensity"])
+
+
+@pytest.mark.parametrize("path, value, message", [
+    ("adversary.intensity", 0.5, "leave its range"),
+    ("escorts.pool_size", 3.0, "not an uncertain range"),
+    ("city.order_target_cover_days", 6.0, "set by the timeline"),
+    ("adversary.nothing", 1.0, "not a parameter"),
+])
+def test_a_posterior_outside_its_priors_is_refused(path, value, message):
+    data = load_raw("bamako-2025")
+    data["posterior"] = {"parameters": [path], "samples": [[value]]}
+    with pytest.raises(ScenarioError, match=message):
+        validate_scenario(data, "test")
+
+
+# -- observation model -----------------------------------------------------------------------------
+
+def _target(low: float, high: float, confidence: str, value: float = np.nan) -> Target:
+    obs = Observable("x", "-", "sum", lambda r: r)
+    ts = pd.Timestamp("2025-09-01")
+    return Target("imports", (1,), ts, ts, obs, value, low, high, "here", "src", confidence)
+
+
+def test_censored_reports_only_penalise_the_wrong_side():
+    """'At least 90' (lower bound) costs nothing above 90 less the reporting error, and grows
+    below it; a point report is widened by its confidence's reporting error."""
+    targets = [_target(90.0, np.inf, "medium", 90.0), _target(50.0, 50.0, "high", 50.0)]
+    prior = np.array([[80.0, 40.0], [100.0, 60.0], [120.0, 50.0], [60.0, 55.0]])
+    disc = Discrepancy.build(targets, prior)
+    assert disc.low[0] == pytest.approx(81.0) and disc.high[0] == np.inf
+    assert (disc.low[1], disc.high[1]) == (pytest.approx(47.5), pytest.approx(52.5))
+    comp = disc.components(np.array([[500.0, 50.0], [81.0, 52.5], [70.0, 60.0]]))
+    assert comp[0].tolist() == [0.0, 0.0] and comp[1].tolist() == [0.0, 0.0]
+    assert comp[2, 0] == pytest.approx(11.0 / disc.scale[0])
+    assert comp[2, 1] == pytest.approx(7.5 / disc.scale[1])
+
+
+def test_low_confidence_reports_weigh_less():
+    targets = [_target(10.0, 10.0, "high", 10.0), _target(10.0, 10.0, "low", 10.0)]
+    disc = Discrepancy.build(targets, np.array([[0.0, 0.0], [20.0, 20.0], [10.0, 10.0]]))
+    off_high = disc.distance(np.array([[30.0, 10.0]]))[0]
+    off_low = disc.distance(np.array([[10.0, 30.0]]))[0]
+    assert disc.weight[0] > disc.weight[1]
+    assert off_high > off_low > 0
+
+
+def test_screen_keeps_parameters_that_move_a_target():
+    rng = np.random.default_rng(3)
+    theta = rng.random((400, 3))
+    x = np.column_stack([theta[:, 0] * 5 + rng.normal(0, 0.5, 400), rng.random(400)])
+    kept, table = screen(["a", "b", "c"], ["t1", "t2"], theta, x)
+    assert kept == [0]
+    assert table.iloc[0]["parameter"] == "a" and table.iloc[0]["calibrated"]
+
+
+# -- synthetic data: the calibration recovers what generated it ----------------------------------
+
+def _write_log(path: Path, rows: list[dict[str, object]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: row.get(k, "") for k in COLUMNS})
+
+
+def _synthetic_log(scenario, truth: dict[str, float], seed: int, path: Path) -> Path:
+    """Monthly imports and informal prices of one replication run at ``truth``."""
+    r = simulate(scenario, replications=1, days=(UNTIL - scenario.simulation.start_date).days
+                 + 1, seed=seed, overrides={k: np.array([v]) for k, v in truth.items()})
+    dates = pd.to_datetime(r["date"].values)
+    litres = r["delivered_litres"].sum("product").values[0]
+    price = r["informal_price"].sel(product=["diesel", "gasoline"]).mean("product").values[0]
+    rows = []
+    for lo, hi in [("2025-09-03", "2025-09-30"), ("2025-10-01", "2025-10-31")]:
+        inside = (dates >= lo) & (dates <= hi)
+        rows.append({"date": lo, "end_date": hi, "kind": "imports", "place": "Mali (national)",
+                     "corridor": "unknown", "value": f"{litres[inside].sum():.0f}",
+                     "unit": "litres (month)", "source": "synthetic", "confidence": "high"})
+    for day in ("2025-09-20", "2025-10-05", "2025-10-20"):
+        i = int(np.flatnonzero(dates == pd.Timestamp(day))[0])
+        rows.append({"date": day, "kind": "price_informal", "place": "Bamako",
+                     "corridor": "unknown", "value": f"{price[i]:.0f}",
+                     "unit": "FCFA per litre", "source": "synthetic", "confidence": "high"})
+    _write_log(path, rows)
+    return path
+
+
+def test_calibration_covers_the_parameters_that_generated_the_data(bamako, tmp_path):
+    """Over 10 synthetic trials (true values drawn from the prior), the 90% credible interval
+    holds the true value in at least 80% of (trial, parameter) cases."""
+    rng = np.random.default_rng(11)
+    lows = np.array([0.5, 0.5])
+    highs = np.array([0.8, 1.0])
+    covered, widths = [], []
+    for trial in range(10):
+        truth = dict(zip(PARAMS, lows + rng.random(2) * (highs - lows), strict=True))
+        log = load_log(_synthetic_log(bamako, truth, 100 + trial, tmp_path / f"log{trial}.csv"))
+        res = calibrate(bamako, log, UNTIL, CalibrationSettings(
+            population=200, budget=2400, seed=trial, params=PARAMS), tmp_path / f"s{trial}")
+        table = res.parameters().set_index("parameter")
+        for p in PARAMS:
+            covered.append(table.loc[p, "post_p05"] <= truth[p] <= table.loc[p, "post_p95"])
+            widths.append((table.loc[p, "post_p95"] - table.loc[p, "post_p05"]))
+    assert np.mean(covered) >= 0.8
+    # and it learns: the compliance interval is narrower than the prior's 90% (0.27)
+    assert np.median(widths[0::2]) < 0.27
+
+
+# -- resuming, Dask, output, errors -----------------------------------------------------------------
+
+def _small(seed: int = 1, budget: int = 1500) -> CalibrationSettings:
+    return CalibrationSettings(population=150, budget=budget, seed=seed, params=PARAMS)
+
+
+def test_an_interrupted_calibration_resumes_to_the_same_result(bamako, tmp_path):
+    log = load_log("bamako-2025")
+    whole = calibrate(bamako, log, UNTIL, _small(), tmp_path / "whole")
+
+    def interrupt(sim, budget, generation, eps, accepted):
+        if generation == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(bamako, log, UNTIL, _small(), tmp_path / "cut", progress=interrupt)
+    assert sorted(p.name for p in (tmp_path / "cut").glob("generation-*.npz")) == [
+        "generation-00.npz", "generation-01.npz"]
+    again = calibrate(bamako, log, UNTIL, _small(), tmp_path / "cut")
+    assert again.resumed_from == 2
+    np.testing.assert_array_equal(again.posterior, whole.posterior)
+    assert len(again.generations) == len(whole.generations)
+
+
+def test_a_state_folder_of_another_calibration_is_refused(bamako, tmp_path):
+    log = load_log("bamako-2025")
+    calibrate(bamako, log, UNTIL, _small(budget=300), tmp_path / "s")
+    with pytest.raises(ScenarioError, match="another scenario"):
+        calibrate(bamako, log, UNTIL, _small(seed=2, budget=300), tmp_path / "s")
+
+
+def test_a_dask_cluster_gives_the_numbers_of_one_process(bamako, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    log = load_log("bamako-2025")
+    local = calibrate(bamako, log, UNTIL, _small(budget=600), tmp_path / "local")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = calibrate(bamako, log, UNTIL, _small(budget=600), tmp_path / "dask",
+                           client=client)
+    np.testing.assert_array_equal(remote.posterior, local.posterior)
+
+
+def test_the_posterior_scenario_runs_from_its_samples(bamako, tmp_path):
+    log = load_log("bamako-2025")
+    res = calibrate(bamako, log, UNTIL, _small(budget=600), tmp_path / "s")
+    data = posterior_scenario(bamako, res, "bamako-2025", UNTIL, _small(budget=600))
+    cal = validate_scenario(data, "calibrated")
+    m = compile_parameters(cal, 50, 10, seed=3)
+    rows = {tuple(r) for r in res.posterior.tolist()}
+    assert {tuple(v) for v in zip(*(m.sampled[p] for p in PARAMS), strict=True)} <= rows
+
+
+def test_a_log_with_nothing_before_the_date_is_an_error(bamako, tmp_path):
+    log = load_log("bamako-2025")
+    with pytest.raises(ScenarioError, match="no scored observation"):
+        calibrate(bamako, log, dt.date(2025, 9, 5), _small(), tmp_path / "s")
+    with pytest.raises(ScenarioError, match="before the scenario's start"):
+        calibrate(bamako, log, dt.date(2025, 1, 1), _small(), tmp_path / "s")
+    with pytest.raises(ScenarioError, match="--param"):
+        calibrate(bamako, log, UNTIL, CalibrationSettings(params=("escorts.pool_size",)),
+                  tmp_path / "s")
