@@ -144,7 +144,7 @@ def test_calibration_covers_the_parameters_that_generated_the_data(bamako, tmp_p
         table = res.parameters().set_index("parameter")
         for p in PARAMS:
             covered.append(table.loc[p, "post_p05"] <= truth[p] <= table.loc[p, "post_p95"])
-            widths.append((table.loc[p, "post_p95"] - table.loc[p, "post_p05"]))
+            widths.append(table.loc[p, "post_p95"] - table.loc[p, "post_p05"])
     assert np.mean(covered) >= 0.8
     # and it learns: the compliance interval is narrower than the prior's 90% (0.27)
     assert np.median(widths[0::2]) < 0.27
