@@ -175,3 +175,24 @@ def test_movers_skip_a_partial_last_period(tmp_path: Path) -> None:
     assert runner.invoke(app, ["events", "ingest", str(path), "--store", str(db)]).exit_code == 0
     out = run(db, "summary", "--period", "month", "--actor", "")
     assert "2025-11 is partial" in out and "Movers: 2025-09 → 2025-10" in out
+
+
+def test_summary_and_trend_print_fatalities(db: Path) -> None:
+    """--measure fatalities sums the fatalities of the events per group and per period; the
+    totals agree with the sample file."""
+    with SAMPLE_PATH.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    total = sum(int(r["fatalities"] or 0) for r in rows)
+    per_type: dict[str, int] = {}
+    for r in rows:
+        per_type[r["event_type"]] = per_type.get(r["event_type"], 0) + int(r["fatalities"] or 0)
+    out = run(db, "summary", "--measure", "fatalities", "--actor", "")
+    assert f"{len(rows)} events, {total} fatalities" in out and "Fatalities by event_type" in out
+    top_type, top = max(per_type.items(), key=lambda kv: kv[1])
+    assert any(top_type in line and f" {top} " in f" {line} " for line in out.splitlines())
+    trend = run(db, "trend", "--period", "year", "--measure", "fatalities", "--actor", "")
+    by_year = {y: sum(int(r["fatalities"] or 0) for r in rows if r["event_date"][:4] == y)
+               for y in ("2024", "2025")}
+    for year, n in by_year.items():
+        assert any(line.split()[:2] == [year, str(n)] for line in
+                   (ln.strip("│ ").replace("│", " ") for ln in trend.splitlines())), trend

@@ -37,6 +37,7 @@ TypeOpt = typer.Option(None, "--event-type", help="Keep only this event type (re
 StartOpt = typer.Option(None, "--start", help="First date (YYYY-MM-DD).")
 EndOpt = typer.Option(None, "--end", help="Last date (YYYY-MM-DD).")
 PeriodOpt = typer.Option("month", "--period", help="week, month, quarter, half or year.")
+MeasureOpt = typer.Option("events", "--measure", help="Count events, or sum their fatalities.")
 HalfPeriodOpt = typer.Option("half", "--period", help="week, month, quarter, half or year.")
 ScenarioOpt = typer.Option("bamako-2025", "--scenario", help="Scenario name or file.")
 JnimOpt = typer.Option("JNIM", "--actor", help="Actor (empty for all).")
@@ -73,6 +74,7 @@ def _load(store_path: Path | None, **filters: Any) -> pd.DataFrame:
 def _grouped_counts(
     store_path: Path | None,
     period: str,
+    measure: str,
     by: str | None,
     actor: str | None,
     and_or: str,
@@ -96,7 +98,7 @@ def _grouped_counts(
         raise UserError(f"no event matches actor {actor!r} (most frequent first actors: "
                         f"{common})")
     try:
-        table = an.counts(events, _period(period), by=by, actor=rule)
+        table = an.counts(events, _period(period), by=by, actor=rule, measure=measure)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     return events, table
@@ -205,6 +207,7 @@ def ingest(
 def summary(
     by: str = typer.Option("event_type", "--by", help=f"One of {', '.join(an.GROUP_COLUMNS)}."),
     period: str = PeriodOpt,
+    measure: str = MeasureOpt,
     top: int = typer.Option(10, "--top", help="Rows of the movers table."),
     actor: str | None = ActorOpt,
     and_or: str = AndOrOpt,
@@ -214,18 +217,18 @@ def summary(
     end: str | None = EndOpt,
     store_path: Path | None = StoreOpt,
 ) -> None:
-    """Totals by group, and the movers between the last two periods."""
+    """Totals (events or fatalities) by group, and the movers between the last two periods."""
     events, table = _grouped_counts(
-        store_path, period, by, actor, and_or, assoc, event_type, start, end
+        store_path, period, measure, by, actor, and_or, assoc, event_type, start, end
     )
     console.print(
-        f"{len(events)} events, {events['event_date'].min():%Y-%m-%d} to "
-        f"{events['event_date'].max():%Y-%m-%d}"
+        f"{len(events)} events, {int(events['fatalities'].sum())} fatalities, "
+        f"{events['event_date'].min():%Y-%m-%d} to {events['event_date'].max():%Y-%m-%d}"
     )
-    totals = table.sum().sort_values(ascending=False).rename("events").to_frame()
-    totals["share_pct"] = 100.0 * totals["events"] / totals["events"].sum()
+    totals = table.sum().sort_values(ascending=False).rename(measure).to_frame()
+    totals["share_pct"] = 100.0 * totals[measure] / max(totals[measure].sum(), 1)
     totals.index.name = by
-    _print_table(totals.head(top), f"Events by {by}")
+    _print_table(totals.head(top), f"{measure.capitalize()} by {by}")
     # The data's own end (all events, not just the filtered ones) says whether the last period
     # is complete; a partial one is not compared with a whole one.
     with store.connect(store_path, read_only=True) as con:
@@ -244,6 +247,7 @@ def summary(
 @friendly_errors
 def trend(
     period: str = PeriodOpt,
+    measure: str = MeasureOpt,
     by: str | None = typer.Option(None, "--by", help="Split by a column (e.g. admin1)."),
     actor: str | None = ActorOpt,
     and_or: str = AndOrOpt,
@@ -256,11 +260,12 @@ def trend(
     store_path: Path | None = StoreOpt,
 ) -> None:
     """Counts per period, with change from the previous period."""
-    _, table = _grouped_counts(store_path, period, by, actor, and_or, assoc, event_type, start, end)
+    _, table = _grouped_counts(store_path, period, measure, by, actor, and_or, assoc, event_type,
+                               start, end)
     shown = table.copy()
     if by is None:
-        shown["change_pct"] = 100.0 * shown["events"].pct_change().replace([float("inf")], pd.NA)
-    title = f"Events per {period}" + (f" ({actor})" if actor else "")
+        shown["change_pct"] = 100.0 * shown[measure].pct_change().replace([float("inf")], pd.NA)
+    title = f"{measure.capitalize()} per {period}" + (f" ({actor})" if actor else "")
     _print_table(shown, title)
     if png:
         from siegeline.events.charts import trend_chart
