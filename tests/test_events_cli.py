@@ -196,3 +196,34 @@ def test_summary_and_trend_print_fatalities(db: Path) -> None:
     for year, n in by_year.items():
         assert any(line.split()[:2] == [year, str(n)] for line in
                    (ln.strip("│ ").replace("│", " ") for ln in trend.splitlines())), trend
+
+
+def _write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(ACLED_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_calibrate_counts_months_over_the_data_range_not_the_filtered_events(
+    tmp_path: Path,
+) -> None:
+    """The data cover all of 2024 (other actors' events on 1 January and 31 December); JNIM's
+    events fall on the 15th of each month. All twelve months are complete, though JNIM's first
+    and last events are mid-month (it was 10 months, January and December dropped)."""
+    with SAMPLE_PATH.open(encoding="utf-8", newline="") as fh:
+        template = next(r for r in csv.DictReader(fh) if r["actor1"].startswith("JNIM"))
+    rows = [{**template, "event_id_cnty": f"J{m}", "event_date": f"2024-{m:02d}-15",
+             "year": "2024", "timestamp": "1"} for m in range(1, 13)]
+    rows += [{**template, "event_id_cnty": f"O{i}", "event_date": d, "year": "2024",
+              "actor1": "Military Forces of Mali (2021-)", "actor2": "", "timestamp": "1"}
+             for i, d in enumerate(["2024-01-01", "2024-12-31"])]
+    db = tmp_path / "c.duckdb"
+    ingest = runner.invoke(app, ["events", "ingest", str(_write_rows(tmp_path / "c.csv", rows)),
+                                 "--store", str(db)])
+    assert ingest.exit_code == 0, ingest.output
+    out = run(db, "calibrate", "-o", str(tmp_path / "cal.yaml"))
+    assert "from 12 months" in out
+    out = run(db, "calibrate", "-o", str(tmp_path / "cal.yaml"), "--start", "2024-03-01")
+    assert "from 10 months" in out  # --start bounds the range: March to December

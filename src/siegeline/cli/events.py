@@ -71,6 +71,18 @@ def _load(store_path: Path | None, **filters: Any) -> pd.DataFrame:
     return out
 
 
+def _data_span(
+    store_path: Path | None, start: str | None, end: str | None
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The days the stored data cover (first to last event of any kind), within --start/--end:
+    what a monthly series counts as complete months, whatever the filters keep."""
+    with store.connect(store_path, read_only=True) as con:
+        first, last = con.execute("SELECT min(event_date), max(event_date) FROM events").fetchone()
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    return (max(first, pd.Timestamp(start)) if start else first,
+            min(last, pd.Timestamp(end)) if end else last)
+
+
 def _grouped_counts(
     store_path: Path | None,
     period: str,
@@ -460,6 +472,7 @@ def calibrate_cmd(
                 method=method,
                 half_life_days=half_life_days,
                 groups_per_day=groups_per_day,
+                span=_data_span(store_path, start, end),
                 seed=seed,
             )
         data = cal.write_scenario_data(scenario, calib)
@@ -527,7 +540,7 @@ def backtest_cmd(
 
     events = _matched(store_path, actor or None, and_or, assoc, event_type, start, end)
     try:
-        monthly = monthly_series(events)
+        monthly = monthly_series(events, _data_span(store_path, start, end))
         with console.status(f"backtesting {holdout} months"):
             result = bt.backtest(monthly, events["event_date"], holdout, seed=seed)
     except ValueError as exc:

@@ -79,12 +79,16 @@ class Trend:
     dispersion: float
 
 
-def monthly_series(events: pd.DataFrame) -> pd.Series:
-    """Counts per complete calendar month covered by the events' date range."""
+def monthly_series(
+    events: pd.DataFrame, span: tuple[pd.Timestamp, pd.Timestamp] | None = None
+) -> pd.Series:
+    """Counts per complete calendar month of ``span``: the days the data cover (first and last
+    day of the whole file or store, not of the filtered events, which may start late in a
+    month the data cover fully); default the events' own date range."""
     if events.empty:
         raise ValueError("no events to build a monthly series from")
     dates = events["event_date"]
-    first, last = dates.min(), dates.max()
+    first, last = span if span is not None else (dates.min(), dates.max())
     months = pd.period_range(first.to_period("M"), last.to_period("M"), freq="M")
     if first.day != 1:
         months = months[1:]
@@ -183,17 +187,18 @@ def calibrate(
     half_life_days: float = 180.0,
     groups_per_day: float = 6.0,
     horizon_days: float | None = None,
-    end: pd.Timestamp | None = None,
+    span: tuple[pd.Timestamp, pd.Timestamp] | None = None,
     seed: int = 20250903,
 ) -> Calibration:
     """Estimate each covered segment's hazard from the events tied to it (``assigned``) and the
-    intensity trend from all matched events (``all_matched``)."""
+    intensity trend from all matched events (``all_matched``), over ``span``: the first and last
+    day the data cover (default: the matched events' own range)."""
     if groups_per_day <= 0:
         raise ValueError("--groups-per-day must be positive")
     if all_matched.empty:
         raise ValueError("no events match the filters; nothing to calibrate from")
-    start = all_matched["event_date"].min()
-    end = end if end is not None else all_matched["event_date"].max()
+    dates = all_matched["event_date"]
+    start, end = span if span is not None else (dates.min(), dates.max())
     window = float((end - start).days + 1)
     horizon = float(horizon_days or scenario.simulation.horizon_days)
     countries = set(all_matched["country"].dropna().unique())
@@ -223,7 +228,7 @@ def calibrate(
         est.hazard_low = to_hazard(est.rate_low, groups_per_day, seg.length_km)
         est.hazard_high = to_hazard(est.rate_high, groups_per_day, seg.length_km)
         estimates.append(est)
-    trend = fit_trend(monthly_series(all_matched))
+    trend = fit_trend(monthly_series(all_matched, (start, end)))
     return Calibration(
         segments=estimates,
         trend=trend,
