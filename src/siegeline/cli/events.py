@@ -413,9 +413,8 @@ def exposure_cmd(
         raise UserError(str(exc)) from None
     span = (events["event_date"].min(), events["event_date"].max())
     table = exposure.segment_counts(assigned, sc, _period(period), span)
-    console.print(
-        f"{len(assigned)} of {len(events)} events lie within {buffer_km:g} km of a segment"
-    )
+    console.print(f"{assigned.index.nunique()} of {len(events)} events lie within "
+                  f"{buffer_km:g} km of a segment")
     _print_table(
         table[table["total"] > 0].sort_values("total", ascending=False),
         f"Events per segment and {period}",
@@ -482,7 +481,7 @@ def calibrate_cmd(
         [
             {
                 "segment": e.segment,
-                "events": e.events,
+                "events": f"{e.events:g}",
                 "rate/day": e.rate_mean,
                 "rate 5%": e.rate_low,
                 "rate 95%": e.rate_high,

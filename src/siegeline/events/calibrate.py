@@ -53,16 +53,19 @@ def gamma_poisson(
     half_life_days: float,
     prior_shape: float = 0.5,
     prior_rate_days: float = 30.0,
+    shares: np.ndarray | None = None,
 ) -> GammaPosterior:
     """Conjugate update with exponentially down-weighted events.
 
-    Each event of age ``a`` (days before the end of the data) counts ``2^(-a/h)``; the exposure is
+    Each event of age ``a`` (days before the end of the data) counts ``2^(-a/h)`` times its
+    share of the segment (default 1; 1/k for an event shared by k segments); the exposure is
     the equally weighted observation time. Prior Gamma(prior_shape, prior_rate_days).
     """
     ages = np.asarray(ages_days, dtype=float)
     if half_life_days <= 0 or window_days <= 0:
         raise ValueError("half-life and window must be positive")
-    weight = float(np.sum(2.0 ** (-ages / half_life_days)))
+    share = np.ones_like(ages) if shares is None else np.asarray(shares, dtype=float)
+    weight = float(np.sum(share * 2.0 ** (-ages / half_life_days)))
     return GammaPosterior(
         prior_shape + weight, prior_rate_days + decayed_exposure(window_days, half_life_days)
     )
@@ -133,7 +136,7 @@ def fit_trend(monthly: pd.Series) -> Trend:
 class SegmentEstimate:
     segment: str
     length_km: float
-    events: int
+    events: float  # events tied to the segment; one shared with k segments counts 1/k
     rate_mean: float  # events/day
     rate_low: float
     rate_high: float
@@ -210,15 +213,16 @@ def calibrate(
             continue
         mine = assigned[assigned["segment"] == seg.id]
         ages = ((end - mine["event_date"]).dt.days + 0.5).to_numpy(dtype=float)
+        shares = mine["share"].to_numpy(dtype=float)
         est = None
         if method == "hawkes":
-            est = _hawkes_estimate(seg.id, seg.length_km, ages, window, horizon, rng)
+            est = _hawkes_estimate(seg.id, seg.length_km, ages, shares, window, horizon, rng)
         if est is None:
-            post = gamma_poisson(ages, window, half_life_days)
+            post = gamma_poisson(ages, window, half_life_days, shares=shares)
             est = SegmentEstimate(
                 seg.id,
                 seg.length_km,
-                len(mine),
+                float(shares.sum()),
                 post.mean,
                 post.quantile(0.05),
                 post.quantile(0.95),
@@ -248,17 +252,17 @@ def _hawkes_estimate(
     seg_id: str,
     length_km: float,
     ages: np.ndarray,
+    shares: np.ndarray,
     window: float,
     horizon: float,
     rng: np.random.Generator,
     min_events: int = 15,
 ) -> SegmentEstimate | None:
-    if len(ages) < min_events:
+    if shares.sum() < min_events:
         return None
     # Event days have day resolution; spread each event uniformly within its day.
-    times = np.sort(window - ages + rng.uniform(-0.5, 0.5, len(ages)))
-    times = np.clip(times, 0.0, window)
-    fit = hawkes.fit(times, window)
+    times = np.clip(window - ages + rng.uniform(-0.5, 0.5, len(ages)), 0.0, window)
+    fit = hawkes.fit(times, window, weights=shares)
     draws = fit.sample_params(rng, 400)
     rates = np.array(
         [
@@ -275,7 +279,7 @@ def _hawkes_estimate(
     return SegmentEstimate(
         seg_id,
         length_km,
-        len(ages),
+        float(shares.sum()),
         fit.mean_rate_ahead(horizon),
         float(np.quantile(rates, 0.05)),
         float(np.quantile(rates, 0.95)),
@@ -303,7 +307,7 @@ def write_scenario_data(
             "source": f"{label} ({when})",
             "confidence": "medium" if est.events >= 10 else "low",
             "note": (
-                f"{est.method}: {est.events} events within buffer, {settings['data_from']} to "
+                f"{est.method}: {est.events:g} events within buffer, {settings['data_from']} to "
                 f"{settings['data_to']}; rate {est.rate_low:.4g}-{est.rate_high:.4g}/day (90%), "
                 f"{settings['groups_per_day']:g} traffic groups/day assumed. {est.note}"
             ).strip(),
