@@ -88,7 +88,7 @@ def test_exposure_calibrate_validate_backtest(db: Path, tmp_path: Path) -> None:
     run(db, "exposure", "--png", str(tmp_path / "map.png"), "--csv", str(tmp_path / "e.csv"))
     assert (tmp_path / "map.png").read_bytes()[:8] == PNG_MAGIC
     out = tmp_path / "calibrated.yaml"
-    run(db, "calibrate", "--scenario", "bamako-2025", "-o", str(out), "--groups-per-day", "5")
+    run(db, "calibrate", "bamako-2025", "-o", str(out), "--groups-per-day", "5")
     result = runner.invoke(app, ["validate", str(out)])
     assert result.exit_code == 0, result.output
     calibrated = load_scenario(out)

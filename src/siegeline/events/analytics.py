@@ -13,11 +13,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from siegeline.events.schema import GROUP_COLUMNS, MEASURES, PERIODS
+
 Period = Literal["week", "month", "quarter", "half", "year"]
 Measure = Literal["events", "fatalities"]
-MEASURES: tuple[str, ...] = ("events", "fatalities")
-PERIODS: tuple[str, ...] = ("week", "month", "quarter", "half", "year")
-GROUP_COLUMNS = ("actor", "event_type", "sub_event_type", "admin1", "admin2", "country")
 JNIM_NAME = "JNIM: Group for Support of Islam and Muslims"
 
 
