@@ -136,6 +136,9 @@ def keep_whole(table: Table, columns: Iterable[str]) -> Table:
     return table
 
 
+UNBOUNDED_WIDTH = 100_000  # a table not set to expand is drawn at its natural width
+
+
 def print_table(table: Table, whole: Iterable[str] = ()) -> None:
     """Print a table; piped or redirected, at its natural width (nothing cut at 80 columns)."""
     keep_whole(table, whole)
@@ -143,7 +146,7 @@ def print_table(table: Table, whole: Iterable[str] = ()) -> None:
         console.print(table)
         return
     width = console.width
-    console.width = max(width, console.measure(table).maximum)
+    console.width = max(width, UNBOUNDED_WIDTH)
     try:
         console.print(table)
     finally:

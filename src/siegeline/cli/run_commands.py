@@ -174,7 +174,7 @@ def _write_charts(result: SimulationResult, folder: Path) -> None:
         console.print(f"Wrote {p}", soft_wrap=True)
 
 
-RUN_ID_COLUMNS = ("run_id", "scenario", "label")  # values a user copies: never cut
+RUN_ID_COLUMNS = ("run_id", "scenario_name")  # values a user copies: never cut
 
 
 @friendly_errors
