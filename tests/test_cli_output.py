@@ -65,3 +65,12 @@ def test_errors_are_one_unbroken_line(tmp_path: Path) -> None:
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert len(lines) <= 2, res.output
     assert "no scenario file 'no-such-scenario'" in lines[-1] and "(packaged:" in lines[-1]
+
+
+def test_a_mistyped_run_id_names_the_closest_stored_one(stored: tuple[Path, str]) -> None:
+    store, run_id = stored
+    typo = run_id[:-3] + "zzz"
+    for command in ("summary", "plot", "rerun", "report"):
+        res = runner.invoke(app, [command, typo, "--store", str(store)])
+        assert res.exit_code == 2, (command, res.output)
+        assert f"no stored run '{typo}'; did you mean {run_id}?" in res.output, res.output

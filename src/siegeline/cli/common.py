@@ -124,6 +124,21 @@ def friendly_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def run_not_found(exc: Exception, store: Path | None) -> UserError:
+    """A missing run id as a user error that names the closest stored ids."""
+    from siegeline.results import ResultStore
+
+    asked = str(exc.args[0]) if exc.args else ""
+    try:
+        ids = [str(i) for i in ResultStore(store).list_runs()["run_id"]]
+    except Exception:  # an empty or unreadable store: no suggestion, the message stands
+        ids = []
+    close = difflib.get_close_matches(asked, ids, n=2, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(close)}?" if close else (
+        "; `siegeline runs` lists the stored runs" if ids else "")
+    return UserError(f"{exc}{hint}")
+
+
 def keep_whole(table: Table, columns: Iterable[str]) -> Table:
     """Never wrap or cut the values of these columns (ids and names a user copies): they get
     the width of their longest value and the other columns give way."""

@@ -8,11 +8,11 @@ import typer
 from rich.table import Table
 
 from siegeline.cli.common import (
-    UserError,
     console,
     friendly_errors,
     print_table,
     run_id_argument,
+    run_not_found,
     store_option,
 )
 
@@ -38,7 +38,7 @@ def rerun(
     try:
         record = st.run_record(run_id)
     except RunNotFound as exc:
-        raise UserError(str(exc)) from None
+        raise run_not_found(exc, store) from None
     meta = record["metadata"]
     with Progress(TextColumn("[bold]re-simulating[/] {task.description}"), BarColumn(),
                   TextColumn("day {task.completed}/{task.total}"), TimeElapsedColumn(),

@@ -23,6 +23,7 @@ from siegeline.cli.common import (
     print_table,
     replications_option,
     run_id_argument,
+    run_not_found,
     scenario_argument,
     seed_option,
     set_option,
@@ -200,7 +201,7 @@ def load_stored(run_id: str, store: Path | None) -> SimulationResult:
     try:
         return ResultStore(store).load(run_id)
     except RunNotFound as exc:
-        raise UserError(str(exc)) from None
+        raise run_not_found(exc, store) from None
 
 
 @friendly_errors

@@ -12,6 +12,7 @@ from siegeline.cli.common import (
     friendly_errors,
     output_option,
     run_id_argument,
+    run_not_found,
     store_option,
 )
 
@@ -70,5 +71,5 @@ def report(
     try:
         path = write_report(run_id, out, ResultStore(store))
     except RunNotFound as exc:
-        raise UserError(str(exc)) from None
+        raise run_not_found(exc, store) from None
     console.print(f"Wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
