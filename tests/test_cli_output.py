@@ -74,3 +74,12 @@ def test_a_mistyped_run_id_names_the_closest_stored_one(stored: tuple[Path, str]
         res = runner.invoke(app, [command, typo, "--store", str(store)])
         assert res.exit_code == 2, (command, res.output)
         assert f"no stored run '{typo}'; did you mean {run_id}?" in res.output, res.output
+
+
+def test_a_mistyped_scenario_name_names_the_packaged_one() -> None:
+    for args in (["run", "bamako-2052", "--no-store"], ["show", "bamako2025"],
+                 ["validate", "bamako-2052"], ["events", "calibrate", "bamako-205", "-o", "x"]):
+        res = runner.invoke(app, args)
+        lines = [ln for ln in res.output.splitlines() if ln.strip()]
+        assert res.exit_code == 2 and len(lines) == 1, res.output
+        assert "did you mean 'bamako-2025'?" in lines[0], res.output

@@ -55,8 +55,23 @@ ENGINES = ("vectorized", "reference")
 BACKENDS = ("numpy", "jax")
 
 
+def existing_scenario(value: str) -> str:
+    """A packaged scenario name or an existing file; otherwise a usage error naming the
+    closest packaged name."""
+    from siegeline.scenario.loader import packaged_scenarios
+
+    names = packaged_scenarios()
+    if value in names or Path(value).is_file():
+        return value
+    close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise typer.BadParameter(f"no scenario file {value!r} and no packaged scenario of that name "
+                             f"(packaged: {', '.join(names)}){hint}")
+
+
 def scenario_argument(help: str = "Packaged scenario name or YAML/JSON file.") -> Any:
-    return typer.Argument(DEFAULT_SCENARIO, metavar="SCENARIO", help=help)
+    return typer.Argument(DEFAULT_SCENARIO, metavar="SCENARIO", parser=existing_scenario,
+                          help=help)
 
 
 def run_id_argument() -> Any:

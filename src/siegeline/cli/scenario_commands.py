@@ -11,6 +11,7 @@ from rich.table import Table
 
 from siegeline.cli.common import (
     console,
+    existing_scenario,
     friendly_errors,
     output_option,
     print_table,
@@ -160,7 +161,7 @@ def _print_timeline(s: Scenario) -> None:
 
 @friendly_errors
 def validate(
-    scenario: str = typer.Argument(..., metavar="SCENARIO",
+    scenario: str = typer.Argument(..., metavar="SCENARIO", parser=existing_scenario,
                                    help="Scenario file (or packaged name) to check."),
 ) -> None:
     """Validate a scenario file; prints each problem with its field path."""
