@@ -195,7 +195,8 @@ def validation_problems(exc: ValidationError, data: Any) -> list[tuple[str, str]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         if err["type"] == "extra_forbidden" and loc:
-            msg = f"no field {loc[-1]!r} here{did_you_mean(str(loc[-1]), _known_fields(loc[:-1]))}"
+            hint = did_you_mean(str(loc[-1]), _known_fields(loc[:-1]))
+            msg = f"{msg}: no field {loc[-1]!r} here{hint}"
         problems.append((_format_loc(loc, data), msg))
     seen: set[tuple[str, str]] = set()
     unique = []
