@@ -88,7 +88,7 @@ def test_exposure_calibrate_validate_backtest(db: Path, tmp_path: Path) -> None:
     run(db, "exposure", "--png", str(tmp_path / "map.png"), "--csv", str(tmp_path / "e.csv"))
     assert (tmp_path / "map.png").read_bytes()[:8] == PNG_MAGIC
     out = tmp_path / "calibrated.yaml"
-    run(db, "calibrate", "--scenario", "bamako-2025", "-o", str(out), "--groups-per-day", "5")
+    run(db, "calibrate", "bamako-2025", "-o", str(out), "--groups-per-day", "5")
     result = runner.invoke(app, ["validate", str(out)])
     assert result.exit_code == 0, result.output
     calibrated = load_scenario(out)
@@ -102,9 +102,9 @@ def test_exposure_calibrate_validate_backtest(db: Path, tmp_path: Path) -> None:
     assert 1.5 < growth.low < growth.high < 2.6  # the sample doubles year on year
     # The e.csv counts per segment agree with the hazard notes' event counts.
     with (tmp_path / "e.csv").open() as fh:
-        totals = {r["segment"]: int(r["total"]) for r in csv.DictReader(fh)}
+        totals = {r["segment"]: float(r["total"]) for r in csv.DictReader(fh)}
     note = data["sources"]["segments.kayes-kita.hazard_per_100km"]["note"]
-    assert f"{totals['kayes-kita']} events within buffer" in note
+    assert f"{totals['kayes-kita']:g} events within buffer" in note
     out_bt = run(db, "backtest", "--holdout", "2", "--png", str(tmp_path / "bt.png"))
     assert "skill" in out_bt and "poisson-last" in out_bt
     assert (tmp_path / "bt.png").read_bytes()[:8] == PNG_MAGIC
@@ -175,3 +175,55 @@ def test_movers_skip_a_partial_last_period(tmp_path: Path) -> None:
     assert runner.invoke(app, ["events", "ingest", str(path), "--store", str(db)]).exit_code == 0
     out = run(db, "summary", "--period", "month", "--actor", "")
     assert "2025-11 is partial" in out and "Movers: 2025-09 → 2025-10" in out
+
+
+def test_summary_and_trend_print_fatalities(db: Path) -> None:
+    """--measure fatalities sums the fatalities of the events per group and per period; the
+    totals agree with the sample file."""
+    with SAMPLE_PATH.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    total = sum(int(r["fatalities"] or 0) for r in rows)
+    per_type: dict[str, int] = {}
+    for r in rows:
+        per_type[r["event_type"]] = per_type.get(r["event_type"], 0) + int(r["fatalities"] or 0)
+    out = run(db, "summary", "--measure", "fatalities", "--actor", "")
+    assert f"{len(rows)} events, {total} fatalities" in out and "Fatalities by event_type" in out
+    top_type, top = max(per_type.items(), key=lambda kv: kv[1])
+    assert any(top_type in line and f" {top} " in f" {line} " for line in out.splitlines())
+    trend = run(db, "trend", "--period", "year", "--measure", "fatalities", "--actor", "")
+    by_year = {y: sum(int(r["fatalities"] or 0) for r in rows if r["event_date"][:4] == y)
+               for y in ("2024", "2025")}
+    for year, n in by_year.items():
+        assert any(line.split()[:2] == [year, str(n)] for line in
+                   (ln.strip("│ ").replace("│", " ") for ln in trend.splitlines())), trend
+
+
+def _write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(ACLED_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_calibrate_counts_months_over_the_data_range_not_the_filtered_events(
+    tmp_path: Path,
+) -> None:
+    """The data cover all of 2024 (other actors' events on 1 January and 31 December); JNIM's
+    events fall on the 15th of each month. All twelve months are complete, though JNIM's first
+    and last events are mid-month (it was 10 months, January and December dropped)."""
+    with SAMPLE_PATH.open(encoding="utf-8", newline="") as fh:
+        template = next(r for r in csv.DictReader(fh) if r["actor1"].startswith("JNIM"))
+    rows = [{**template, "event_id_cnty": f"J{m}", "event_date": f"2024-{m:02d}-15",
+             "year": "2024", "timestamp": "1"} for m in range(1, 13)]
+    rows += [{**template, "event_id_cnty": f"O{i}", "event_date": d, "year": "2024",
+              "actor1": "Military Forces of Mali (2021-)", "actor2": "", "timestamp": "1"}
+             for i, d in enumerate(["2024-01-01", "2024-12-31"])]
+    db = tmp_path / "c.duckdb"
+    ingest = runner.invoke(app, ["events", "ingest", str(_write_rows(tmp_path / "c.csv", rows)),
+                                 "--store", str(db)])
+    assert ingest.exit_code == 0, ingest.output
+    out = run(db, "calibrate", "-o", str(tmp_path / "cal.yaml"))
+    assert "from 12 months" in out
+    out = run(db, "calibrate", "-o", str(tmp_path / "cal.yaml"), "--start", "2024-03-01")
+    assert "from 10 months" in out  # --start bounds the range: March to December

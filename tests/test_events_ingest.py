@@ -237,6 +237,8 @@ def test_store_path_defaults_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyP
     ({"event_date": "1950-01-01", "year": "1950"}, "before ACLED's coverage"),
     ({"event_type": "Alien invasion"}, "not in ACLED's codebook"),
     ({"admin1": ""}, "admin1 is empty"),
+    ({"latitude": "-11.44", "longitude": "14.45"}, "look swapped"),
+    ({"latitude": "5.6", "longitude": "-0.2"}, "lies outside Mali"),  # Accra
 ])
 def test_impossible_rows_are_rejected_with_their_line(over, message) -> None:
     """A date no event can have, an event type outside the codebook or an empty admin1 is
@@ -264,3 +266,14 @@ def test_an_older_copy_never_overwrites_a_newer_version(tmp_path: Path) -> None:
             fatalities="9", timestamp="1747300000")])), "newer")
         assert (newer.skipped_stale, newer.updated) == (0, 1)
         assert con.execute("SELECT fatalities FROM events").fetchall() == [(9,)]
+
+
+@pytest.mark.parametrize(("lat", "lon"), [
+    ("14.47", "-12.19"),  # Diboli, on the Senegal border
+    ("11.95", "-8.78"),  # Kouremale, on the Guinea border
+    ("35.0", "-80.0"),  # a country without a packaged outline is not checked
+])
+def test_points_on_a_border_or_without_an_outline_are_kept(lat: str, lon: str) -> None:
+    country = "Mali" if float(lat) < 30 else "United States"
+    parsed = parse_csv_text(acled_csv([acled_row(latitude=lat, longitude=lon, country=country)]))
+    assert not parsed.problems and len(parsed.records) == 1

@@ -129,3 +129,39 @@ def test_backtest_uses_only_past_months() -> None:
     assert res.scores.loc["2024-08", "bootstrap-12"] == pytest.approx(450.0)
     with pytest.raises(ValueError, match="complete months"):
         bt.backtest(monthly.iloc[:10], pd.Series(dtype="datetime64[ns]"), holdout=2)
+
+
+def test_events_at_a_town_are_shared_equally_by_the_segments_meeting_there() -> None:
+    """Didieni joins diema-didieni and didieni-kolokani: an event at the town counts half on
+    each (it went wholly to the first segment listed); one 5 km along the Kolokani road goes to
+    that road alone; the shares of every event within the buffer sum to one."""
+    sc = load_scenario("bamako-2025")
+    nodes = {n.id: n for n in sc.nodes}
+    town, kolokani = nodes["didieni"], nodes["kolokani"]
+    step = 5.0 / 111.0 / math.hypot(kolokani.lat - town.lat, kolokani.lon - town.lon)
+    events = pd.DataFrame({
+        "latitude": [town.lat, town.lat + step * (kolokani.lat - town.lat)],
+        "longitude": [town.lon, town.lon + step * (kolokani.lon - town.lon)],
+        "event_date": pd.to_datetime(["2025-01-01", "2025-02-01"]),
+    })
+    got = exposure.assign_segments(events, sc, 10.0)
+    at_town = got.loc[0]
+    assert sorted(at_town["segment"]) == ["didieni-kolokani", "diema-didieni"]
+    assert at_town["share"].tolist() == [0.5, 0.5]
+    assert got.loc[[1], "segment"].tolist() == ["didieni-kolokani"]
+    table = exposure.segment_counts(got, sc, "month")
+    assert table.loc["diema-didieni", "total"] == 0.5
+    assert table.loc["didieni-kolokani", "total"] == 1.5
+    assert table["total"].sum() == pytest.approx(2.0)
+
+
+def test_weighted_hawkes_likelihood_matches_plain_and_removal() -> None:
+    """Weights of one give the plain likelihood; a weight of zero is the event removed."""
+    times = np.array([1.0, 2.5, 2.7, 6.0, 9.5])
+    plain = hawkes.loglik(0.3, 0.4, 1.2, times, 12.0)
+    assert hawkes.loglik(0.3, 0.4, 1.2, times, 12.0, np.ones(5)) == pytest.approx(plain)
+    dropped = hawkes.loglik(0.3, 0.4, 1.2, np.delete(times, 2), 12.0)
+    weights = np.array([1.0, 1.0, 0.0, 1.0, 1.0])
+    assert hawkes.loglik(0.3, 0.4, 1.2, times, 12.0, weights) == pytest.approx(dropped)
+    assert hawkes.excess_intensity(times, 0.4, 1.2, 12.0, weights) == pytest.approx(
+        hawkes.excess_intensity(np.delete(times, 2), 0.4, 1.2, 12.0))

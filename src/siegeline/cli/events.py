@@ -3,60 +3,77 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import typer
-import yaml
 from rich.table import Table
 
-from siegeline.cli.common import UserError, console, err_console, friendly_errors
-from siegeline.events import analytics as an
-from siegeline.events import store
-from siegeline.events.schema import ACLED_COLUMNS, ACLED_MULTI_VALUE
+from siegeline.cli.common import (
+    UserError,
+    choice_option,
+    console,
+    err_console,
+    friendly_errors,
+    output_option,
+    print_table,
+    scenario_argument,
+    seed_option,
+)
+from siegeline.events.schema import GROUP_COLUMNS, MEASURES, PERIODS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from siegeline.events import analytics as an
 
 events_app = typer.Typer(
     help="Conflict events (ACLED, UCDP): ingest, trends, exposure of corridors, calibration.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 DEFAULT_TYPES = ["Battles", "Violence against civilians", "Explosions/Remote violence"]
+STORE_ENV = "SIEGELINE_STORE"  # as siegeline.events.store.STORE_ENV (checked in the tests)
+# Columns whose values a user copies (segment, actor and region names): never cut.
+NAME_COLUMNS = ("segment", "group", *GROUP_COLUMNS)
 
 StoreOpt = typer.Option(
     None,
     "--store",
-    envvar=store.STORE_ENV,
+    envvar=STORE_ENV,
     help="DuckDB file (default siegeline-runs/siegeline.duckdb).",
 )
 ActorOpt = typer.Option(None, "--actor", help="Actor name or prefix before ':' (e.g. JNIM).")
-AndOrOpt = typer.Option(
-    "include", "--and-or", help="Count combined 'A and/or B' actor names: include or exclude."
+AndOrOpt = choice_option(
+    "include", "--and-or", kind="and/or rule", choices=("include", "exclude"),
+    help="Count combined 'A and/or B' actor names: include or exclude."
 )
 AssocOpt = typer.Option(False, "--assoc", help="Also match associated actors.")
 TypeOpt = typer.Option(None, "--event-type", help="Keep only this event type (repeatable).")
 StartOpt = typer.Option(None, "--start", help="First date (YYYY-MM-DD).")
 EndOpt = typer.Option(None, "--end", help="Last date (YYYY-MM-DD).")
-PeriodOpt = typer.Option("month", "--period", help="week, month, quarter, half or year.")
-HalfPeriodOpt = typer.Option("half", "--period", help="week, month, quarter, half or year.")
-ScenarioOpt = typer.Option("bamako-2025", "--scenario", help="Scenario name or file.")
+PeriodOpt = choice_option("month", "--period", kind="period", choices=PERIODS,
+                          help="Period length.")
+HalfPeriodOpt = choice_option("half", "--period", kind="period", choices=PERIODS,
+                              help="Period length.")
+MeasureOpt = choice_option("events", "--measure", kind="measure", choices=MEASURES,
+                          help="Count events, or sum their fatalities.")
+ScenarioArg = scenario_argument("Scenario whose corridor segments the events are tied to.")
 JnimOpt = typer.Option("JNIM", "--actor", help="Actor (empty for all).")
 BufferOpt = typer.Option(10.0, "--buffer-km", help="Distance to a segment (km).")
 CsvOpt = typer.Option(None, "--csv", help="Write the table as CSV here.")
 
 
 def _rule(actor: str | None, and_or: str, assoc: bool) -> an.ActorRule | None:
-    if and_or not in ("include", "exclude"):
-        raise UserError("--and-or must be 'include' or 'exclude'")
+    from siegeline.events import analytics as an
+
     return an.ActorRule(actor, include_associated=assoc, and_or=and_or) if actor else None
 
 
-def _period(period: str) -> an.Period:
-    if period not in an.PERIODS:
-        raise UserError(f"unknown period {period!r}; choose one of {', '.join(an.PERIODS)}")
-    return period  # type: ignore[return-value]
-
-
 def _load(store_path: Path | None, **filters: Any) -> pd.DataFrame:
+    from siegeline.events import analytics as an
+    from siegeline.events import store
+
     with store.connect(store_path, read_only=True) as con:
         events = store.load_events(con)
     if events.empty:
@@ -70,9 +87,26 @@ def _load(store_path: Path | None, **filters: Any) -> pd.DataFrame:
     return out
 
 
+def _data_span(
+    store_path: Path | None, start: str | None, end: str | None
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The days the stored data cover (first to last event of any kind), within --start/--end:
+    what a monthly series counts as complete months, whatever the filters keep."""
+    import pandas as pd
+
+    from siegeline.events import store
+
+    with store.connect(store_path, read_only=True) as con:
+        first, last = con.execute("SELECT min(event_date), max(event_date) FROM events").fetchone()
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    return (max(first, pd.Timestamp(start)) if start else first,
+            min(last, pd.Timestamp(end)) if end else last)
+
+
 def _grouped_counts(
     store_path: Path | None,
     period: str,
+    measure: str,
     by: str | None,
     actor: str | None,
     and_or: str,
@@ -82,6 +116,8 @@ def _grouped_counts(
     end: str | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The filtered events and their counts per period (and group); `summary` and `trend`."""
+    from siegeline.events import analytics as an
+
     rule = _rule(actor, and_or, assoc)
     # Grouping by actor splits the events into the actor's and the others', so keep them all.
     events = _load(
@@ -96,13 +132,15 @@ def _grouped_counts(
         raise UserError(f"no event matches actor {actor!r} (most frequent first actors: "
                         f"{common})")
     try:
-        table = an.counts(events, _period(period), by=by, actor=rule)
+        table = an.counts(events, period, by=by, actor=rule, measure=measure)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     return events, table
 
 
 def _print_table(df: pd.DataFrame, title: str, index: bool = True, floats: str = "{:.1f}") -> None:
+    import pandas as pd
+
     table = Table(title=title)
     if index:
         table.add_column(str(df.index.name or ""))
@@ -116,7 +154,7 @@ def _print_table(df: pd.DataFrame, title: str, index: bool = True, floats: str =
             else:
                 cells.append(str(v))
         table.add_row(*cells)
-    console.print(table)
+    print_table(table, whole=NAME_COLUMNS)
 
 
 @events_app.command("ingest")
@@ -139,7 +177,7 @@ def ingest(
     store_path: Path | None = StoreOpt,
 ) -> None:
     """Load events into the store; re-ingesting updates events instead of duplicating them."""
-    from siegeline.events import acled_api
+    from siegeline.events import acled_api, store
     from siegeline.events.ingest import IngestError, acled_api_records, parse_csv, parse_deleted_csv
 
     if not files and not api_country and not deleted:
@@ -203,8 +241,10 @@ def ingest(
 @events_app.command("summary")
 @friendly_errors
 def summary(
-    by: str = typer.Option("event_type", "--by", help=f"One of {', '.join(an.GROUP_COLUMNS)}."),
+    by: str = choice_option("event_type", "--by", kind="column", choices=GROUP_COLUMNS,
+                           help="Group by this column."),
     period: str = PeriodOpt,
+    measure: str = MeasureOpt,
     top: int = typer.Option(10, "--top", help="Rows of the movers table."),
     actor: str | None = ActorOpt,
     and_or: str = AndOrOpt,
@@ -214,23 +254,28 @@ def summary(
     end: str | None = EndOpt,
     store_path: Path | None = StoreOpt,
 ) -> None:
-    """Totals by group, and the movers between the last two periods."""
+    """Totals (events or fatalities) by group, and the movers between the last two periods."""
+    import pandas as pd
+
+    from siegeline.events import analytics as an
+    from siegeline.events import store
+
     events, table = _grouped_counts(
-        store_path, period, by, actor, and_or, assoc, event_type, start, end
+        store_path, period, measure, by, actor, and_or, assoc, event_type, start, end
     )
     console.print(
-        f"{len(events)} events, {events['event_date'].min():%Y-%m-%d} to "
-        f"{events['event_date'].max():%Y-%m-%d}"
+        f"{len(events)} events, {int(events['fatalities'].sum())} fatalities, "
+        f"{events['event_date'].min():%Y-%m-%d} to {events['event_date'].max():%Y-%m-%d}"
     )
-    totals = table.sum().sort_values(ascending=False).rename("events").to_frame()
-    totals["share_pct"] = 100.0 * totals["events"] / totals["events"].sum()
+    totals = table.sum().sort_values(ascending=False).rename(measure).to_frame()
+    totals["share_pct"] = 100.0 * totals[measure] / max(totals[measure].sum(), 1)
     totals.index.name = by
-    _print_table(totals.head(top), f"Events by {by}")
+    _print_table(totals.head(top), f"{measure.capitalize()} by {by}")
     # The data's own end (all events, not just the filtered ones) says whether the last period
     # is complete; a partial one is not compared with a whole one.
     with store.connect(store_path, read_only=True) as con:
         data_end = pd.Timestamp(con.execute("SELECT max(event_date) FROM events").fetchone()[0])
-    if len(table) and not an.period_is_complete(data_end, _period(period)):
+    if len(table) and not an.period_is_complete(data_end, period):
         console.print(f"[dim]{table.index[-1]} is partial (the data end on {data_end:%Y-%m-%d}); "
                       "movers compare the last two complete periods.[/]")
         table = table.iloc[:-1]
@@ -244,7 +289,9 @@ def summary(
 @friendly_errors
 def trend(
     period: str = PeriodOpt,
-    by: str | None = typer.Option(None, "--by", help="Split by a column (e.g. admin1)."),
+    measure: str = MeasureOpt,
+    by: str | None = choice_option(None, "--by", kind="column", choices=GROUP_COLUMNS,
+                                  help="Split by this column."),
     actor: str | None = ActorOpt,
     and_or: str = AndOrOpt,
     assoc: bool = AssocOpt,
@@ -256,11 +303,14 @@ def trend(
     store_path: Path | None = StoreOpt,
 ) -> None:
     """Counts per period, with change from the previous period."""
-    _, table = _grouped_counts(store_path, period, by, actor, and_or, assoc, event_type, start, end)
+    import pandas as pd
+
+    _, table = _grouped_counts(store_path, period, measure, by, actor, and_or, assoc, event_type,
+                               start, end)
     shown = table.copy()
     if by is None:
-        shown["change_pct"] = 100.0 * shown["events"].pct_change().replace([float("inf")], pd.NA)
-    title = f"Events per {period}" + (f" ({actor})" if actor else "")
+        shown["change_pct"] = 100.0 * shown[measure].pct_change().replace([float("inf")], pd.NA)
+    title = f"{measure.capitalize()} per {period}" + (f" ({actor})" if actor else "")
     _print_table(shown, title)
     if png:
         from siegeline.events.charts import trend_chart
@@ -286,10 +336,12 @@ def share(
     store_path: Path | None = StoreOpt,
 ) -> None:
     """Share of an actor's events that fall in a set of regions, per period."""
+    from siegeline.events import analytics as an
+
     rule = _rule(actor, and_or, assoc)
     region_list = [r.strip() for r in regions.split(",") if r.strip()]
     events = _load(store_path, event_types=event_type)
-    table = an.regional_share(events, rule, region_list, _period(period))
+    table = an.regional_share(events, rule, region_list, period)
     title = f"{actor} events in {', '.join(region_list)}"
     _print_table(table, title)
     if png:
@@ -309,12 +361,14 @@ def search(
     store_path: Path | None = StoreOpt,
 ) -> None:
     """Events whose notes mention any keyword, counted per period."""
+    from siegeline.events import analytics as an
+
     events = _load(store_path, actor=_rule(actor, and_or, False))
     hits = an.keyword_search(events, keywords)
     console.print(f"{len(hits)} of {len(events)} events mention {', '.join(keywords)}")
     if hits.empty:
         return
-    per = an.counts(hits, _period(period))
+    per = an.counts(hits, period)
     _print_table(per, f"Matching events per {period}")
     last = hits.sort_values("event_date").tail(show)
     t = Table(title=f"Latest {len(last)} matches")
@@ -324,13 +378,13 @@ def search(
         t.add_row(
             f"{r.event_date:%Y-%m-%d}", str(r.admin1), str(r.location), r.matched, str(r.notes)[:90]
         )
-    console.print(t)
+    print_table(t, whole=("date", "admin1", "location"))
 
 
 @events_app.command("export")
 @friendly_errors
 def export(
-    output: Path = typer.Option(..., "-o", "--output", help="CSV (ACLED columns) or .parquet."),
+    output: Path = output_option(..., "CSV (ACLED columns) or .parquet file."),
     actor: str | None = ActorOpt,
     and_or: str = AndOrOpt,
     assoc: bool = AssocOpt,
@@ -340,6 +394,8 @@ def export(
     store_path: Path | None = StoreOpt,
 ) -> None:
     """Write the (filtered) events: .csv in ACLED's 31-column layout, .parquet as stored."""
+    from siegeline.events.schema import ACLED_COLUMNS, ACLED_MULTI_VALUE
+
     events = _load(
         store_path, actor=_rule(actor, and_or, assoc), event_types=event_type, start=start, end=end
     )
@@ -371,7 +427,7 @@ def _matched(store_path, actor, and_or, assoc, event_type, start, end) -> pd.Dat
 @events_app.command("exposure")
 @friendly_errors
 def exposure_cmd(
-    scenario: str = ScenarioOpt,
+    scenario: str = ScenarioArg,
     buffer_km: float = BufferOpt,
     period: str = HalfPeriodOpt,
     actor: str | None = JnimOpt,
@@ -395,10 +451,9 @@ def exposure_cmd(
     except ValueError as exc:
         raise UserError(str(exc)) from None
     span = (events["event_date"].min(), events["event_date"].max())
-    table = exposure.segment_counts(assigned, sc, _period(period), span)
-    console.print(
-        f"{len(assigned)} of {len(events)} events lie within {buffer_km:g} km of a segment"
-    )
+    table = exposure.segment_counts(assigned, sc, period, span)
+    console.print(f"{assigned.index.nunique()} of {len(events)} events lie within "
+                  f"{buffer_km:g} km of a segment")
     _print_table(
         table[table["total"] > 0].sort_values("total", ascending=False),
         f"Events per segment and {period}",
@@ -419,9 +474,10 @@ def exposure_cmd(
 @events_app.command("calibrate")
 @friendly_errors
 def calibrate_cmd(
-    scenario: str = ScenarioOpt,
-    output: Path = typer.Option(..., "-o", "--output", help="Calibrated scenario YAML."),
-    method: str = typer.Option("gamma", "--method", help="gamma (Gamma–Poisson) or hawkes."),
+    scenario: str = ScenarioArg,
+    output: Path = output_option(..., "Calibrated scenario YAML file."),
+    method: str = choice_option("gamma", "--method", kind="method", choices=("gamma", "hawkes"),
+                               help="Gamma–Poisson with time decay, or a Hawkes process."),
     buffer_km: float = BufferOpt,
     half_life_days: float = typer.Option(180.0, "--half-life-days", help="Decay of old events."),
     groups_per_day: float = typer.Option(
@@ -433,16 +489,17 @@ def calibrate_cmd(
     event_type: list[str] = TypeOpt,
     start: str | None = StartOpt,
     end: str | None = EndOpt,
-    seed: int = typer.Option(20250903, "--seed", help="Seed of the Hawkes uncertainty draws."),
+    seed: int = seed_option(20250903, "Seed of the Hawkes uncertainty draws."),
     store_path: Path | None = StoreOpt,
 ) -> None:
     """Estimate segment hazards and the intensity trend; write a scenario the simulator runs."""
+    import pandas as pd
+    import yaml
+
     from siegeline.events import calibrate as cal
     from siegeline.events import exposure
     from siegeline.scenario import load_scenario
 
-    if method not in ("gamma", "hawkes"):
-        raise UserError("--method must be 'gamma' or 'hawkes'")
     sc = load_scenario(scenario)
     events = _matched(store_path, actor or None, and_or, assoc, event_type, start, end)
     try:
@@ -455,6 +512,7 @@ def calibrate_cmd(
                 method=method,
                 half_life_days=half_life_days,
                 groups_per_day=groups_per_day,
+                span=_data_span(store_path, start, end),
                 seed=seed,
             )
         data = cal.write_scenario_data(scenario, calib)
@@ -464,7 +522,7 @@ def calibrate_cmd(
         [
             {
                 "segment": e.segment,
-                "events": e.events,
+                "events": f"{e.events:g}",
                 "rate/day": e.rate_mean,
                 "rate 5%": e.rate_low,
                 "rate 95%": e.rate_high,
@@ -512,7 +570,7 @@ def backtest_cmd(
     event_type: list[str] = TypeOpt,
     start: str | None = StartOpt,
     end: str | None = EndOpt,
-    seed: int = typer.Option(20250903, "--seed", help="Seed of the forecast samples."),
+    seed: int = seed_option(20250903, "Seed of the forecast samples."),
     png: Path | None = typer.Option(None, "--png", help="Write a forecast chart here."),
     store_path: Path | None = StoreOpt,
 ) -> None:
@@ -522,7 +580,7 @@ def backtest_cmd(
 
     events = _matched(store_path, actor or None, and_or, assoc, event_type, start, end)
     try:
-        monthly = monthly_series(events)
+        monthly = monthly_series(events, _data_span(store_path, start, end))
         with console.status(f"backtesting {holdout} months"):
             result = bt.backtest(monthly, events["event_date"], holdout, seed=seed)
     except ValueError as exc:

@@ -3,26 +3,43 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from siegeline.cli.common import UserError, console, friendly_errors
-from siegeline.experiments.designs import check_ranges, grid_design, parse_param, sample_design
-from siegeline.experiments.evaluate import METRICS, check_metrics
-from siegeline.experiments.sensitivity import METHODS, run_sensitivity, sensitivity_chart
-from siegeline.experiments.sweep import SweepSpec, load_sweep, run_sweep
-from siegeline.results import ResultStore
-from siegeline.scenario.loader import load_scenario
+from siegeline.cli.common import (
+    UserError,
+    backend_option,
+    choice_option,
+    console,
+    days_option,
+    friendly_errors,
+    output_option,
+    print_table,
+    replications_option,
+    scenario_argument,
+    seed_option,
+    set_option,
+    store_option,
+)
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 PARAM_HELP = ("Parameter to vary: path=low:high (e.g. --param adversary.intensity=0.5:2). "
               "Repeatable.")
-METRIC_HELP = f"Output to analyse (repeatable): {', '.join(METRICS)}."
+METRIC_HELP = ("Output to analyse (repeatable), e.g. tankers_lost; an unknown name lists the "
+               "choices.")
 DEFAULT_METRICS = ["days_in_stockout", "tankers_lost", "delivered_litres"]
+DAYS_HELP = "Horizon in days of each model run (default: the scenario's)."
+SEED_HELP = "Root random seed of the design and the runs."
+METHODS = ("sobol", "morris")  # as siegeline.experiments.sensitivity.METHODS
 
 
 def _progress(label: str, unit: str) -> Progress:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(TextColumn(f"[bold]{label}[/]"), BarColumn(),
                     TextColumn(f"{{task.completed}}/{{task.total}} {unit}"), TimeElapsedColumn(),
                     console=console, transient=True)
@@ -30,24 +47,31 @@ def _progress(label: str, unit: str) -> Progress:
 
 @friendly_errors
 def sensitivity(
-    scenario: str = typer.Argument("bamako-2025", help="Packaged scenario name or YAML/JSON."),
+    scenario: str = scenario_argument(),
     param: list[str] = typer.Option(..., "--param", "-p", help=PARAM_HELP),
     metric: list[str] = typer.Option(DEFAULT_METRICS, "--metric", "-m", help=METRIC_HELP),
-    method: str = typer.Option("sobol", "--method", help=f"{' or '.join(METHODS)}."),
+    method: str = choice_option("sobol", "--method", kind="method", choices=METHODS,
+                               help="Sobol indices or Morris screening."),
     samples: int = typer.Option(256, "--samples", "-N", min=2, help="Sobol: base sample N "
                                 "(rounded up to a power of 2; N·(D+2) runs). Morris: "
                                 "trajectories (N·(D+1) runs)."),
-    reps: int = typer.Option(1, "--reps", min=1, help="Replications averaged per design point."),
-    days: int | None = typer.Option(None, "--days", "-d", min=1, max=3650),
-    seed: int = typer.Option(0, "--seed", "-s", min=0),
+    replications: int = replications_option(1, "Replications averaged per design point."),
+    days: int | None = days_option(DAYS_HELP),
+    seed: int = seed_option(0, SEED_HELP),
     chunk: int = typer.Option(5000, "--chunk", min=1, help="Engine replications per call "
                               "(bounds memory: about replications × days × 60 numbers)."),
-    backend: str = typer.Option("numpy", "--backend", help="numpy or jax."),
-    set_: list[str] = typer.Option([], "--set", help="Fixed override path=value. Repeatable."),
-    out: Path = typer.Option(Path("siegeline-sensitivity"), "--out", "-o",
-                             help="Folder for the CSV of indices and the PNG charts."),
+    backend: str = backend_option(),
+    set_: list[str] = set_option("Fixed override path=value. Repeatable."),
+    output: Path = output_option(Path("siegeline-sensitivity"),
+                                 "Folder for the CSV of indices and the PNG charts."),
 ) -> None:
     """Sobol (or Morris) sensitivity of chosen outputs to scenario parameters."""
+    from siegeline.experiments.designs import check_ranges, parse_param
+    from siegeline.experiments.evaluate import check_metrics
+    from siegeline.experiments.sensitivity import run_sensitivity, sensitivity_chart
+    from siegeline.scenario.loader import load_scenario
+
+    reps, out = replications, output
     sc = load_scenario(scenario, set_)
     ranges = [parse_param(p) for p in param]
     check_ranges(sc, ranges)
@@ -78,9 +102,9 @@ def sensitivity(
             cells = [f"{vals[c]:.3f} ± {vals[c + '_conf']:.3f}" if f"{c}_conf" in cols
                      else f"{vals[c]:.3g}" for c in cols if not c.endswith("_conf")]
             t.add_row(str(vals["parameter"]), *cells)
-        console.print(t)
+        print_table(t, whole=("parameter",))
         png = sensitivity_chart(result, str(name), out / f"{method}-{name}.png")
-        console.print(f"Wrote {png}")
+        console.print(f"Wrote {png}", soft_wrap=True)
     dropped = [m for m in metrics if m not in set(result.indices["metric"])]
     if dropped:
         console.print(f"[yellow]No variance, not analysed:[/] {', '.join(dropped)}")
@@ -91,16 +115,16 @@ def sensitivity(
 
 @friendly_errors
 def sweep(
-    scenario: str = typer.Argument("bamako-2025", help="Packaged scenario name or YAML/JSON."),
+    scenario: str = scenario_argument(),
     param: list[str] = typer.Option(..., "--param", "-p", help=PARAM_HELP),
     grid: int | None = typer.Option(None, "--grid", min=2, help="Full grid, LEVELS per "
                                     "parameter."),
     samples: int | None = typer.Option(None, "--samples", "-N", min=1,
                                        help="Latin hypercube of N points (default 64)."),
     metric: list[str] = typer.Option(DEFAULT_METRICS, "--metric", "-m", help=METRIC_HELP),
-    reps: int = typer.Option(20, "--reps", min=1, help="Replications per design point."),
-    days: int | None = typer.Option(None, "--days", "-d", min=1, max=3650),
-    seed: int = typer.Option(0, "--seed", "-s", min=0),
+    replications: int = replications_option(20, "Replications per design point."),
+    days: int | None = days_option(DAYS_HELP),
+    seed: int = seed_option(0, SEED_HELP),
     chunk: int = typer.Option(16, "--chunk", min=1, help="Design points per Dask task."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Address of a running Dask "
                                          "scheduler (default: start a LocalCluster)."),
@@ -108,15 +132,26 @@ def sweep(
                                        help="LocalCluster worker processes (default: cores)."),
     max_chunks: int | None = typer.Option(None, "--max-chunks", min=1, help="Stop after this "
                                           "many new chunks; rerun the same command to resume."),
-    backend: str = typer.Option("numpy", "--backend", help="numpy or jax."),
-    set_: list[str] = typer.Option([], "--set", help="Fixed override path=value. Repeatable."),
-    store: Path | None = typer.Option(None, "--store", help="Results store (default "
-                                      "./siegeline-runs/siegeline.duckdb or $SIEGELINE_STORE)."),
+    backend: str = backend_option(),
+    set_: list[str] = set_option("Fixed override path=value. Repeatable."),
+    store: Path | None = store_option(),
 ) -> None:
     """Run a grid or sampled design on a Dask cluster, storing each finished chunk.
 
     Rerunning the same command resumes an interrupted sweep without recomputing finished chunks.
     """
+    from siegeline.experiments.designs import (
+        check_ranges,
+        grid_design,
+        parse_param,
+        sample_design,
+    )
+    from siegeline.experiments.evaluate import check_metrics
+    from siegeline.experiments.sweep import SweepSpec, load_sweep, run_sweep
+    from siegeline.results import ResultStore
+    from siegeline.scenario.loader import load_scenario
+
+    reps = replications
     sc = load_scenario(scenario, set_)
     ranges = [parse_param(p) for p in param]
     check_ranges(sc, ranges)
@@ -148,4 +183,4 @@ def sweep(
         t.add_column(col, justify="right")
     for row in means.head(20).itertuples(index=False):
         t.add_row(*[f"{v:,.0f}" if abs(v) >= 1e5 else f"{v:,.4g}" for v in row])
-    console.print(t)
+    print_table(t)

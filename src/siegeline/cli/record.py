@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.table import Table
 
-from siegeline.cli.common import UserError, console, friendly_errors
-from siegeline.engines import simulate
-from siegeline.observations.log import ObservationLogError, load_log
-from siegeline.observations.plots import record_figures
-from siegeline.observations.record import Record, RecordContext, compare
-from siegeline.results import ResultStore, RunNotFound, SimulationResult
-from siegeline.scenario.loader import load_scenario, packaged_scenarios
-from siegeline.scenario.schema import Scenario
+from siegeline.cli.common import (
+    DEFAULT_SCENARIO,
+    UserError,
+    console,
+    days_option,
+    friendly_errors,
+    output_option,
+    print_table,
+    replications_option,
+    seed_option,
+    store_option,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from siegeline.observations.record import Record
+    from siegeline.results import SimulationResult
+    from siegeline.scenario.schema import Scenario
 
 TABLE_FIELDS = ("kind", "lines", "start", "end", "observed", "obs_low", "obs_high", "censoring",
                 "model_median", "model_p25", "model_p75", "model_p05", "model_p95", "in_50",
@@ -23,10 +34,16 @@ TABLE_FIELDS = ("kind", "lines", "start", "end", "observed", "obs_low", "obs_hig
 
 
 def _is_scenario(source: str) -> bool:
+    from siegeline.scenario.loader import packaged_scenarios
+
     return source in packaged_scenarios() or Path(source).is_file()
 
 
 def _stored(run_id: str, store: Path | None) -> tuple[SimulationResult, Scenario | None]:
+    from siegeline.results import ResultStore, RunNotFound
+    from siegeline.scenario.loader import packaged_scenarios
+    from siegeline.scenario.schema import Scenario
+
     st = ResultStore(store)
     try:
         result = st.load(run_id)
@@ -75,33 +92,35 @@ def print_coverage(record: Record, title: str) -> None:
     t.add_column("in 90% band", justify="right")
     for row in record.coverage().itertuples():
         t.add_row(str(row.kind), str(row.scored), f"{row.in_50:.0%}", f"{row.in_90:.0%}")
-    console.print(t)
+    print_table(t, whole=("kind",))
     console.print(f"{len(record.table)} observations scored; {len(record.skipped)} log rows "
                   "left out (reasons in record.md).")
 
 
 @friendly_errors
 def record(
-    source: str = typer.Argument("bamako-2025", metavar="RUN_OR_SCENARIO",
+    source: str = typer.Argument(DEFAULT_SCENARIO, metavar="RUN_OR_SCENARIO",
                                  help="Packaged scenario name, YAML/JSON file, or a stored run "
                                  "id (unique prefix, or 'latest')."),
     observations: str = typer.Option("bamako-2025", "--observations", help="Observation log: "
                                      "a CSV file or a packaged log name."),
-    out: Path = typer.Option(Path("siegeline-record"), "--out", "-o",
-                             help="Folder for the PNGs, record.csv and record.md."),
-    reps: int | None = typer.Option(None, "--replications", "--reps", "-n", min=1,
-                                    max=1_000_000, help="Replications (default: the "
-                                    "scenario's)."),
-    days: int | None = typer.Option(None, "--days", "-d", min=1, max=3650,
-                                    help="Horizon in days (default: the scenario's)."),
-    seed: int | None = typer.Option(None, "--seed", "-s", min=0, help="Root random seed."),
+    output: Path = output_option(Path("siegeline-record"),
+                                 "Folder for the PNGs, record.csv and record.md."),
+    reps: int | None = replications_option(),
+    days: int | None = days_option(),
+    seed: int | None = seed_option(),
     national_share: float = typer.Option(1.0, "--national-share", min=0.0, help="Share of "
                                          "national imports that the model's demand stands for."),
-    store: Path | None = typer.Option(None, "--store", help="Results store to load a run from "
-                                      "(default ./siegeline-runs/siegeline.duckdb or "
-                                      "$SIEGELINE_STORE)."),
+    store: Path | None = store_option(),
 ) -> None:
     """Compare a run with the observation log: band coverage per kind, one PNG per kind."""
+    from siegeline.engines import simulate
+    from siegeline.observations.log import ObservationLogError, load_log
+    from siegeline.observations.plots import record_figures
+    from siegeline.observations.record import RecordContext, compare
+    from siegeline.scenario.loader import load_scenario
+
+    out = output
     try:
         log = load_log(observations)
     except ObservationLogError as exc:

@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from siegeline.cli.common import UserError, console, friendly_errors
-from siegeline.reliability.reproduce import rerun as rerun_run
-from siegeline.results import ResultStore, RunNotFound
+from siegeline.cli.common import (
+    console,
+    friendly_errors,
+    print_table,
+    run_id_argument,
+    run_not_found,
+    store_option,
+)
 
 
 def _same(then: object, now: object) -> str:
@@ -19,18 +23,22 @@ def _same(then: object, now: object) -> str:
 
 @friendly_errors
 def rerun(
-    run_id: str = typer.Argument("latest", help="Run id (or unique prefix, or 'latest')."),
-    store: Path | None = typer.Option(None, "--store", help="Results store (default "
-                                      "./siegeline-runs/siegeline.duckdb or $SIEGELINE_STORE)."),
+    run_id: str = run_id_argument(),
+    store: Path | None = store_option(),
     save: bool = typer.Option(False, "--save", help="Also store the rerun as a new run."),
 ) -> None:
     """Re-simulate a stored run from its record (scenario, seed, sizes, engine) and report
     whether the results are bit-identical. Exit status 1 if they differ."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from siegeline.reliability.reproduce import rerun as rerun_run
+    from siegeline.results import ResultStore, RunNotFound
+
     st = ResultStore(store)
     try:
         record = st.run_record(run_id)
     except RunNotFound as exc:
-        raise UserError(str(exc)) from None
+        raise run_not_found(exc, store) from None
     meta = record["metadata"]
     with Progress(TextColumn("[bold]re-simulating[/] {task.description}"), BarColumn(),
                   TextColumn("day {task.completed}/{task.total}"), TimeElapsedColumn(),
@@ -51,7 +59,7 @@ def rerun(
               f"{report.replications} × {report.days}", "")
     t.add_row("results digest", report.stored_digest[:16], report.rerun_digest[:16],
               _same(report.stored_digest, report.rerun_digest))
-    console.print(t)
+    print_table(t)
     if report.overrides_from_samples:
         console.print("[yellow]note:[/] the run varied parameters per replication; their values "
                       "were taken from the stored parameter samples.")

@@ -1,34 +1,54 @@
-"""`siegeline run | runs | plot`."""
+"""`siegeline run | runs | summary | plot`."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from siegeline.cli.common import UserError, console, friendly_errors
-from siegeline.engines import simulate
-from siegeline.engines.reference.traces import record_traces
-from siegeline.results import NEVER, ResultStore, RunNotFound, SimulationResult
-from siegeline.results.plots import standard_charts
-from siegeline.scenario.loader import load_raw, load_scenario, timeline_overridden
+from siegeline.cli.common import (
+    ENGINES,
+    UserError,
+    backend_option,
+    choice_option,
+    console,
+    days_option,
+    friendly_errors,
+    output_option,
+    print_table,
+    replications_option,
+    run_id_argument,
+    run_not_found,
+    scenario_argument,
+    seed_option,
+    set_option,
+    store_option,
+)
 
-STORE_OPTION = typer.Option(None, "--store", help="Results store (default "
-                            "./siegeline-runs/siegeline.duckdb or $SIEGELINE_STORE).")
+if TYPE_CHECKING:
+    import numpy as np
+
+    from siegeline.results import SimulationResult
 
 
 def _band(values: np.ndarray, fmt: str = "{:,.1f}") -> str:
+    import numpy as np
+
     lo, med, hi = np.quantile(values, [0.05, 0.5, 0.95])
     return f"{fmt.format(med)}  [{fmt.format(lo)} – {fmt.format(hi)}]"
 
 
 def print_summary(result: SimulationResult) -> None:
     """The run's headline figures: median and 90% band over replications."""
+    import numpy as np
+
+    from siegeline.results import NEVER
+
     ds = result.dataset
     days = result.days
     checkpoints = [d for d in (30, 60, 90, 180) if d < days] + [days]
@@ -82,26 +102,37 @@ def print_summary(result: SimulationResult) -> None:
 
 @friendly_errors
 def run(
-    scenario: str = typer.Argument("bamako-2025", help="Packaged scenario name or YAML/JSON."),
-    reps: int | None = typer.Option(None, "--reps", "-n", min=1, max=1_000_000,
-                                    help="Replications (default: the scenario's)."),
-    days: int | None = typer.Option(None, "--days", "-d", min=1, max=3650,
-                                    help="Horizon in days (default: the scenario's)."),
-    seed: int | None = typer.Option(None, "--seed", "-s", min=0, help="Root random seed."),
-    set_: list[str] = typer.Option([], "--set", help="Override a field: path=value "
-                                   "(e.g. --set escorts.pool_size=30). Repeatable."),
-    engine: str = typer.Option("vectorized", "--engine", help="vectorized or reference."),
-    backend: str = typer.Option("numpy", "--backend", help="Array backend of the vectorized "
-                                "engine: numpy, or jax (GPU when one is visible)."),
+    scenario: str = scenario_argument(),
+    replications: int | None = replications_option(),
+    days: int | None = days_option(),
+    seed: int | None = seed_option(),
+    set_: list[str] = set_option(),
+    engine: str = choice_option("vectorized", "--engine", kind="engine", choices=ENGINES,
+                               help="Engine: vectorized (fast) or reference (event level)."),
+    backend: str = backend_option(),
     parquet: Path | None = typer.Option(None, "--parquet", help="Also write outputs here."),
-    plots: Path | None = typer.Option(None, "--plots", help="Write PNG fan charts here."),
-    store: Path | None = STORE_OPTION,
+    plots: Path | None = typer.Option(None, "--plots", help="Write the PNG fan charts into "
+                                      "this folder (as `plot -o` does)."),
+    store: Path | None = store_option(),
     no_store: bool = typer.Option(False, "--no-store", help="Do not save to the store."),
     label: str = typer.Option("", "--label", help="A note kept with the stored run."),
     traces: Path | None = typer.Option(None, "--traces", help="Reference engine: write "
                                        "per-convoy and per-attack traces (CSV, Parquet) here."),
 ) -> None:
     """Run a scenario's Monte Carlo replications and print the headline figures."""
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from siegeline.engines import simulate
+    from siegeline.engines.reference.traces import record_traces
+    from siegeline.results import ResultStore
+    from siegeline.scenario.loader import load_raw, load_scenario, timeline_overridden
+
     if traces and engine != "reference":
         raise UserError("--traces needs --engine reference (the vectorized engine has no "
                         "per-convoy events)")
@@ -109,15 +140,15 @@ def run(
     for path in timeline_overridden(load_raw(scenario), set_):
         console.print(f"[yellow]note:[/] --set {path} holds for the whole run: it replaces the "
                       "scenario timeline's changes of it.", markup=True)
-    n = reps or sc.simulation.replications
+    n = replications or sc.simulation.replications
     with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(),
                   TextColumn("day {task.completed}/{task.total}"), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=console, transient=True) as bar, \
             (record_traces() if traces else contextlib.nullcontext()) as recorded:
         task = bar.add_task(f"{sc.name}, {n} replications ({engine})",
                             total=days or sc.simulation.horizon_days)
-        result = simulate(sc, engine=engine, replications=reps, days=days, seed=seed,
-                          backend=backend,
+        result = simulate(sc, engine=engine, replications=replications, days=days,
+                          seed=seed, backend=backend,
                           progress=lambda done, total: bar.update(task, completed=done))
     print_summary(result)
     console.print(f"[dim]{result.metadata['elapsed_seconds']:.2f} s of simulation "
@@ -126,20 +157,32 @@ def run(
         result.metadata["scenario_overrides"] = json.dumps(set_)  # as the web server keeps them
         st = ResultStore(store)
         run_id = st.save(result, sc.model_dump_json(), label=label)
-        console.print(f"Saved run [bold]{run_id}[/] to {st.path}")
+        console.print(f"Saved run [bold]{run_id}[/] to {st.path}", soft_wrap=True)
     if parquet:
-        console.print(f"Wrote {result.save_parquet(parquet)}")
+        console.print(f"Wrote {result.save_parquet(parquet)}", soft_wrap=True)
     if plots:
-        for p in standard_charts(result, plots):
-            console.print(f"Wrote {p}")
+        _write_charts(result, plots)
     if traces:
         for p in recorded.write(traces):
-            console.print(f"Wrote {p}")
+            console.print(f"Wrote {p}", soft_wrap=True)
+
+
+def _write_charts(result: SimulationResult, folder: Path) -> None:
+    """The standard charts, written into ``folder`` itself (by `run --plots` and `plot -o`)."""
+    from siegeline.results.plots import standard_charts
+
+    for p in standard_charts(result, folder):
+        console.print(f"Wrote {p}", soft_wrap=True)
+
+
+RUN_ID_COLUMNS = ("run_id", "scenario_name")  # values a user copies: never cut
 
 
 @friendly_errors
-def runs(store: Path | None = STORE_OPTION) -> None:
-    """List stored runs."""
+def runs(store: Path | None = store_option()) -> None:
+    """List stored runs (piped: full ids, never cut)."""
+    from siegeline.results import ResultStore
+
     frame = ResultStore(store).list_runs()
     if frame.empty:
         console.print("No stored runs yet: `siegeline run` stores one.")
@@ -149,40 +192,58 @@ def runs(store: Path | None = STORE_OPTION) -> None:
         t.add_column(str(col))
     for row in frame.itertuples(index=False):
         t.add_row(*[str(v) for v in row])
-    console.print(t)
+    print_table(t, whole=RUN_ID_COLUMNS)
 
 
 def load_stored(run_id: str, store: Path | None) -> SimulationResult:
+    from siegeline.results import ResultStore, RunNotFound
+
     try:
         return ResultStore(store).load(run_id)
     except RunNotFound as exc:
-        raise UserError(str(exc)) from None
+        raise run_not_found(exc, store) from None
 
 
 @friendly_errors
 def plot(
-    run_id: str = typer.Argument("latest", help="Run id (or unique prefix, or 'latest')."),
-    out: Path = typer.Option(Path("siegeline-plots"), "--out", "-o", help="Folder for PNGs."),
-    store: Path | None = STORE_OPTION,
+    run_id: str = run_id_argument(),
+    output: Path | None = output_option(None, "Folder for the PNGs (default "
+                                        "siegeline-plots/RUN_ID)."),
+    store: Path | None = store_option(),
 ) -> None:
     """Write PNG fan charts and the stockout-probability curve of a stored run.
 
     Charts: days of cover, stations open, queue wait, informal price, electricity, deliveries.
+    They go into the folder given (as `run --plots DIR` does), by default siegeline-plots/RUN_ID.
     """
     result = load_stored(run_id, store)
-    for p in standard_charts(result, out / str(result.run_id)):
-        console.print(f"Wrote {p}")
+    _write_charts(result, output or Path("siegeline-plots") / str(result.run_id))
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, infinity) as None: JSON has no NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(v) for v in value]
+    if hasattr(value, "item"):  # a NumPy scalar
+        return strict_json(value.item())
+    return value
 
 
 @friendly_errors
 def summary(
-    run_id: str = typer.Argument("latest", help="Run id (or unique prefix, or 'latest')."),
-    store: Path | None = STORE_OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print the summary table as JSON."),
+    run_id: str = run_id_argument(),
+    store: Path | None = store_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary table as JSON "
+                                 "(null where a value does not apply)."),
 ) -> None:
     """Print the headline figures of a stored run."""
     result = load_stored(run_id, store)
     if as_json:
-        typer.echo(json.dumps(result.summary().to_dict(orient="records"), default=float))
+        rows = strict_json(result.summary().to_dict(orient="records"))
+        typer.echo(json.dumps(rows, allow_nan=False))
     else:
         print_summary(result)

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from siegeline.cli.common import console, friendly_errors
-from siegeline.scenario.loader import load_scenario, packaged_scenarios
-from siegeline.scenario.schema import Scenario, UncertainRange
+from siegeline.cli.common import (
+    console,
+    existing_scenario,
+    friendly_errors,
+    output_option,
+    print_table,
+    scenario_argument,
+)
+
+if TYPE_CHECKING:
+    from siegeline.scenario.schema import Scenario
 
 
 @friendly_errors
 def scenarios() -> None:
     """List the scenarios packaged with siegeline."""
+    from siegeline.scenario.loader import load_scenario, packaged_scenarios
+
     table = Table(title="Packaged scenarios")
     for col in ("name", "title", "start", "corridors", "horizon (days)"):
         table.add_column(col)
@@ -28,10 +39,12 @@ def scenarios() -> None:
             str(len(s.corridors)),
             str(s.simulation.horizon_days),
         )
-    console.print(table)
+    print_table(table, whole=("name",))
 
 
 def _fmt(value: object) -> str:
+    from siegeline.scenario.schema import UncertainRange
+
     if isinstance(value, UncertainRange):
         return f"{value.low:g} – {value.high:g} ({value.distribution})"
     if isinstance(value, float):
@@ -41,13 +54,15 @@ def _fmt(value: object) -> str:
 
 @friendly_errors
 def show(
-    scenario: str = typer.Argument("bamako-2025", help="Packaged name or YAML/JSON file."),
+    scenario: str = scenario_argument(),
     sources: bool = typer.Option(False, "--sources", help="List every figure's source."),
     timeline: bool = typer.Option(False, "--timeline",
                                   help="Show only the dated timeline and the campaign's regimes."),
 ) -> None:
     """Show a scenario: corridors, fleet, policy, demand, its dated timeline, the campaign's
     regimes and (with --sources) each source."""
+    from siegeline.scenario.loader import load_scenario
+
     s = load_scenario(scenario)
     if timeline:
         _print_timeline(s)
@@ -79,7 +94,7 @@ def show(
             f"{c.order_share:.2f}",
             policy,
         )
-    console.print(t)
+    print_table(t, whole=("corridor",))
     d = Table(title=f"Demand in {s.city.name} (L/day)")
     d.add_column("sector")
     d.add_column("priority")
@@ -91,7 +106,7 @@ def show(
             str(sec.priority),
             *[_fmt(sec.demand_litres_per_day.get(p.name, 0.0)) for p in s.products],
         )
-    console.print(d)
+    print_table(d, whole=("sector",))
     _print_timeline(s)
     if sources:
         st = Table(title="Sources")
@@ -99,7 +114,7 @@ def show(
             st.add_column(col, overflow="fold")
         for path, ref in s.sources.items():
             st.add_row(path, ref.confidence, ref.source, ref.note)
-        console.print(st)
+        print_table(st, whole=("parameter",))
 
 
 NOTE_WIDTH, SOURCE_WIDTH = 30, 32  # note and source columns of the timeline table (folded)
@@ -141,15 +156,18 @@ def _print_timeline(s: Scenario) -> None:
             rt.add_column(col)
         for r in regimes:
             rt.add_row(r["regime"], r["intensity_multiplier"], r["mean_duration_days"], r["role"])
-        console.print(rt)
+        print_table(rt, whole=("regime",))
 
 
 @friendly_errors
 def validate(
-    file: str = typer.Argument(..., help="Scenario file (or packaged name) to check."),
+    scenario: str = typer.Argument(..., metavar="SCENARIO", parser=existing_scenario,
+                                   help="Scenario file (or packaged name) to check."),
 ) -> None:
     """Validate a scenario file; prints each problem with its field path."""
-    s = load_scenario(file)
+    from siegeline.scenario.loader import load_scenario
+
+    s = load_scenario(scenario)
     console.print(
         f"[green]valid[/]: {s.name} ({len(s.nodes)} nodes, {len(s.segments)} segments, "
         f"{len(s.corridors)} corridors)"
@@ -158,9 +176,11 @@ def validate(
 
 @friendly_errors
 def schema(
-    output: Path | None = typer.Option(None, "-o", "--output", help="Write to this file."),
+    output: Path | None = output_option(None, "Write to this file (default: print it)."),
 ) -> None:
     """Print (or write) the JSON Schema of scenario files."""
+    from siegeline.scenario.schema import Scenario
+
     text = json.dumps(Scenario.model_json_schema(), indent=2, ensure_ascii=False)
     if output:
         output.write_text(text, encoding="utf-8")

@@ -6,30 +6,38 @@ from pathlib import Path
 
 import typer
 
-from siegeline.cli.common import UserError, console, friendly_errors
-from siegeline.reliability.server import TOKEN_ENV, check_bind
-from siegeline.results.store import ResultStore, RunNotFound
+from siegeline.cli.common import (
+    UserError,
+    console,
+    friendly_errors,
+    output_option,
+    run_id_argument,
+    run_not_found,
+    store_option,
+)
 
-STORE_OPTION = typer.Option(None, "--store", help="Results store (default "
-                            "./siegeline-runs/siegeline.duckdb or $SIEGELINE_STORE).")
+TOKEN_ENV = "SIEGELINE_TOKEN"  # as siegeline.reliability.server.TOKEN_ENV (checked in the tests)
 
 
 @friendly_errors
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on; any "
                              "non-loopback address needs --token."),
-    port: int = typer.Option(8000, "--port", min=1, max=65535),
-    store: Path | None = STORE_OPTION,
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+    store: Path | None = store_option(),
     workers: int = typer.Option(1, "--workers", min=1, max=16,
                                 help="Simulations run at the same time."),
-    max_replications: int = typer.Option(20_000, "--max-replications", min=1),
-    max_days: int = typer.Option(730, "--max-days", min=1, max=3650),
+    max_replications: int = typer.Option(20_000, "--max-replications", min=1,
+                                         help="Most replications one API request may ask for."),
+    max_days: int = typer.Option(730, "--max-days", min=1, max=3650,
+                                 help="Longest horizon (days) one API request may ask for."),
     token: str | None = typer.Option(None, "--token", envvar=TOKEN_ENV, help="Require this "
                                      "token (Bearer header, or open /?token=... once)."),
 ) -> None:
     """Serve the dashboard and HTTP API (OpenAPI at /docs and /openapi.json)."""
     import uvicorn
 
+    from siegeline.reliability.server import check_bind
     from siegeline.web import WebSettings, create_app
 
     try:
@@ -46,20 +54,22 @@ def serve(
 
 @friendly_errors
 def report(
-    run_id: str = typer.Argument("latest", help="Run id (or unique prefix, or 'latest')."),
-    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write."),
-    store: Path | None = STORE_OPTION,
+    run_id: str = run_id_argument(),
+    output: Path = output_option(Path("report.html"), "HTML file to write."),
+    store: Path | None = store_option(),
 ) -> None:
     """Write one self-contained HTML report of a stored run that opens offline.
 
     It holds the charts, the map, the run's parameters and sources, with Plotly.js embedded.
     """
     from siegeline.reports import write_report
+    from siegeline.results.store import ResultStore, RunNotFound
 
+    out = output
     if out.is_dir():
         raise UserError(f"{out} is a directory; give a file name such as {out / 'report.html'}")
     try:
         path = write_report(run_id, out, ResultStore(store))
     except RunNotFound as exc:
-        raise UserError(str(exc)) from None
+        raise run_not_found(exc, store) from None
     console.print(f"Wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

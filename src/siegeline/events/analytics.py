@@ -13,9 +13,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from siegeline.events.schema import GROUP_COLUMNS, MEASURES, PERIODS
+
 Period = Literal["week", "month", "quarter", "half", "year"]
-PERIODS: tuple[str, ...] = ("week", "month", "quarter", "half", "year")
-GROUP_COLUMNS = ("actor", "event_type", "sub_event_type", "admin1", "admin2", "country")
+Measure = Literal["events", "fatalities"]
 JNIM_NAME = "JNIM: Group for Support of Islam and Muslims"
 
 
@@ -124,8 +125,10 @@ def counts(
     by: str | None = None,
     actor: ActorRule | None = None,
     span: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    measure: Measure = "events",
 ) -> pd.DataFrame:
-    """Event counts per period (rows) and, with ``by``, per group (columns).
+    """Event counts (or, with ``measure="fatalities"``, the sum of their fatalities) per period
+    (rows) and, with ``by``, per group (columns).
 
     ``by="actor"`` with ``actor`` splits the events into that actor's and the others'; without
     one it groups them by their primary actor (actor1, the name before any ":"). Every period of
@@ -137,8 +140,12 @@ def counts(
     if span is None and len(events):
         span = (events["event_date"].min(), events["event_date"].max())
     index = all_periods(*span, period) if span is not None else []
+    if measure not in MEASURES:
+        raise ValueError(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
+    weight = (events["fatalities"].fillna(0) if measure == "fatalities"
+              else pd.Series(1, index=events.index))
     if by is None:
-        table = labels.value_counts().rename("events").to_frame()
+        table = weight.groupby(labels).sum().rename(measure).to_frame()
     else:
         if by == "actor" and actor is None:
             groups = primary_actor(events)
@@ -146,7 +153,7 @@ def counts(
             groups = np.where(actor.mask(events), actor.name, "others")
         else:
             groups = events[by].fillna("(none)")
-        table = pd.crosstab(labels, groups)
+        table = pd.crosstab(labels, groups, values=weight, aggfunc="sum").fillna(0)
         table.columns.name = by
     table = table.reindex(index, fill_value=0)
     table.index.name = period

@@ -53,16 +53,19 @@ def gamma_poisson(
     half_life_days: float,
     prior_shape: float = 0.5,
     prior_rate_days: float = 30.0,
+    shares: np.ndarray | None = None,
 ) -> GammaPosterior:
     """Conjugate update with exponentially down-weighted events.
 
-    Each event of age ``a`` (days before the end of the data) counts ``2^(-a/h)``; the exposure is
+    Each event of age ``a`` (days before the end of the data) counts ``2^(-a/h)`` times its
+    share of the segment (default 1; 1/k for an event shared by k segments); the exposure is
     the equally weighted observation time. Prior Gamma(prior_shape, prior_rate_days).
     """
     ages = np.asarray(ages_days, dtype=float)
     if half_life_days <= 0 or window_days <= 0:
         raise ValueError("half-life and window must be positive")
-    weight = float(np.sum(2.0 ** (-ages / half_life_days)))
+    share = np.ones_like(ages) if shares is None else np.asarray(shares, dtype=float)
+    weight = float(np.sum(share * 2.0 ** (-ages / half_life_days)))
     return GammaPosterior(
         prior_shape + weight, prior_rate_days + decayed_exposure(window_days, half_life_days)
     )
@@ -79,12 +82,16 @@ class Trend:
     dispersion: float
 
 
-def monthly_series(events: pd.DataFrame) -> pd.Series:
-    """Counts per complete calendar month covered by the events' date range."""
+def monthly_series(
+    events: pd.DataFrame, span: tuple[pd.Timestamp, pd.Timestamp] | None = None
+) -> pd.Series:
+    """Counts per complete calendar month of ``span``: the days the data cover (first and last
+    day of the whole file or store, not of the filtered events, which may start late in a
+    month the data cover fully); default the events' own date range."""
     if events.empty:
         raise ValueError("no events to build a monthly series from")
     dates = events["event_date"]
-    first, last = dates.min(), dates.max()
+    first, last = span if span is not None else (dates.min(), dates.max())
     months = pd.period_range(first.to_period("M"), last.to_period("M"), freq="M")
     if first.day != 1:
         months = months[1:]
@@ -129,7 +136,7 @@ def fit_trend(monthly: pd.Series) -> Trend:
 class SegmentEstimate:
     segment: str
     length_km: float
-    events: int
+    events: float  # events tied to the segment; one shared with k segments counts 1/k
     rate_mean: float  # events/day
     rate_low: float
     rate_high: float
@@ -183,17 +190,18 @@ def calibrate(
     half_life_days: float = 180.0,
     groups_per_day: float = 6.0,
     horizon_days: float | None = None,
-    end: pd.Timestamp | None = None,
+    span: tuple[pd.Timestamp, pd.Timestamp] | None = None,
     seed: int = 20250903,
 ) -> Calibration:
     """Estimate each covered segment's hazard from the events tied to it (``assigned``) and the
-    intensity trend from all matched events (``all_matched``)."""
+    intensity trend from all matched events (``all_matched``), over ``span``: the first and last
+    day the data cover (default: the matched events' own range)."""
     if groups_per_day <= 0:
         raise ValueError("--groups-per-day must be positive")
     if all_matched.empty:
         raise ValueError("no events match the filters; nothing to calibrate from")
-    start = all_matched["event_date"].min()
-    end = end if end is not None else all_matched["event_date"].max()
+    dates = all_matched["event_date"]
+    start, end = span if span is not None else (dates.min(), dates.max())
     window = float((end - start).days + 1)
     horizon = float(horizon_days or scenario.simulation.horizon_days)
     countries = set(all_matched["country"].dropna().unique())
@@ -205,15 +213,16 @@ def calibrate(
             continue
         mine = assigned[assigned["segment"] == seg.id]
         ages = ((end - mine["event_date"]).dt.days + 0.5).to_numpy(dtype=float)
+        shares = mine["share"].to_numpy(dtype=float)
         est = None
         if method == "hawkes":
-            est = _hawkes_estimate(seg.id, seg.length_km, ages, window, horizon, rng)
+            est = _hawkes_estimate(seg.id, seg.length_km, ages, shares, window, horizon, rng)
         if est is None:
-            post = gamma_poisson(ages, window, half_life_days)
+            post = gamma_poisson(ages, window, half_life_days, shares=shares)
             est = SegmentEstimate(
                 seg.id,
                 seg.length_km,
-                len(mine),
+                float(shares.sum()),
                 post.mean,
                 post.quantile(0.05),
                 post.quantile(0.95),
@@ -223,7 +232,7 @@ def calibrate(
         est.hazard_low = to_hazard(est.rate_low, groups_per_day, seg.length_km)
         est.hazard_high = to_hazard(est.rate_high, groups_per_day, seg.length_km)
         estimates.append(est)
-    trend = fit_trend(monthly_series(all_matched))
+    trend = fit_trend(monthly_series(all_matched, (start, end)))
     return Calibration(
         segments=estimates,
         trend=trend,
@@ -243,17 +252,17 @@ def _hawkes_estimate(
     seg_id: str,
     length_km: float,
     ages: np.ndarray,
+    shares: np.ndarray,
     window: float,
     horizon: float,
     rng: np.random.Generator,
     min_events: int = 15,
 ) -> SegmentEstimate | None:
-    if len(ages) < min_events:
+    if shares.sum() < min_events:
         return None
     # Event days have day resolution; spread each event uniformly within its day.
-    times = np.sort(window - ages + rng.uniform(-0.5, 0.5, len(ages)))
-    times = np.clip(times, 0.0, window)
-    fit = hawkes.fit(times, window)
+    times = np.clip(window - ages + rng.uniform(-0.5, 0.5, len(ages)), 0.0, window)
+    fit = hawkes.fit(times, window, weights=shares)
     draws = fit.sample_params(rng, 400)
     rates = np.array(
         [
@@ -270,7 +279,7 @@ def _hawkes_estimate(
     return SegmentEstimate(
         seg_id,
         length_km,
-        len(ages),
+        float(shares.sum()),
         fit.mean_rate_ahead(horizon),
         float(np.quantile(rates, 0.05)),
         float(np.quantile(rates, 0.95)),
@@ -298,7 +307,7 @@ def write_scenario_data(
             "source": f"{label} ({when})",
             "confidence": "medium" if est.events >= 10 else "low",
             "note": (
-                f"{est.method}: {est.events} events within buffer, {settings['data_from']} to "
+                f"{est.method}: {est.events:g} events within buffer, {settings['data_from']} to "
                 f"{settings['data_to']}; rate {est.rate_low:.4g}-{est.rate_high:.4g}/day (90%), "
                 f"{settings['groups_per_day']:g} traffic groups/day assumed. {est.note}"
             ).strip(),

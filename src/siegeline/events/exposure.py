@@ -1,7 +1,9 @@
 """Tie events to corridor segments: an event counts for the nearest segment within a buffer.
 
 Distances are measured in the metric projection of :mod:`siegeline.network.geometry` (Lambert
-azimuthal equal-area centred on Mali), so the buffer is in real kilometres.
+azimuthal equal-area centred on Mali), so the buffer is in real kilometres. An event equally
+near several segments (at a town where they meet, or beyond it) is shared equally among them:
+each of k such segments gets a share 1/k, so every event within the buffer counts once in all.
 """
 
 from __future__ import annotations
@@ -34,18 +36,29 @@ def distances_km(events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     )
 
 
+# Distances this close (km) are a tie: an event at a node is at distance 0 from every segment
+# meeting there, up to rounding in the projection.
+TIE_KM = 1e-3
+
+
 def assign_segments(events: pd.DataFrame, scenario: Scenario, buffer_km: float) -> pd.DataFrame:
-    """Events within ``buffer_km`` of a segment, with columns ``segment`` (the nearest one, so an
-    event is never counted twice) and ``distance_km``."""
+    """Events within ``buffer_km`` of a segment, one row per event and nearest segment, with
+    columns ``segment``, ``distance_km`` and ``share``: 1, or 1/k for an event equally near k
+    segments (so the shares of an event sum to 1 and no event counts twice). Rows keep the
+    events' index and order; tied segments follow the scenario's order."""
     if buffer_km <= 0:
         raise ValueError("the buffer distance must be positive")
     if events.empty:
-        return events.assign(segment=pd.Series(dtype=str), distance_km=pd.Series(dtype=float))
+        return events.assign(segment=pd.Series(dtype=str), distance_km=pd.Series(dtype=float),
+                             share=pd.Series(dtype=float))
     dist = distances_km(events, scenario)
-    nearest = dist.idxmin(axis=1)
     nearest_km = dist.min(axis=1)
-    keep = nearest_km <= buffer_km
-    return events[keep].assign(segment=nearest[keep], distance_km=nearest_km[keep])
+    tied = dist.le(nearest_km + TIE_KM, axis=0) & (nearest_km <= buffer_km).to_numpy()[:, None]
+    rows, cols = np.nonzero(tied.to_numpy())
+    shares = 1.0 / tied.sum(axis=1).to_numpy()[rows]
+    return events.iloc[rows].assign(
+        segment=dist.columns[cols], distance_km=nearest_km.to_numpy()[rows], share=shares
+    )
 
 
 def segment_counts(
@@ -54,14 +67,16 @@ def segment_counts(
     period: Period = "month",
     span: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> pd.DataFrame:
-    """Counts per segment (rows, every segment of the scenario) and period (columns)."""
+    """Events per segment (rows, every segment of the scenario) and period (columns), an event
+    shared by k segments counting 1/k on each; whole numbers when no event is shared."""
     seg_ids = [s.id for s in scenario.segments]
     if span is None:
         span = (assigned["event_date"].min(), assigned["event_date"].max())
     periods = all_periods(*span, period) if len(assigned) or span[0] is not pd.NaT else []
     labels = period_label(assigned["event_date"], period)
-    table = pd.crosstab(assigned["segment"], labels)
-    table = table.reindex(index=seg_ids, columns=periods, fill_value=0).fillna(0).astype(int)
+    table = pd.crosstab(assigned["segment"], labels, values=assigned["share"], aggfunc="sum")
+    table = table.reindex(index=seg_ids, columns=periods).fillna(0.0).round(6)
     table.index.name, table.columns.name = "segment", period
     table["total"] = table.sum(axis=1)
-    return table
+    whole = bool((table == table.round()).all().all())
+    return table.astype(int) if whole else table

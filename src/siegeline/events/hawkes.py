@@ -53,10 +53,13 @@ def _expit(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def excess_intensity(times: np.ndarray, alpha: float, beta: float, at: float) -> float:
-    """``lambda(at) - mu`` given the events before ``at``."""
-    past = times[times < at]
-    return float(alpha * beta * np.exp(-beta * (at - past)).sum())
+def excess_intensity(
+    times: np.ndarray, alpha: float, beta: float, at: float, weights: np.ndarray | None = None
+) -> float:
+    """``lambda(at) - mu`` given the events before ``at`` (each counting its weight, default 1)."""
+    w = np.ones_like(times) if weights is None else np.asarray(weights, dtype=float)
+    past = times < at
+    return float(alpha * beta * (w[past] * np.exp(-beta * (at - times[past]))).sum())
 
 
 def mean_rate_ahead(mu: float, alpha: float, beta: float, excess: float, days: float) -> float:
@@ -70,23 +73,40 @@ def mean_rate_ahead(mu: float, alpha: float, beta: float, excess: float, days: f
     return stationary + (start - stationary) * (1.0 - math.exp(-kappa * days)) / (kappa * days)
 
 
-def loglik(mu: float, alpha: float, beta: float, times: np.ndarray, horizon: float) -> float:
-    """Log-likelihood of event times on [0, horizon]."""
+def loglik(
+    mu: float,
+    alpha: float,
+    beta: float,
+    times: np.ndarray,
+    horizon: float,
+    weights: np.ndarray | None = None,
+) -> float:
+    """Log-likelihood of event times on [0, horizon]. With ``weights`` each event counts its
+    weight (an event shared by k segments counts 1/k on each) in the sum of log-intensities and
+    in the excitation it causes: the weighted (pseudo-)likelihood."""
+    w = np.ones_like(times) if weights is None else np.asarray(weights, dtype=float)
     a = 0.0
     total = 0.0
     prev = None
-    for t in times:
+    for t, wt in zip(times, w, strict=True):
         if prev is not None:
-            a = math.exp(-beta * (t - prev)) * (1.0 + a)
-        total += math.log(mu + alpha * beta * a)
-        prev = t
-    compensator = mu * horizon + alpha * float(np.sum(1.0 - np.exp(-beta * (horizon - times))))
+            a = math.exp(-beta * (t - prev[0])) * (prev[1] + a)
+        total += wt * math.log(mu + alpha * beta * a)
+        prev = (t, wt)
+    decayed = 1.0 - np.exp(-beta * (horizon - times))
+    compensator = mu * horizon + alpha * float(np.sum(w * decayed))
     return total - compensator
 
 
-def fit(times: np.ndarray, horizon: float, starts: int = 3) -> HawkesFit:
-    """Maximum-likelihood fit on event times in [0, horizon] (days)."""
-    times = np.sort(np.asarray(times, dtype=float))
+def fit(
+    times: np.ndarray, horizon: float, starts: int = 3, weights: np.ndarray | None = None
+) -> HawkesFit:
+    """Maximum-likelihood fit on event times in [0, horizon] (days), each event counting its
+    weight (default 1)."""
+    times = np.asarray(times, dtype=float)
+    w = np.ones_like(times) if weights is None else np.asarray(weights, dtype=float)
+    order = np.argsort(times, kind="stable")
+    times, w = times[order], w[order]
     if len(times) < 10:
         raise ValueError(f"a Hawkes fit needs at least 10 events, got {len(times)}")
     if times[0] < 0 or times[-1] > horizon:
@@ -94,9 +114,9 @@ def fit(times: np.ndarray, horizon: float, starts: int = 3) -> HawkesFit:
 
     def negll(z: np.ndarray) -> float:
         mu, alpha, beta = math.exp(z[0]), float(_expit(z[1])), math.exp(z[2])
-        return -loglik(mu, alpha, beta, times, horizon)
+        return -loglik(mu, alpha, beta, times, horizon, w)
 
-    rate = len(times) / horizon
+    rate = float(w.sum()) / horizon
     best = None
     for alpha0, beta0 in [(0.3, 1.0), (0.6, 0.2), (0.1, 5.0)][:starts]:
         z0 = np.array([math.log(rate * (1 - alpha0)), _logit(alpha0), math.log(beta0)])
@@ -116,7 +136,7 @@ def fit(times: np.ndarray, horizon: float, starts: int = 3) -> HawkesFit:
         n_events=len(times),
         horizon=horizon,
         cov=cov,
-        excess_at_end=excess_intensity(times, alpha, beta, horizon + 1e-12),
+        excess_at_end=excess_intensity(times, alpha, beta, horizon + 1e-12, w),
     )
 
 

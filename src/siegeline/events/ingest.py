@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
+import shapely
+from shapely.geometry import shape
 
 from siegeline.events.schema import (
     ACLED_COLUMNS,
@@ -155,6 +160,38 @@ def _coord(value: str, name: str, bound: float) -> float:
     return number
 
 
+# Natural Earth 1:110m outlines cut corners of real borders by up to about 20 km, so a point
+# counts as inside a country when it lies within this many degrees (~28 km) of its outline.
+OUTLINE_TOLERANCE_DEG = 0.25
+
+
+@functools.cache
+def country_outlines() -> dict[str, Any]:
+    """The packaged country outlines (Natural Earth), widened by the tolerance and prepared for
+    point tests, under their English and French names (casefolded)."""
+    text = (resources.files("siegeline") / "data" / "west-africa-countries.geojson").read_text(
+        encoding="utf-8")
+    outlines: dict[str, Any] = {}
+    for feature in json.loads(text)["features"]:
+        outline = shapely.buffer(shape(feature["geometry"]), OUTLINE_TOLERANCE_DEG)
+        shapely.prepare(outline)
+        for key in ("name", "name_fr"):
+            outlines[str(feature["properties"][key]).casefold()] = outline
+    return outlines
+
+
+def check_in_country(latitude: float, longitude: float, country: str | None) -> None:
+    """Refuse a point outside its row's country, naming swapped coordinates as such. Countries
+    without a packaged outline are not checked."""
+    outline = country_outlines().get((country or "").casefold())
+    if outline is None or shapely.contains_xy(outline, longitude, latitude):
+        return
+    if shapely.contains_xy(outline, latitude, longitude):
+        raise ValueError(f"latitude {latitude:g} and longitude {longitude:g} look swapped "
+                         f"(latitude {longitude:g}, longitude {latitude:g} lies in {country})")
+    raise ValueError(f"latitude {latitude:g}, longitude {longitude:g} lies outside {country}")
+
+
 def _text(value: str) -> str | None:
     value = value.strip()
     return value or None
@@ -214,6 +251,7 @@ def acled_record(row: Mapping[str, str]) -> dict[str, Any]:
         raise ValueError("actor1 is empty")
     if not rec["admin1"]:
         raise ValueError("admin1 is empty")
+    check_in_country(rec["latitude"], rec["longitude"], rec["country"])
     return rec
 
 
@@ -234,6 +272,9 @@ def ucdp_record(row: Mapping[str, str]) -> dict[str, Any]:
     if violence not in UCDP_VIOLENCE:
         raise ValueError(f"type_of_violence must be 1, 2 or 3, got {row['type_of_violence']!r}")
     event_type, civilians = UCDP_VIOLENCE[violence]
+    latitude = _coord(row["latitude"], "latitude", 90)
+    longitude = _coord(row["longitude"], "longitude", 180)
+    check_in_country(latitude, longitude, _text(row["country"]))
     return {
         "event_uid": f"ucdp:{event_id}",
         "dataset": "ucdp",
@@ -259,8 +300,8 @@ def ucdp_record(row: Mapping[str, str]) -> dict[str, Any]:
         "admin2": _text(row["adm_2"]),
         "admin3": None,
         "location": _text(row["where_coordinates"]),
-        "latitude": _coord(row["latitude"], "latitude", 90),
-        "longitude": _coord(row["longitude"], "longitude", 180),
+        "latitude": latitude,
+        "longitude": longitude,
         "geo_precision": _int(row["where_prec"], "where_prec", minimum=1),
         "source": split_multi(row["source_office"]),
         "source_scale": None,

@@ -152,3 +152,10 @@ EVENT_COLUMNS: dict[str, str] = {
     "timestamp": "BIGINT",
     "ingest_id": "INTEGER",
 }
+
+# Choices of the analytics (here, without pandas, so the CLI lists them without importing it).
+PERIODS: tuple[str, ...] = ("week", "month", "quarter", "half", "year")
+GROUP_COLUMNS: tuple[str, ...] = (
+    "actor", "event_type", "sub_event_type", "admin1", "admin2", "country",
+)
+MEASURES: tuple[str, ...] = ("events", "fatalities")

@@ -4,15 +4,16 @@ validation failures into one readable error that names the field path and the ru
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import hashlib
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from siegeline.scenario.schema import Scenario, UncertainRange
 
@@ -149,6 +150,34 @@ def _meant_as_range(data: Any, loc: tuple[Any, ...]) -> bool:
     return isinstance(node, dict) or (isinstance(node, list | tuple) and len(node) == 2)
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The schema model an annotation holds (itself, or inside list[...], X | None, ...)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _known_fields(loc: tuple[Any, ...]) -> list[str]:
+    """The field names the schema allows at ``loc`` (a model's fields; none elsewhere)."""
+    model: type[BaseModel] | None = Scenario
+    for key in loc:
+        if isinstance(key, int):
+            continue
+        field = model.model_fields.get(str(key)) if model is not None else None
+        model = _model_in(field.annotation) if field is not None else None
+    return list(model.model_fields) if model is not None else []
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """'; did you mean `pool_size`?' for the closest choice, or nothing when none is close."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
 def validation_problems(exc: ValidationError, data: Any) -> list[tuple[str, str]]:
     problems = []
     for err in exc.errors():
@@ -165,6 +194,9 @@ def validation_problems(exc: ValidationError, data: Any) -> list[tuple[str, str]
         msg = err["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
+        if err["type"] == "extra_forbidden" and loc:
+            hint = did_you_mean(str(loc[-1]), _known_fields(loc[:-1]))
+            msg = f"{msg}: no field {loc[-1]!r} here{hint}"
         problems.append((_format_loc(loc, data), msg))
     seen: set[tuple[str, str]] = set()
     unique = []
@@ -236,7 +268,9 @@ def _step_into(node: Any, key: str, path: str) -> Any:
                 return item
         if key.isdigit() and int(key) < len(node):
             return node[int(key)]
-        raise ScenarioError([(path, f"no list item named {key!r}")], "override")
+        names = [str(item.get("name") or item.get("id")) for item in node if isinstance(item, dict)]
+        raise ScenarioError([(path, f"no list item named {key!r}{did_you_mean(key, names)}")],
+                            "override")
     raise ScenarioError([(path, f"cannot descend into {type(node).__name__}")], "override")
 
 
