@@ -150,7 +150,7 @@ def test_calibration_covers_the_parameters_that_generated_the_data(bamako, tmp_p
     assert np.median(widths[0::2]) < 0.27
 
 
-# -- resuming, Dask, output, errors -----------------------------------------------------------------
+# -- resuming, Dask, output, errors --------------------------------------------------------------
 
 def _small(seed: int = 1, budget: int = 1500) -> CalibrationSettings:
     return CalibrationSettings(population=150, budget=budget, seed=seed, params=PARAMS)
