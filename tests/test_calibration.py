@@ -212,3 +212,25 @@ def test_a_log_with_nothing_before_the_date_is_an_error(bamako, tmp_path):
     with pytest.raises(ScenarioError, match="--param"):
         calibrate(bamako, log, UNTIL, CalibrationSettings(params=("escorts.pool_size",)),
                   tmp_path / "s")
+
+
+def test_the_calibrate_command_writes_a_scenario_that_validates(tmp_path):
+    from typer.testing import CliRunner
+
+    from siegeline.cli.main import app
+
+    out = tmp_path / "cal.yaml"
+    args = ["calibrate", "bamako-2025", "--until", "2025-10-31", "--budget", "400",
+            "--population", "100", "-p", PARAMS[0], "-p", PARAMS[1], "-o", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "Posterior predictive check" in res.output and "Out of sample" in res.output
+    folder = tmp_path / "cal.calibration"
+    for name in ("history.csv", "parameters.csv", "prior-posterior.png", "ppc/record.md",
+                 "generation-00.npz"):
+        assert (folder / name).exists(), name
+    assert CliRunner().invoke(app, ["validate", str(out)]).exit_code == 0
+    again = CliRunner().invoke(app, args)  # everything done: resumes and writes the same
+    assert again.exit_code == 0 and "Resumed after generation" in again.output
+    bad = CliRunner().invoke(app, [*args[:3], "31 Oct", *args[4:]])
+    assert bad.exit_code != 0 and "not a date" in bad.output

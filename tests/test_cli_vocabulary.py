@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 KNOWN_EXCEPTIONS = {"plan"}
 # One meaning per short flag, wherever it appears.
 SHORT_FLAGS = {"-n": "--replications", "-d": "--days", "-s": "--seed", "-o": "--output",
-               "-N": "--samples", "-p": "--param", "-m": "--metric"}
+               "-N": "--samples", "-p": "--param", "-m": "--metric", "-b": "--budget"}
 # Options that take one of a fixed set of values: listed in the help as [a|b].
 CHOICE_OPTIONS = {"--engine", "--backend", "--method", "--period", "--by", "--and-or",
                   "--measure", "--objective", "--hazard-level", "--length", "--candidates"}

@@ -17,7 +17,7 @@ from typer._click import Command, Context, HelpFormatter  # Typer's own copy of 
 from typer._click.exceptions import ClickException, UsageError
 from typer.core import TyperGroup
 
-from siegeline.cli import experiments, run_commands, scenario_commands
+from siegeline.cli import calibrate, experiments, run_commands, scenario_commands
 from siegeline.cli.common import console, print_error
 from siegeline.cli.events import events_app
 from siegeline.cli.record import record
@@ -125,7 +125,8 @@ for _name, _func in (("run", run_commands.run), ("runs", run_commands.runs),
                      ("validate", scenario_commands.validate),
                      ("schema", scenario_commands.schema), ("serve", serve), ("report", report),
                      ("sensitivity", experiments.sensitivity), ("sweep", experiments.sweep),
-                     ("rerun", rerun), ("record", record)):
+                     ("rerun", rerun), ("record", record),
+                     ("calibrate", calibrate.calibrate)):
     _command(_name, _func)
 app.add_typer(events_app, name="events")
 

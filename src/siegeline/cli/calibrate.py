@@ -1,0 +1,198 @@
+"""`siegeline calibrate`: condition a scenario on an observation log (ABC-SMC)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from siegeline.cli.common import (
+    UserError,
+    console,
+    friendly_errors,
+    output_option,
+    print_table,
+    scenario_argument,
+    seed_option,
+)
+
+PPC_REPLICATIONS = 500
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--until {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _client(scheduler: str | None, workers: int | None):
+    """A Dask client for --scheduler ADDRESS or a local cluster of --workers processes."""
+    if scheduler is None and workers is None:
+        return None, None
+    if scheduler is not None and workers is not None:
+        raise UserError("give --scheduler (an existing cluster) or --workers (a local one), "
+                        "not both")
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            return Client(scheduler, timeout="20s"), None
+        except OSError as exc:
+            raise UserError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    return Client(cluster), cluster
+
+
+@friendly_errors
+def calibrate(
+    scenario: str = scenario_argument(),
+    observations: str = typer.Option("bamako-2025", "--observations",
+                                     help="Observation log: a CSV file or a packaged log name."),
+    until: str = typer.Option(..., "--until", metavar="DATE", help="Last date of the log used "
+                              "(YYYY-MM-DD); later observations are the out-of-sample check."),
+    output: Path = output_option(Path("calibrated.yaml"), "Calibrated scenario to write "
+                                 "(YAML); state, tables and figures go to <OUTPUT stem>"
+                                 ".calibration/."),
+    budget: int = typer.Option(20_000, "--budget", "-b", min=40, help="Most replications "
+                               "simulated in all (a larger one resumes a finished calibration "
+                               "further)."),
+    population: int = typer.Option(500, "--population", min=20, help="Particles per "
+                                   "generation."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Parameter path to calibrate "
+                                    "(repeatable; default: the ranges the data inform, "
+                                    "screened from the prior, at most 10)."),
+    seed: int = seed_option(0),
+    scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS",
+                                         help="Dask scheduler to run the simulations on "
+                                         "(e.g. tcp://10.0.0.5:8786)."),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Run the simulations "
+                                       "on a local Dask cluster of this many processes."),
+    national_share: float = typer.Option(1.0, "--national-share", min=0.0, help="Share of "
+                                         "national imports that the model's demand stands for."),
+) -> None:
+    """Calibrate SCENARIO's uncertain ranges to the observations up to --until (ABC-SMC on the
+    vectorized engine); OUTPUT samples the posterior in `siegeline run`."""
+    import importlib.util
+
+    import yaml
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from siegeline.calibration import CalibrationSettings
+    from siegeline.calibration import calibrate as run_calibration
+    from siegeline.calibration.plots import prior_posterior_figure
+    from siegeline.calibration.smc import posterior_scenario
+    from siegeline.observations.log import ObservationLogError, load_log
+    from siegeline.scenario.loader import load_scenario
+
+    if importlib.util.find_spec("pyabc") is None:
+        raise UserError("calibrate needs pyabc: pip install -e '.[calibrate]'")
+    last = _date(until)
+    try:
+        log = load_log(observations)
+    except (ObservationLogError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from None
+    sc = load_scenario(scenario)
+    settings = CalibrationSettings(population=population, budget=budget, seed=seed,
+                                   params=tuple(param), national_share=national_share)
+    folder = output.with_name(output.stem + ".calibration")
+    client, cluster = _client(scheduler, workers)
+    columns = (TextColumn("{task.description}"), BarColumn(),
+               TextColumn("{task.completed:,.0f}/{task.total:,.0f} replications"),
+               TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("generation 0 (prior)", total=budget)
+
+            def progress(sim: int, total: int, gen: int, eps: float | None, acc: int) -> None:
+                what = ("generation 0 (prior)" if eps is None
+                        else f"generation {gen}, ε {eps:.3g}, accepted {acc}/{population}")
+                bar.update(task, completed=sim, description=what)
+
+            result = run_calibration(sc, log, last, settings, folder, client, progress)
+    except KeyboardInterrupt:
+        console.print(f"[yellow]Interrupted.[/] Completed generations are kept in {folder}; "
+                      "run the same command again to resume.", soft_wrap=True)
+        raise typer.Exit(130) from None
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    if result.resumed_from:
+        console.print(f"Resumed after generation {result.resumed_from - 1} from {folder}.",
+                      soft_wrap=True)
+    data = posterior_scenario(sc, result, observations, last, settings)
+    output.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+                      encoding="utf-8")
+    written = [output, *_tables(result, folder),
+               prior_posterior_figure(result, folder / "prior-posterior.png"),
+               *_predictive_check(data, log, last, folder, national_share, seed)]
+    _print_history(result)
+    _print_parameters(result)
+    for warning in result.warnings:
+        console.print(f"[yellow]Warning:[/] {warning}", soft_wrap=True)
+    for path in written:
+        console.print(f"Wrote {path}", soft_wrap=True)
+    console.print(f"Stopped: {result.stopped}. `siegeline run {output}` samples the posterior.",
+                  soft_wrap=True)
+
+
+def _tables(result, folder: Path) -> list[Path]:
+    paths = [folder / "history.csv", folder / "parameters.csv"]
+    result.history().to_csv(paths[0], index=False)
+    result.parameters().to_csv(paths[1], index=False)
+    if result.screening is not None:
+        paths.append(folder / "screening.csv")
+        result.screening.to_csv(paths[-1], index=False)
+    return paths
+
+
+def _predictive_check(data: dict, log, last: dt.date, folder: Path, national_share: float,
+                      seed: int) -> list[Path]:
+    """Posterior predictive check against the whole log: record tables and figures, with the
+    observations after --until marked out of sample."""
+    from siegeline.cli.record import print_coverage, write_tables
+    from siegeline.engines import simulate
+    from siegeline.observations.plots import record_figures
+    from siegeline.observations.record import RecordContext, compare
+    from siegeline.scenario.loader import validate_scenario
+
+    cal = validate_scenario(data, "calibrated scenario")
+    result = simulate(cal, replications=PPC_REPLICATIONS, seed=seed)
+    rec = compare(result, log, RecordContext.from_scenario(cal, national_share))
+    rec.table["sample"] = ["in" if end <= last else "out" for end in rec.table["end"]]
+    out = folder / "ppc"
+    paths = [*write_tables(rec, out, f"Posterior predictive check (data to {last})"),
+             *record_figures(result, rec, out)]
+    print_coverage(rec, f"Posterior predictive check ({PPC_REPLICATIONS} replications)")
+    late = rec.table[rec.table["sample"] == "out"]
+    if len(late):
+        console.print(f"Out of sample (after {last}): {int(late['in_90'].sum())} of {len(late)} "
+                      "observations inside the 90% band.", soft_wrap=True)
+    return paths
+
+
+def _print_history(result) -> None:
+    t = Table(title="ABC-SMC generations")
+    for col in ("generation", "ε", "simulated", "acceptance", "ESS"):
+        t.add_column(col, justify="right")
+    for row in result.history().itertuples():
+        t.add_row(str(row.generation), f"{row.epsilon:.3g}", f"{row.simulated:,}",
+                  f"{row.acceptance_rate:.1%}", f"{row.ess:.0f}")
+    print_table(t)
+
+
+def _print_parameters(result) -> None:
+    t = Table(title="Calibrated parameters (posterior 5-95%)")
+    t.add_column("parameter", no_wrap=True)
+    for col in ("prior", "posterior", "median", "shrinkage", "bound"):
+        t.add_column(col, justify="right")
+    for row in result.parameters().itertuples():
+        t.add_row(row.parameter, f"{row.prior_low:.3g}-{row.prior_high:.3g}",
+                  f"{row.post_p05:.3g}-{row.post_p95:.3g}", f"{row.post_median:.3g}",
+                  f"{row.shrinkage:.0%}", row.on_bound)
+    print_table(t, whole=("parameter",))
