@@ -43,3 +43,29 @@ def prior_posterior_figure(result: CalibrationResult, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def backtest_figure(table, path: Path) -> Path:
+    """Mean relative CRPS per origin and method (rows every method scored)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    methods = ("calibrated", "prior", "persistence")
+    both = table.dropna(subset=[f"crps_{m}" for m in methods])
+    means = both.groupby("origin")[[f"crps_{m}" for m in methods]].mean()
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    width = 0.27
+    x = np.arange(len(means))
+    for k, m in enumerate(methods):
+        ax.bar(x + (k - 1) * width, means[f"crps_{m}"], width, label=m)
+    ax.set_xticks(x, [str(o) for o in means.index])
+    ax.set_xlabel("forecast origin (data up to this date)")
+    ax.set_ylabel("mean relative CRPS (lower is better)")
+    ax.set_title("Backtest: the month after each origin", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

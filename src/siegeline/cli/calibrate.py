@@ -196,3 +196,88 @@ def _print_parameters(result) -> None:
                   f"{row.post_p05:.3g}-{row.post_p95:.3g}", f"{row.post_median:.3g}",
                   f"{row.shrinkage:.0%}", row.on_bound)
     print_table(t, whole=("parameter",))
+
+
+DEFAULT_ORIGINS = ("2025-09-30", "2025-10-15", "2025-10-31", "2025-11-15")
+
+
+@friendly_errors
+def backtest(
+    scenario: str = scenario_argument(),
+    observations: str = typer.Option("bamako-2025", "--observations",
+                                     help="Observation log: a CSV file or a packaged log name."),
+    origin: list[str] = typer.Option(list(DEFAULT_ORIGINS), "--origin", metavar="DATE",
+                                     help="Forecast origin (repeatable): calibrate to the log "
+                                     "up to it, forecast the horizon after it."),
+    horizon: int = typer.Option(31, "--horizon", min=1, max=365, help="Days forecast after "
+                                "each origin (31: a whole month after a month's end)."),
+    output: Path = output_option(Path("siegeline-backtest"), "Folder for backtest.csv, "
+                                 "backtest.md, the figure and each origin's calibration."),
+    budget: int = typer.Option(20_000, "--budget", "-b", min=40, help="Most replications "
+                               "simulated per origin's calibration."),
+    population: int = typer.Option(500, "--population", min=20, help="Particles per "
+                                   "generation."),
+    reps: int = typer.Option(500, "--replications", "-n", "--reps", min=10, max=100_000,
+                             help="Replications of each forecast."),
+    seed: int = seed_option(0),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Run the simulations "
+                                       "on a local Dask cluster of this many processes."),
+    national_share: float = typer.Option(1.0, "--national-share", min=0.0, help="Share of "
+                                         "national imports that the model's demand stands for."),
+) -> None:
+    """Rolling-origin backtest: calibrated vs prior vs persistence forecasts, scored by CRPS
+    and band coverage on the observations after each origin."""
+    import importlib.util
+
+    from siegeline.calibration import CalibrationSettings
+    from siegeline.calibration.backtest import backtest as run_backtest
+    from siegeline.calibration.plots import backtest_figure
+    from siegeline.cli.record import _markdown
+    from siegeline.observations.log import ObservationLogError, load_log
+    from siegeline.scenario.loader import load_scenario
+
+    if importlib.util.find_spec("pyabc") is None:
+        raise UserError("backtest needs pyabc: pip install -e '.[calibrate]'")
+    origins = sorted({_date(o) for o in origin})
+    try:
+        log = load_log(observations)
+    except (ObservationLogError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from None
+    sc = load_scenario(scenario)
+    settings = CalibrationSettings(population=population, budget=budget, seed=seed,
+                                   national_share=national_share)
+    output.mkdir(parents=True, exist_ok=True)
+    client, cluster = _client(None, workers)
+    try:
+        with console.status("backtest") as status:
+            def progress(sim: int, total: int, gen: int, eps: float | None, acc: int) -> None:
+                status.update(f"calibrating: generation {gen}, {sim:,}/{total:,} replications")
+
+            result = run_backtest(sc, log, origins, horizon, settings, output, reps, client,
+                                  progress)
+    except KeyboardInterrupt:
+        console.print(f"[yellow]Interrupted.[/] Each origin's completed generations are kept "
+                      f"in {output}; run the same command again to resume.", soft_wrap=True)
+        raise typer.Exit(130) from None
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    summary = result.summary()
+    csv_path, md_path = output / "backtest.csv", output / "backtest.md"
+    result.table.to_csv(csv_path, index=False)
+    md_path.write_text("\n".join([
+        f"# Backtest of {sc.name} against {observations} (horizon {horizon} days)", "",
+        "## Summary", "", _markdown(summary), "", "## Scored observations", "",
+        _markdown(result.table), ""]), encoding="utf-8")
+    fig = backtest_figure(result.table, output / "backtest-crps.png")
+    t = Table(title=f"Backtest: {len(origins)} origins, {len(result.table)} forecasts scored")
+    for col in ("method", "scored", "mean relative CRPS", "in 50%", "in 90%"):
+        t.add_column(col, justify="right" if col != "method" else "left")
+    for row in summary.itertuples():
+        cov = ("", "") if row.method == "persistence" else (f"{row.in_50:.0%}", f"{row.in_90:.0%}")
+        t.add_row(row.method, str(row.scored), f"{row.mean_relative_crps:.3f}", *cov)
+    print_table(t)
+    for path in (csv_path, md_path, fig):
+        console.print(f"Wrote {path}", soft_wrap=True)

@@ -126,7 +126,7 @@ for _name, _func in (("run", run_commands.run), ("runs", run_commands.runs),
                      ("schema", scenario_commands.schema), ("serve", serve), ("report", report),
                      ("sensitivity", experiments.sensitivity), ("sweep", experiments.sweep),
                      ("rerun", rerun), ("record", record),
-                     ("calibrate", calibrate.calibrate)):
+                     ("calibrate", calibrate.calibrate), ("backtest", calibrate.backtest)):
     _command(_name, _func)
 app.add_typer(events_app, name="events")
 
