@@ -20,17 +20,19 @@ Ports carry ``supply_tankers_per_day`` (loading capacity); the scenario graph al
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 import networkx as nx
 import numpy as np
 from scipy.spatial import Delaunay
 
-from siegeline.network import build_graph
 from siegeline.scenario.schema import Scenario, central_value, lower_bound, upper_bound
 
 SOURCE = "__source__"
+SINK = "__sink__"
+ARC = "__arc__"
 
 HazardLevel = Literal["central", "low", "high"]
 _HAZARD = {"central": central_value, "low": lower_bound, "high": upper_bound}
@@ -44,7 +46,9 @@ def planning_graph(
     hazard_level: HazardLevel = "central",
     intensity: float | None = None,
 ) -> nx.Graph:
-    """Undirected planning graph of a scenario.
+    """Planning graph of a scenario: a ``MultiGraph`` (parallel segments kept), or a
+    ``MultiDiGraph`` when some segment is one-way (``oneway: true``: an arc from ``a`` to ``b``;
+    every two-way segment is then two opposite arcs sharing its id).
 
     ``hazards`` (segment id -> hazard per 100 km, e.g. from calibration) replaces the scenario's
     hazards, otherwise ``hazard_level`` picks the central value or an end of each uncertain range.
@@ -64,11 +68,11 @@ def planning_graph(
     if lam < 0:
         raise ValueError("intensity must be >= 0")
     share = central_value(scenario.adversary.destroy_share)
-    g = build_graph(scenario)
-    for s in scenario.segments:
-        hz = hazards.get(s.id, _HAZARD[hazard_level](s.hazard_per_100km))
-        data = g.edges[s.a, s.b]
-        data["hazard_per_100km"] = float(hz)
+    g = _segment_graph(scenario)
+    for _, _, data in g.edges(data=True):
+        s = data.pop("segment")
+        hazard = hazards.get(s.id, _HAZARD[hazard_level](s.hazard_per_100km))
+        data["hazard_per_100km"] = float(hazard)
         data["interdiction_cost"] = float(costs.get(s.id, 1.0))
         _set_risk(data, lam, share)
     for n in scenario.nodes:
@@ -85,6 +89,24 @@ def planning_graph(
         corridors={c.name: list(c.path) for c in scenario.corridors},
         order_shares={c.name: c.order_share for c in scenario.corridors},
     )
+    return g
+
+
+def _segment_graph(scenario: Scenario) -> nx.MultiGraph:
+    """Nodes and segments with their scenario attributes (each edge keeps its ``segment`` for
+    the caller to read and drop)."""
+    directed = any(s.oneway for s in scenario.segments)
+    g = nx.MultiDiGraph(name=scenario.name) if directed else nx.MultiGraph(name=scenario.name)
+    for n in scenario.nodes:
+        g.add_node(n.id, kind=n.kind, name=n.name, lat=n.lat, lon=n.lon, country=n.country,
+                   customs_delay_days=central_value(n.customs_delay_days))
+    for s in scenario.segments:
+        ways = [(s.a, s.b)] if s.oneway or not directed else [(s.a, s.b), (s.b, s.a)]
+        for u, v in ways:
+            g.add_edge(u, v, key=s.id, id=s.id, segment=s, length_km=s.length_km,
+                       speed_km_per_day=s.speed_km_per_day,
+                       capacity_tankers_per_day=s.capacity_tankers_per_day,
+                       travel_days=s.length_km / s.speed_km_per_day, oneway=s.oneway)
     return g
 
 
@@ -158,65 +180,250 @@ def road_like_graph(
     return g
 
 
+def _node_list(g: nx.Graph, nodes: object) -> list[Hashable]:
+    """One node, or an iterable of nodes (a value that is itself a node of ``g`` is one node)."""
+    if nodes is None:
+        return []
+    if isinstance(nodes, Hashable) and nodes in g:
+        return [nodes]
+    if isinstance(nodes, str):
+        return [nodes]  # not in the graph: reported as missing
+    return list(nodes)  # type: ignore[call-overload]
+
+
 def terminals(
-    g: nx.Graph, sources: Iterable[Hashable] | None, sink: Hashable | None
-) -> tuple[list[Hashable], Hashable]:
-    """Sources (default: graph attribute ``ports``, else nodes of kind ``port``) and sink
-    (default: graph attribute ``city``), checked against the graph."""
+    g: nx.Graph, sources: Iterable[Hashable] | None, sink: Hashable | Iterable[Hashable] | None
+) -> tuple[list[Hashable], list[Hashable]]:
+    """Sources (default: graph attribute ``ports``, else nodes of kind ``port``) and sinks
+    (default: graph attribute ``city``; one node or several), checked against the graph."""
     if sources is None:
         sources = g.graph.get("ports") or [n for n, k in g.nodes(data="kind") if k == "port"]
-    src = list(sources)
-    snk = g.graph.get("city") if sink is None else sink
+    src = _node_list(g, sources)
+    snk = _node_list(g, g.graph.get("city") if sink is None else sink)
     if not src:
         raise ValueError("no source nodes: pass sources or mark nodes with kind='port'")
-    if snk is None:
+    if not snk:
         raise ValueError("no sink node: pass sink or set the graph attribute 'city'")
-    missing = [n for n in [*src, snk] if n not in g]
+    missing = [n for n in [*src, *snk] if n not in g]
     if missing:
         raise ValueError(f"nodes not in the graph: {', '.join(map(str, missing))}")
-    if snk in src:
-        raise ValueError("the sink cannot also be a source")
+    if set(snk) & set(src):
+        raise ValueError("a sink cannot also be a source")
+    if {SOURCE, SINK} & set(g.nodes):
+        raise ValueError(f"node names {SOURCE!r} and {SINK!r} are reserved")
     return src, snk
 
 
-def edge_label(g: nx.Graph, u: Hashable, v: Hashable) -> str:
-    """Segment label: the edge's ``id`` attribute, else ``u-v`` (``u->v`` when directed)."""
-    label = g.edges[u, v].get("id")
+def edge_records(g: nx.Graph) -> list[tuple[Hashable, Hashable, Hashable, dict]]:
+    """Every edge as ``(u, v, key, data)``; ``key`` is None in a graph without parallel edges."""
+    if g.is_multigraph():
+        return list(g.edges(keys=True, data=True))
+    return [(u, v, None, d) for u, v, d in g.edges(data=True)]
+
+
+def _label(g: nx.Graph, u: Hashable, v: Hashable, key: Hashable, data: Mapping) -> str:
+    label = data.get("id")
     if label is not None:
         return str(label)
-    return f"{u}->{v}" if g.is_directed() else f"{u}-{v}"
+    base = f"{u}->{v}" if g.is_directed() else f"{u}-{v}"
+    return base if key in (None, 0) else f"{base}#{key}"
 
 
-def edges_by_label(g: nx.Graph) -> dict[str, tuple[Hashable, Hashable]]:
-    out = {edge_label(g, u, v): (u, v) for u, v in g.edges}
-    if len(out) != g.number_of_edges():
-        raise ValueError("edge labels (the 'id' attribute) must be unique")
+def edge_label(g: nx.Graph, u: Hashable, v: Hashable, key: Hashable = None) -> str:
+    """Segment label: the edge's ``id`` attribute, else ``u-v`` (``u->v`` when directed), with
+    ``#key`` for the second and later parallel edges of a multigraph without ids."""
+    if g.is_multigraph():
+        if key is None:
+            keys = list(g[u][v])
+            if len(keys) != 1:
+                raise ValueError(f"{len(keys)} parallel edges join {u} and {v}: give the key")
+            key = keys[0]
+        return _label(g, u, v, key, g.edges[u, v, key])
+    return _label(g, u, v, None, g.edges[u, v])
+
+
+@dataclass(frozen=True)
+class ArcNetwork:
+    """The directed arcs every planning model is written over.
+
+    A *segment* (one label) is what the adversary cuts and the defender protects. An edge of an
+    undirected graph is a two-way segment: two arcs. In a directed graph each edge is one arc;
+    two opposite arcs sharing an ``id`` form one two-way segment (cut together, at one cost).
+    Parallel edges (multigraphs) are separate segments. A super source ``SOURCE`` feeds every
+    source and every sink drains into a super sink ``SINK`` over terminal arcs of unbounded
+    capacity and zero length, which belong to no segment (``owner`` -1).
+    """
+
+    nodes: list[Hashable]
+    index: dict[Hashable, int]
+    tail: np.ndarray
+    head: np.ndarray
+    owner: np.ndarray
+    arc_data: list[Mapping | None]
+    labels: list[str]
+    ends: list[tuple[Hashable, Hashable]]
+    sign: np.ndarray
+    sources: list[Hashable]
+    sinks: list[Hashable]
+
+    @property
+    def n_arcs(self) -> int:
+        return len(self.arc_data)
+
+    def segment_arcs(self) -> list[list[int]]:
+        out: list[list[int]] = [[] for _ in self.labels]
+        for a, e in enumerate(self.owner):
+            if e >= 0:
+                out[e].append(a)
+        return out
+
+    def arc_values(self, attr: str, default: float | None = None, terminal: float = 0.0):
+        """One float per arc from its edge's attribute; ``terminal`` on the terminal arcs."""
+        out = np.empty(self.n_arcs)
+        for a, data in enumerate(self.arc_data):
+            value = terminal if data is None else data.get(attr, default)
+            if value is None:
+                raise ValueError(f"edge {self.labels[self.owner[a]]} has no attribute {attr!r}")
+            out[a] = float(value)
+        return out
+
+    def segment_values(self, attr: str, default: float | None = None) -> np.ndarray:
+        """One float per segment; the arcs of a two-way segment must agree."""
+        arc_values = self.arc_values(attr, default)
+        out = np.empty(len(self.labels))
+        for e, members in enumerate(self.segment_arcs()):
+            values = {float(arc_values[a]) for a in members}
+            if len(values) != 1:
+                raise ValueError(f"the arcs of segment {self.labels[e]} differ in {attr!r}")
+            out[e] = values.pop()
+        return out
+
+    def segment_flows(self, arc_flow: np.ndarray) -> dict[str, float]:
+        """Flow on each segment: its arcs' flows, opposite directions netted out."""
+        net = np.zeros(len(self.labels))
+        for a, e in enumerate(self.owner):
+            if e >= 0:
+                net[e] += self.sign[a] * arc_flow[a]
+        return {lab: float(abs(x)) for lab, x in zip(self.labels, net, strict=True)}
+
+
+def arc_network(
+    g: nx.Graph,
+    sources: Iterable[Hashable] | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
+) -> ArcNetwork:
+    """The arcs of ``g`` with the terminal arcs of its sources and sinks (see
+    :class:`ArcNetwork`); checks that segment labels are consistent."""
+    src, snk = terminals(g, sources, sink)
+    nodes = [*g.nodes, SOURCE, SINK]
+    index = {n: i for i, n in enumerate(nodes)}
+    tail, head, owner, sign, arc_data = [], [], [], [], []
+    seg: dict[str, int] = {}
+    ends: list[tuple[Hashable, Hashable]] = []
+    directions: list[set] = []
+
+    def add(u, v, e, s, data):
+        tail.append(index[u])
+        head.append(index[v])
+        owner.append(e)
+        sign.append(s)
+        arc_data.append(data)
+
+    for u, v, key, data in edge_records(g):
+        label = _label(g, u, v, key, data)
+        if label not in seg:
+            seg[label] = len(ends)
+            ends.append((u, v))
+            directions.append(set())
+        e = seg[label]
+        a, b = ends[e]
+        if not g.is_directed() and directions[e]:
+            raise ValueError(f"edge labels (the 'id' attribute) must be unique: {label}")
+        if {u, v} != {a, b} or (u, v) in directions[e]:
+            raise ValueError(
+                f"edges sharing the label {label!r} must be the two directions of one road"
+            )
+        directions[e].add((u, v))
+        add(u, v, e, 1.0 if (u, v) == (a, b) else -1.0, data)
+        if not g.is_directed():
+            directions[e].add((v, u))
+            add(v, u, e, -1.0, data)
+    for s in src:
+        add(SOURCE, s, -1, 0.0, None)
+    for t in snk:
+        add(t, SINK, -1, 0.0, None)
+    as_int = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
+    return ArcNetwork(
+        nodes=nodes,
+        index=index,
+        tail=as_int(tail),
+        head=as_int(head),
+        owner=as_int(owner),
+        arc_data=arc_data,
+        labels=list(seg),
+        ends=ends,
+        sign=np.array(sign),
+        sources=src,
+        sinks=snk,
+    )
+
+
+def nx_digraph(
+    net: ArcNetwork,
+    removed: Collection[str] = (),
+    attrs: Mapping[str, np.ndarray] | None = None,
+) -> nx.DiGraph:
+    """A NetworkX digraph of the arcs (less the segments labelled in ``removed``) for its flow
+    and path algorithms, which take at most one arc per ordered pair: a parallel arc goes
+    through a node of its own, ``("__arc__", a)``. Each arc carries ``arc`` (its index) and
+    the values in ``attrs`` (one per arc; an infinite value is left out, which NetworkX's flow
+    algorithms read as unbounded); the second half of a split arc carries 0 for each of them,
+    except ``capacity`` (unbounded)."""
+    attrs = dict(attrs or {})
+    gone = {e for e, lab in enumerate(net.labels) if lab in set(removed)}
+    d = nx.DiGraph()
+    d.add_nodes_from(net.nodes)
+    for a in range(net.n_arcs):
+        if net.owner[a] in gone:
+            continue
+        u, v = net.nodes[net.tail[a]], net.nodes[net.head[a]]
+        values = {k: _plain(x[a]) for k, x in attrs.items() if math.isfinite(x[a])}
+        if d.has_edge(u, v):
+            mid = (ARC, a)
+            d.add_edge(u, mid, arc=a, **values)
+            d.add_edge(mid, v, arc=a, **{k: 0 for k in attrs if k != "capacity"})
+        else:
+            d.add_edge(u, v, arc=a, **values)
+    return d
+
+
+def _plain(value: object) -> object:
+    """A Python number (NetworkX's integer algorithms must not overflow numpy's int64)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def arc_flows(net: ArcNetwork, d: nx.DiGraph, flow: Mapping) -> np.ndarray:
+    """Per-arc flow from a NetworkX flow dict on :func:`nx_digraph`'s graph."""
+    out = np.zeros(net.n_arcs)
+    for u, nbrs in flow.items():
+        for v, f in nbrs.items():
+            if not (isinstance(u, tuple) and len(u) == 2 and u[0] == ARC):
+                out[d.edges[u, v]["arc"]] += f
     return out
 
 
-def arcs(g: nx.Graph) -> tuple[list[tuple[Hashable, Hashable]], list[int], list[str]]:
-    """Directed arcs of ``g`` (two per undirected edge), the index of the edge each arc belongs
-    to, and the edge labels (one per edge, in ``g.edges`` order)."""
-    labels = [edge_label(g, u, v) for u, v in g.edges]
-    if len(set(labels)) != len(labels):
-        raise ValueError("edge labels (the 'id' attribute) must be unique")
-    arc_list: list[tuple[Hashable, Hashable]] = []
-    owner: list[int] = []
-    for k, (u, v) in enumerate(g.edges):
-        arc_list.append((u, v))
-        owner.append(k)
-        if not g.is_directed():
-            arc_list.append((v, u))
-            owner.append(k)
-    return arc_list, owner, labels
-
-
-def edge_values(g: nx.Graph, attr: str, default: float | None = None) -> np.ndarray:
-    """One float per edge (``g.edges`` order); a clear error if the attribute is missing."""
+def path_arcs(d: nx.DiGraph, path: list) -> list[int]:
+    """The arc indices along a node path of :func:`nx_digraph`'s graph."""
     out = []
-    for u, v, data in g.edges(data=True):
-        value = data.get(attr, default)
-        if value is None:
-            raise ValueError(f"edge {edge_label(g, u, v)} has no attribute {attr!r}")
-        out.append(float(value))
-    return np.array(out, dtype=float)
+    for u, v in zip(path, path[1:], strict=False):
+        if not (isinstance(u, tuple) and len(u) == 2 and u[0] == ARC):
+            out.append(d.edges[u, v]["arc"])
+    return out
+
+
+def edges_by_label(g: nx.Graph) -> dict[str, tuple[Hashable, Hashable]]:
+    """Segment label -> its two end nodes (as first listed)."""
+    out: dict[str, tuple[Hashable, Hashable]] = {}
+    for u, v, key, data in edge_records(g):
+        out.setdefault(_label(g, u, v, key, data), (u, v))
+    return out

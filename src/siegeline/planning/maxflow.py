@@ -28,12 +28,12 @@ import scipy.sparse as sp
 
 from siegeline.planning import _highs
 from siegeline.planning.graphs import (
+    SINK,
     SOURCE,
-    arcs,
-    edge_label,
-    edge_values,
-    edges_by_label,
-    terminals,
+    ArcNetwork,
+    arc_flows,
+    arc_network,
+    nx_digraph,
 )
 from siegeline.planning.results import Check, LossCurve, PlanResult
 
@@ -43,24 +43,17 @@ COST = "interdiction_cost"
 
 def flow_network(
     g: nx.Graph,
-    sources: Iterable[Hashable],
+    sources: Iterable[Hashable] | None = None,
     removed: Collection[str] = (),
     capacity: str = CAPACITY,
-) -> nx.DiGraph:
-    """Directed network for NetworkX flow algorithms: both directions of each undirected segment,
-    segments labelled in ``removed`` left out, and a super source feeding every source with
-    unbounded capacity (no ``capacity`` attribute means infinite in NetworkX)."""
-    d = nx.DiGraph()
-    d.add_nodes_from(g.nodes)
-    for u, v, data in g.edges(data=True):
-        if edge_label(g, u, v) in removed:
-            continue
-        d.add_edge(u, v, capacity=float(data[capacity]))
-        if not g.is_directed():
-            d.add_edge(v, u, capacity=float(data[capacity]))
-    for s in sources:
-        d.add_edge(SOURCE, s)
-    return d
+    sink: Hashable | Iterable[Hashable] | None = None,
+) -> tuple[ArcNetwork, nx.DiGraph]:
+    """The arcs of ``g`` and their NetworkX digraph for the flow algorithms: segments labelled
+    in ``removed`` left out, every parallel arc kept, the terminal arcs unbounded (from
+    ``SOURCE`` to ``SINK``)."""
+    net = arc_network(g, sources, sink)
+    caps = net.arc_values(capacity, terminal=math.inf)
+    return net, nx_digraph(net, removed, {"capacity": caps})
 
 
 def max_flow_after(
@@ -68,12 +61,12 @@ def max_flow_after(
     removed: Collection[str] = (),
     *,
     sources: Iterable[Hashable] | None = None,
-    sink: Hashable | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
     capacity: str = CAPACITY,
 ) -> float:
-    """Maximum flow from the sources to the sink once the segments in ``removed`` are cut."""
-    src, snk = terminals(g, sources, sink)
-    return float(nx.maximum_flow_value(flow_network(g, src, removed, capacity), SOURCE, snk))
+    """Maximum flow from the sources to the sinks once the segments in ``removed`` are cut."""
+    _, d = flow_network(g, sources, removed, capacity, sink)
+    return float(nx.maximum_flow_value(d, SOURCE, SINK))
 
 
 def segment_flows(
@@ -81,20 +74,13 @@ def segment_flows(
     removed: Collection[str] = (),
     *,
     sources: Iterable[Hashable] | None = None,
-    sink: Hashable | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
     capacity: str = CAPACITY,
 ) -> tuple[float, dict[str, float]]:
-    """Max-flow value and the flow on each segment (net of the two directions)."""
-    src, snk = terminals(g, sources, sink)
-    value, flow = nx.maximum_flow(flow_network(g, src, removed, capacity), SOURCE, snk)
-    per_edge = {}
-    for u, v in g.edges:
-        label = edge_label(g, u, v)
-        f = flow.get(u, {}).get(v, 0.0)
-        if not g.is_directed():
-            f = abs(f - flow.get(v, {}).get(u, 0.0))
-        per_edge[label] = float(f)
-    return float(value), per_edge
+    """Max-flow value and the flow on each segment (net of its two directions)."""
+    net, d = flow_network(g, sources, removed, capacity, sink)
+    value, flow = nx.maximum_flow(d, SOURCE, SINK)
+    return float(value), net.segment_flows(arc_flows(net, d, flow))
 
 
 def _max_attack_size(costs: Sequence[float], budget: float, allowed: Sequence[int]) -> int:
@@ -128,16 +114,17 @@ def brute_force_max_flow_interdiction(
     budget: float,
     *,
     sources: Iterable[Hashable] | None = None,
-    sink: Hashable | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
     capacity: str = CAPACITY,
     cost: str = COST,
     protected: Collection[str] = (),
 ) -> tuple[float, tuple[str, ...], int]:
     """Optimal interdiction by enumerating every affordable attack: (min max-flow, one optimal
     attack, subsets tried)."""
-    src, snk = terminals(g, sources, sink)
-    labels = [edge_label(g, u, v) for u, v in g.edges]
-    costs = list(edge_values(g, cost, 1.0))
+    net = arc_network(g, sources, sink)
+    src, snk = net.sources, net.sinks
+    labels = net.labels
+    costs = list(net.segment_values(cost, 1.0))
     allowed = [i for i, lab in enumerate(labels) if lab not in set(protected)]
     best, best_attack, tried = math.inf, (), 0
     for combo in affordable_attacks(costs, budget, allowed):
@@ -149,44 +136,39 @@ def brute_force_max_flow_interdiction(
     return best, best_attack, tried
 
 
-def _wood_model(g, src, snk, budget, capacity, cost, protected):
-    arc_list, owner, labels = arcs(g)
-    nodes = list(g.nodes)
-    index = {n: i for i, n in enumerate(nodes)}
-    n, n_arc, n_edge = len(nodes), len(arc_list), len(labels)
-    caps = edge_values(g, capacity)
-    costs = edge_values(g, cost, 1.0)
-    if np.any(caps < 0) or np.any(costs <= 0):
+def _wood_model(net: ArcNetwork, budget, capacity, cost, protected):
+    n, n_arc, n_edge = len(net.nodes), net.n_arcs, len(net.labels)
+    arc_cap = net.arc_values(capacity, terminal=math.inf)
+    costs = net.segment_values(cost, 1.0)
+    if np.any(arc_cap < 0) or np.any(costs <= 0):
         raise ValueError(f"capacities must be >= 0 and costs ({cost!r}) > 0")
     a_col, beta_col, gamma_col = 0, n, n + n_arc
-    rows, cols, vals = [], [], []
-    for r, ((i, j), e) in enumerate(zip(arc_list, owner, strict=True)):
-        rows += [r, r, r, r]
-        cols += [a_col + index[i], a_col + index[j], beta_col + r, gamma_col + e]
-        vals += [1.0, -1.0, 1.0, 1.0]
-    budget_row = n_arc
-    rows += [budget_row] * n_edge
-    cols += list(range(gamma_col, gamma_col + n_edge))
-    vals += list(costs)
+    cut = net.owner >= 0  # terminal arcs belong to no segment: they cannot be cut
+    arc_idx = np.arange(n_arc)
+    rows = np.concatenate([arc_idx, arc_idx, arc_idx, arc_idx[cut], np.full(n_edge, n_arc)])
+    cols = np.concatenate([
+        a_col + net.tail, a_col + net.head, beta_col + arc_idx, gamma_col + net.owner[cut],
+        gamma_col + np.arange(n_edge),
+    ])
+    vals = np.concatenate([np.ones(n_arc), -np.ones(n_arc), np.ones(n_arc), np.ones(cut.sum()),
+                           costs])
     a = sp.coo_matrix((vals, (rows, cols)), shape=(n_arc + 1, n + n_arc + n_edge))
-    arc_cap = caps[np.array(owner, dtype=int)] if n_arc else np.zeros(0)
     beta_cost = np.where(np.isfinite(arc_cap), arc_cap, 0.0)
     c = np.concatenate([np.zeros(n), beta_cost, np.zeros(n_edge)])
     lo = np.zeros(n + n_arc + n_edge)
     hi = np.ones_like(lo)
     hi[beta_col:gamma_col][~np.isfinite(arc_cap)] = 0.0  # an unbounded arc cannot be paid for
-    for s in src:
-        hi[index[s]] = 0.0
-    lo[index[snk]] = 1.0
+    hi[net.index[SOURCE]] = 0.0
+    lo[net.index[SINK]] = 1.0
     protected_set = set(protected)
-    for e, lab in enumerate(labels):
+    for e, lab in enumerate(net.labels):
         if lab in protected_set:
             hi[gamma_col + e] = 0.0
     row_lo = np.concatenate([np.zeros(n_arc), [-np.inf]])
     row_hi = np.concatenate([np.full(n_arc, np.inf), [float(budget)]])
     integer = np.zeros(len(lo), dtype=bool)
     integer[gamma_col:] = True
-    return (c, a, row_lo, row_hi, lo, hi, integer), gamma_col, labels, costs
+    return (c, a, row_lo, row_hi, lo, hi, integer), gamma_col, costs
 
 
 def _prune(g, attack, value, src, snk, capacity):
@@ -205,7 +187,7 @@ def max_flow_interdiction(
     budget: float,
     *,
     sources: Iterable[Hashable] | None = None,
-    sink: Hashable | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
     capacity: str = CAPACITY,
     cost: str = COST,
     protected: Collection[str] = (),
@@ -213,7 +195,9 @@ def max_flow_interdiction(
     brute_force_limit: int = 5000,
     check: bool = True,
 ) -> PlanResult:
-    """Segments an adversary with ``budget`` would cut to minimise the max flow to the sink.
+    """Segments an adversary with ``budget`` would cut to minimise the max flow from the
+    sources to the sinks (one node or several), on any graph: undirected or directed, with
+    parallel segments (multigraphs).
 
     ``protected`` segments (labels) cannot be cut. The result's objective is the max flow left
     after the attack; ``baseline`` is the max flow with no attack. With ``check`` the flow is
@@ -222,12 +206,12 @@ def max_flow_interdiction(
     """
     if not (budget >= 0 and math.isfinite(budget)):
         raise ValueError("budget must be a finite number >= 0")
-    src, snk = terminals(g, sources, sink)
-    edges_by_label(g)  # unique labels
-    unknown = set(protected) - set(edges_by_label(g))
+    net = arc_network(g, sources, sink)
+    src, snk, labels = net.sources, net.sinks, net.labels
+    unknown = set(protected) - set(labels)
     if unknown:
         raise ValueError(f"protected segments not in the graph: {', '.join(sorted(unknown))}")
-    model, gamma_col, labels, costs = _wood_model(g, src, snk, budget, capacity, cost, protected)
+    model, gamma_col, costs = _wood_model(net, budget, capacity, cost, protected)
     sol = _highs.solve(*model, time_limit=time_limit)
     if not np.all(np.isfinite(sol.x)):
         raise RuntimeError(f"HiGHS found no interdiction plan (status: {sol.status})")
@@ -269,7 +253,8 @@ def max_flow_interdiction(
         details={
             "budget_spent": spent,
             "mip_nodes": sol.nodes,
-            "sink": str(snk),
+            "sink": ", ".join(map(str, snk)),
+            "sinks": [str(t) for t in snk],
             "sources": [str(s) for s in src],
         },
         check=result_check,
