@@ -6,6 +6,7 @@ import typer
 
 from siegeline.cli import experiments, run_commands, scenario_commands
 from siegeline.cli.events import events_app
+from siegeline.cli.network import network_app
 from siegeline.cli.plan import plan_app
 from siegeline.cli.record import record
 from siegeline.cli.rerun import rerun
@@ -29,6 +30,7 @@ app.command("show")(scenario_commands.show)
 app.command("validate")(scenario_commands.validate)
 app.command("schema")(scenario_commands.schema)
 app.add_typer(plan_app, name="plan")
+app.add_typer(network_app, name="network")
 app.command("serve")(serve)
 app.command("report")(report)
 app.add_typer(events_app, name="events")

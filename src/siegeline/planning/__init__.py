@@ -8,6 +8,7 @@ independent :class:`Check` (NetworkX re-solve; brute force on small networks).
 from siegeline.planning.escorts import enumerate_escort_placement, escort_placement
 from siegeline.planning.graphs import (
     daily_tanker_demand,
+    network_planning_graph,
     planning_graph,
     road_like_graph,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "interdiction_curve",
     "max_flow_after",
     "max_flow_interdiction",
+    "network_planning_graph",
     "planning_graph",
     "risk_aware_routing",
     "road_like_graph",

@@ -28,6 +28,7 @@ import networkx as nx
 import numpy as np
 from scipy.spatial import Delaunay
 
+from siegeline.network.roads import graph_from_segments
 from siegeline.scenario.schema import Scenario, central_value, lower_bound, upper_bound
 
 SOURCE = "__source__"
@@ -95,19 +96,52 @@ def planning_graph(
 def _segment_graph(scenario: Scenario) -> nx.MultiGraph:
     """Nodes and segments with their scenario attributes (each edge keeps its ``segment`` for
     the caller to read and drop)."""
-    directed = any(s.oneway for s in scenario.segments)
-    g = nx.MultiDiGraph(name=scenario.name) if directed else nx.MultiGraph(name=scenario.name)
-    for n in scenario.nodes:
-        g.add_node(n.id, kind=n.kind, name=n.name, lat=n.lat, lon=n.lon, country=n.country,
-                   customs_delay_days=central_value(n.customs_delay_days))
-    for s in scenario.segments:
-        ways = [(s.a, s.b)] if s.oneway or not directed else [(s.a, s.b), (s.b, s.a)]
-        for u, v in ways:
-            g.add_edge(u, v, key=s.id, id=s.id, segment=s, length_km=s.length_km,
-                       speed_km_per_day=s.speed_km_per_day,
-                       capacity_tankers_per_day=s.capacity_tankers_per_day,
-                       travel_days=s.length_km / s.speed_km_per_day, oneway=s.oneway)
-    return g
+    nodes = [{"id": n.id, "kind": n.kind, "name": n.name, "lat": n.lat, "lon": n.lon,
+              "country": n.country, "customs_delay_days": central_value(n.customs_delay_days)}
+             for n in scenario.nodes]
+    segments = [{"id": s.id, "a": s.a, "b": s.b, "segment": s, "length_km": s.length_km,
+                 "speed_km_per_day": s.speed_km_per_day,
+                 "capacity_tankers_per_day": s.capacity_tankers_per_day,
+                 "travel_days": s.length_km / s.speed_km_per_day, "oneway": s.oneway}
+                for s in scenario.segments]
+    return graph_from_segments(nodes, segments, name=scenario.name)
+
+
+def network_planning_graph(
+    g: nx.Graph,
+    *,
+    interdiction_costs: Mapping[str, float] | None = None,
+    intensity: float = 1.0,
+    destroy_share: float = 1.0,
+    speed_km_per_day: float = 300.0,
+) -> nx.Graph:
+    """A network read from a file (:func:`siegeline.network.roads.read_network`) made ready for
+    the planning models: a copy whose segments get ``hazard_per_100km`` (0 where the file has
+    none), ``interdiction_cost`` (the file's, else 1, else ``interdiction_costs``), ``risk`` and
+    ``loss_per_tanker`` at ``intensity`` and ``destroy_share`` (without a scenario there is no
+    adversary model: by default intensity 1 and every attack destroys its tanker), and
+    ``travel_days`` (the file's ``speed_km_per_day``, else ``speed_km_per_day``)."""
+    if intensity < 0 or not 0 <= destroy_share <= 1:
+        raise ValueError("intensity must be >= 0 and destroy_share in [0, 1]")
+    costs = dict(interdiction_costs or {})
+    out = g.copy()
+    labels = set(edges_by_label(out))
+    unknown = sorted(set(costs) - labels)
+    if unknown:
+        raise ValueError(f"unknown segment ids: {', '.join(unknown)}")
+    for u, v, key, data in edge_records(out):
+        if "length_km" not in data or "capacity_tankers_per_day" not in data:
+            raise ValueError(f"segment {_label(out, u, v, key, data)} needs length_km and "
+                             "capacity_tankers_per_day")
+        data.setdefault("hazard_per_100km", 0.0)
+        label = _label(out, u, v, key, data)
+        data["interdiction_cost"] = float(costs.get(label, data.get("interdiction_cost", 1.0)))
+        speed = float(data.get("speed_km_per_day", speed_km_per_day))
+        data.setdefault("travel_days", float(data["length_km"]) / speed)
+        if "loss_per_tanker" not in data:
+            _set_risk(data, intensity, destroy_share)
+    out.graph.update(intensity=intensity, destroy_share=destroy_share)
+    return out
 
 
 def daily_tanker_demand(scenario: Scenario) -> float:
