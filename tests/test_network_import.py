@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from siegeline.cli.main import app
 from siegeline.network.roads import (
     _vincenty_m,
+    contract_junctions,
     geodesic_length_km,
     import_roads,
     read_network,
@@ -83,7 +84,8 @@ def test_vincenty_agrees_with_pyproj():
 
 
 def test_import_snaps_ends_measures_and_keeps_direction(roads, places):
-    g, notes = import_roads(roads, places, tolerance_km=2.0, capacities={"tertiary": 3})
+    g, notes = import_roads(roads, places, tolerance_km=2.0, capacities={"tertiary": 3},
+                            contract=False)
     assert g.is_directed() and g.is_multigraph()
     assert set(g.nodes) == {"port", "town", "city", "j0"}
     assert g.nodes["port"]["kind"] == "port" and g.nodes["j0"]["kind"] == "junction"
@@ -100,6 +102,32 @@ def test_import_snaps_ends_measures_and_keeps_direction(roads, places):
     assert r1["road_class"] == "primary" and r1["capacity_tankers_per_day"] == 200.0
     assert r1["geometry"] == [[0, 0], [0.5, 0], [1, 0]]
     assert seg["r5"][0][2]["capacity_tankers_per_day"] == 3.0
+
+
+def test_contraction_joins_roads_through_a_junction(roads, places):
+    roads["features"][4]["properties"] |= {"hazard_per_100km": 0.2, "capacity_tankers_per_day": 9}
+    roads["features"][5]["properties"] |= {"hazard_per_100km": 0.0, "capacity_tankers_per_day": 4}
+    g, _ = import_roads(roads, places)
+    assert set(g.nodes) == {"port", "town", "city"}
+    (u, v, d), (u2, v2, _) = [(u, v, d) for u, v, d in g.edges(data=True) if d["id"] == "r5+r6"]
+    assert {(u, v), (u2, v2)} == {("port", "city"), ("city", "port")}
+    km5 = geodesic_length_km([[0, 0], [1.5, -0.5]])
+    km6 = geodesic_length_km([[1.5005, -0.5], [2, 0]])
+    assert d["length_km"] == pytest.approx(km5 + km6)
+    assert d["capacity_tankers_per_day"] == 4.0
+    assert d["hazard_per_100km"] == pytest.approx(0.2 * km5 / (km5 + km6))
+    assert d["geometry"] == [[0, 0], [1.5, -0.5], [2, 0]]
+    # a one-way road out of a junction and one into it still join, in their direction
+    seg = [{"id": "x", "a": "j", "b": "p", "oneway": True, "length_km": 1.0, "road_class": "a",
+            "capacity_tankers_per_day": 2.0, "geometry": [[1, 0], [0, 0]]},
+           {"id": "y", "a": "c", "b": "j", "oneway": False, "length_km": 2.0, "road_class": "a",
+            "capacity_tankers_per_day": 5.0, "geometry": [[2, 0], [1, 0]]}]
+    (joined,) = contract_junctions(seg, {"j"})
+    assert (joined["a"], joined["b"], joined["oneway"]) == ("c", "p", True)
+    assert joined["geometry"] == [[2, 0], [1, 0], [0, 0]]
+    both_in = [seg[0] | {"a": "p", "b": "j", "geometry": [[0, 0], [1, 0]]},
+               seg[1] | {"oneway": True}]
+    assert len(contract_junctions(both_in, {"j"})) == 2  # no traffic passes j
 
 
 def test_planning_on_imported_roads(roads, places):
@@ -133,7 +161,7 @@ def test_cli_import_then_plan(tmp_path, roads, places):
                               "-o", str(net), "--capacity", "tertiary=3", "--capacity",
                               "primary=10"])
     assert res.exit_code == 0, res.output
-    assert "6 (2 one-way)" in res.output and "loop" in res.output
+    assert "5 (2 one-way)" in res.output and "loop" in res.output
     out = tmp_path / "r.json"
     res = runner.invoke(app, ["plan", "interdict", "--network", str(net), "-b", "1",
                               "--json", str(out), "--map", str(tmp_path / "m.png")])

@@ -48,6 +48,10 @@ def import_command(
         DEFAULT_CAPACITY, "--default-capacity", min=0.001,
         help="Capacity (tanker/day) of roads with neither a capacity nor a listed class.",
     ),
+    contract: bool = typer.Option(
+        True, "--contract/--no-contract",
+        help="Join the roads through each junction that only they meet into one segment.",
+    ),
 ) -> None:
     """Build a corridor network from road lines: towns as nodes, geodesic lengths along each
     road, road class, one-way flag and geometry kept."""
@@ -58,6 +62,7 @@ def import_command(
             tolerance_km=tolerance_km,
             capacities=_parse_capacities(capacity),
             default_capacity=default_capacity,
+            contract=contract,
         )
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(f"{roads}: {exc}") from None

@@ -181,6 +181,89 @@ class _Snapper:
                           "lon": float(lon), "lat": float(lat)})
 
 
+def _reversed(seg: dict) -> dict:
+    return seg | {"a": seg["b"], "b": seg["a"], "geometry": seg["geometry"][::-1]}
+
+
+def _through(first: dict, second: dict, j: str) -> tuple[dict, dict] | None:
+    """``first`` into ``j`` then ``second`` out of it (two-way roads turned as needed; a one-way
+    road never), or None when traffic cannot pass ``j`` in this order."""
+    if first["b"] != j:
+        if first["oneway"]:
+            return None
+        first = _reversed(first)
+    if second["a"] != j:
+        if second["oneway"]:
+            return None
+        second = _reversed(second)
+    return first, second
+
+
+def _joined(first: dict, second: dict) -> dict:
+    """One road from two consecutive ones: lengths add, the capacity is the smaller, the hazard
+    the length-weighted mean, the interdiction cost the cheaper."""
+    km = first["length_km"] + second["length_km"]
+    out = {
+        "id": f"{first['id']}+{second['id']}", "a": first["a"], "b": second["b"], "length_km": km,
+        "capacity_tankers_per_day": min(first["capacity_tankers_per_day"],
+                                        second["capacity_tankers_per_day"]),
+        "road_class": "/".join(dict.fromkeys(
+            [*first["road_class"].split("/"), *second["road_class"].split("/")])),
+        "oneway": first["oneway"] or second["oneway"],
+        "geometry": first["geometry"] + second["geometry"][1:],
+    }
+    if "hazard_per_100km" in first or "hazard_per_100km" in second:
+        out["hazard_per_100km"] = sum(
+            float(x.get("hazard_per_100km", 0.0)) * x["length_km"] for x in (first, second)
+        ) / km if km > 0 else 0.0
+    costs = [float(x["interdiction_cost"]) for x in (first, second) if "interdiction_cost" in x]
+    if costs:
+        out["interdiction_cost"] = min(costs)
+    if "speed_km_per_day" in first and "speed_km_per_day" in second:
+        days = sum(x["length_km"] / float(x["speed_km_per_day"]) for x in (first, second))
+        out["speed_km_per_day"] = km / days if days > 0 else float(first["speed_km_per_day"])
+    for key in ("name", "ref"):
+        values = [str(x[key]) for x in (first, second) if x.get(key)]
+        if values:
+            out[key] = " / ".join(dict.fromkeys(values))
+    return out
+
+
+def contract_junctions(segments: list[dict], junctions: set[str]) -> list[dict]:
+    """Join the two roads meeting at each junction node that nothing else meets, so that the
+    nodes left are towns and real crossroads (a chain of OpenStreetMap ways becomes one
+    segment). A junction stays where traffic could not pass it (two one-way roads both leading
+    in or both out) or where both roads lead to the same node."""
+    by_id = {seg["id"]: seg for seg in segments}
+    at: dict[str, set[str]] = {}
+    for seg in segments:
+        for end in (seg["a"], seg["b"]):
+            at.setdefault(end, set()).add(seg["id"])
+    work = [j for j in junctions if len(at.get(j, ())) == 2]
+    while work:
+        j = work.pop()
+        if len(at.get(j, ())) != 2:
+            continue
+        s1, s2 = (by_id[x] for x in sorted(at[j]))
+        others = {s1["a"], s1["b"], s2["a"], s2["b"]} - {j}
+        if len(others) != 2:
+            continue
+        order = _through(s1, s2, j) or _through(s2, s1, j)
+        if order is None:
+            continue
+        merged = _joined(*order)
+        for old in (s1, s2):
+            del by_id[old["id"]]
+            for end in (old["a"], old["b"]):
+                at[end].discard(old["id"])
+        by_id[merged["id"]] = merged
+        for end in (merged["a"], merged["b"]):
+            at[end].add(merged["id"])
+            if end in junctions and len(at[end]) == 2:
+                work.append(end)
+    return list(by_id.values())
+
+
 def import_roads(
     roads: Mapping | str | Path,
     places: Mapping | str | Path | None = None,
@@ -188,6 +271,7 @@ def import_roads(
     tolerance_km: float = 2.0,
     capacities: Mapping[str, float] | None = None,
     default_capacity: float = DEFAULT_CAPACITY,
+    contract: bool = True,
 ) -> tuple[nx.MultiGraph, list[str]]:
     """A corridor network from GeoJSON road lines (see the module docstring); returns the graph
     and notes on the lines left out.
@@ -199,6 +283,8 @@ def import_roads(
     line's ``id`` property (``-2``, ``-3`` ... for the parts of a MultiLineString), else
     ``a-b`` numbered when parallel. Nodes are the named ``Point`` features of ``places`` (and of
     ``roads``) and the junctions found; a line whose two ends snap to one node is left out.
+    With ``contract``, roads through a junction that only they meet are joined
+    (:func:`contract_junctions`; joined ids read ``first+second``).
     """
     if not tolerance_km >= 0:
         raise ValueError("tolerance_km must be >= 0")
@@ -246,6 +332,9 @@ def import_roads(
             segments.append(segment)
     if not segments:
         raise ValueError("no road LineString joins two distinct nodes")
+    if contract:
+        junctions = {n["id"] for n in snapper.nodes if n["kind"] == "junction"}
+        segments = contract_junctions(segments, junctions)
     ends = {s["a"] for s in segments} | {s["b"] for s in segments}
     nodes = [n for n in snapper.nodes if n["id"] in ends]
     return graph_from_segments(nodes, segments, name="imported roads"), notes
