@@ -128,6 +128,8 @@ def test_every_model_equals_brute_force(case):
     assert r.objective == pytest.approx(flow, abs=1e-6)
     assert r.check.ok
     assert _max_flow(directed, edges, src, snk, set(r.attack)) == pytest.approx(flow, abs=1e-6)
+    for seg in r.attack:  # minimal: every segment of the reported attack is needed
+        assert _max_flow(directed, edges, src, snk, set(r.attack) - {seg}) > flow + 1e-9
 
     best = -math.inf
     for i in everything:  # one escort: the best defence against the attacker's best reply
