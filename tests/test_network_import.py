@@ -139,6 +139,15 @@ def test_planning_on_imported_roads(roads, places):
     assert r.objective == pytest.approx(7.0) and r.attack == ("r3",) and r.check.ok
 
 
+def test_place_capacity_limits_the_flow(roads, places):
+    places["features"][1]["properties"]["capacity_tankers_per_day"] = 2.0  # the town's post
+    g, _ = import_roads(roads, places, capacities={"tertiary": 3, "primary": 10})
+    assert g.nodes["town"]["capacity_tankers_per_day"] == 2.0
+    # min(15, 2, 12) through the town + 3 by the junction road
+    assert max_flow_after(network_planning_graph(g), sources=["port"],
+                          sink="city") == pytest.approx(5.0)
+
+
 def test_network_file_round_trip(tmp_path, roads, places):
     g, _ = import_roads(roads, places, capacities={"tertiary": 3, "primary": 10})
     path = write_network(g, tmp_path / "net.geojson")

@@ -194,3 +194,26 @@ def test_brute_force_is_independent_of_the_milp(one_way_kite):
     value, attack, tried = brute_force_shortest_path_interdiction(
         one_way_kite, 1, sources=["s"], sink="t")
     assert value == pytest.approx(4.0) and attack == ("a->t",) and tried == 6
+
+
+def test_node_capacity_is_a_segment_the_adversary_can_close():
+    """Border post b clears 6 tankers/day: s-b-t (roads of 10) carries 6, s-t 3 more: 9.
+    The roads to the post cost 2 to cut, the post and s-t 1. Budget 1: closing the post leaves
+    3, cutting s-t leaves 6. Shortest route s-b-t = 2; closing the post forces s-t = 5."""
+    g = nx.Graph()
+    for u, v, c, km, cost in [("s", "b", 10, 1, 2), ("b", "t", 10, 1, 2), ("s", "t", 3, 5, 1)]:
+        g.add_edge(u, v, id=f"{u}{v}", capacity_tankers_per_day=float(c), length_km=float(km),
+                   loss_per_tanker=0.0, interdiction_cost=float(cost))
+    g.nodes["b"]["capacity_tankers_per_day"] = 6.0
+    kw = {"sources": ["s"], "sink": "t"}
+    assert max_flow_after(g, **kw) == pytest.approx(9.0)
+    r = max_flow_interdiction(g, 1, **kw)
+    assert r.objective == pytest.approx(3.0) and r.attack == ("node:b",) and r.check.ok
+    assert r.flows["node:b"] == pytest.approx(0.0) and r.flows["st"] == pytest.approx(3.0)
+    sp = shortest_path_interdiction(g, 1, **kw)
+    assert sp.baseline == pytest.approx(2.0) and sp.objective == pytest.approx(5.0)
+    assert sp.attack == ("node:b",) and sp.check.ok
+    route = risk_aware_routing(g, 8, time_weight=0.0, **kw)
+    assert route.flows["node:b"] <= 6.0 + 1e-9 and route.check.ok
+    paths = {tuple(x["path"]): x["segments"] for x in route.details["routes"]}
+    assert paths.get(("s", "b", "t")) in (None, ["sb", "bt"])

@@ -32,6 +32,7 @@ _B = _A * (1 - _F)
 
 DEFAULT_CAPACITY = 200.0  # tanker/day: the scenario schema's default segment capacity
 CLASS_KEYS = ("road_class", "highway", "fclass", "class", "type")
+NODE_NUMBERS = ("capacity_tankers_per_day", "interdiction_cost", "supply_tankers_per_day")
 _TRUE = {"yes", "true", "1", "y", "t"}
 _REVERSED = {"-1", "reverse"}
 
@@ -156,9 +157,12 @@ class _Snapper:
             while node_id in ids:
                 node_id += "-2"
             ids.add(node_id)
-            kind = str(props.get("kind") or "town")
-            self._add({"id": node_id, "name": str(props.get("name") or node_id), "kind": kind,
-                       "lon": float(lon), "lat": float(lat)})
+            node = {"id": node_id, "name": str(props.get("name") or node_id),
+                    "kind": str(props.get("kind") or "town"), "lon": float(lon), "lat": float(lat)}
+            for key in NODE_NUMBERS:  # e.g. a border post's clearance capacity
+                if props.get(key) is not None:
+                    node[key] = float(props[key])
+            self._add(node)
         self.n_places = len(self.nodes)
 
     def _add(self, node: dict) -> str:

@@ -134,7 +134,7 @@ def enumerate_escort_placement(
     """Exact DAD by trying every defence of ``min(k, |candidates|)`` segments, the attacker
     answering each by Wood's MILP (``attacker="milp"``) or by enumeration (``"brute"``).
     Returns (best value, one best defence, defences tried)."""
-    net = arc_network(g, sources, sink)
+    net = arc_network(g, sources, sink, capacity)
     src, snk = net.sources, net.sinks
     cand = sorted(set(net.labels) if candidates is None else set(candidates))
     kw = {"sources": src, "sink": snk, "capacity": capacity, "cost": cost}
@@ -177,7 +177,7 @@ def escort_placement(
     """
     if k < 0 or int(k) != k:
         raise ValueError("k must be a whole number >= 0")
-    net = arc_network(g, sources, sink)
+    net = arc_network(g, sources, sink, capacity)
     src, snk = net.sources, net.sinks
     all_labels = set(net.labels)
     cand = set(all_labels if candidates is None else candidates)

@@ -34,6 +34,8 @@ from siegeline.scenario.schema import Scenario, central_value, lower_bound, uppe
 SOURCE = "__source__"
 SINK = "__sink__"
 ARC = "__arc__"
+OUT = "__out__"
+CAPACITY = "capacity_tankers_per_day"
 
 HazardLevel = Literal["central", "low", "high"]
 _HAZARD = {"central": central_value, "low": lower_bound, "high": upper_bound}
@@ -286,6 +288,11 @@ class ArcNetwork:
     Parallel edges (multigraphs) are separate segments. A super source ``SOURCE`` feeds every
     source and every sink drains into a super sink ``SINK`` over terminal arcs of unbounded
     capacity and zero length, which belong to no segment (``owner`` -1).
+
+    A node with a capacity (e.g. a border post's clearance rate, a depot's unloading rate) is
+    split in two halves joined by a *node arc* carrying that capacity: a segment labelled
+    ``node:<id>`` (the adversary can close it; its length, loss and time are 0 unless the node
+    gives them). ``place`` maps every node index back to the graph's node.
     """
 
     nodes: list[Hashable]
@@ -299,6 +306,8 @@ class ArcNetwork:
     sign: np.ndarray
     sources: list[Hashable]
     sinks: list[Hashable]
+    node_arc: np.ndarray
+    place: list[Hashable]
 
     @property
     def n_arcs(self) -> int:
@@ -315,7 +324,12 @@ class ArcNetwork:
         """One float per arc from its edge's attribute; ``terminal`` on the terminal arcs."""
         out = np.empty(self.n_arcs)
         for a, data in enumerate(self.arc_data):
-            value = terminal if data is None else data.get(attr, default)
+            if data is None:
+                value = terminal
+            elif self.node_arc[a]:
+                value = data.get(attr, 0.0 if default is None else default)
+            else:
+                value = data.get(attr, default)
             if value is None:
                 raise ValueError(f"edge {self.labels[self.owner[a]]} has no attribute {attr!r}")
             out[a] = float(value)
@@ -332,6 +346,11 @@ class ArcNetwork:
             out[e] = values.pop()
         return out
 
+    def route_nodes(self, arcs: list[int]) -> list[Hashable]:
+        """The graph's nodes along consecutive arcs (node arcs add no step)."""
+        steps = [a for a in arcs if not self.node_arc[a]]
+        return [self.place[self.tail[a]] for a in steps] + [self.place[self.head[steps[-1]]]]
+
     def segment_flows(self, arc_flow: np.ndarray) -> dict[str, float]:
         """Flow on each segment: its arcs' flows, opposite directions netted out."""
         net = np.zeros(len(self.labels))
@@ -345,23 +364,29 @@ def arc_network(
     g: nx.Graph,
     sources: Iterable[Hashable] | None = None,
     sink: Hashable | Iterable[Hashable] | None = None,
+    node_capacity: str = CAPACITY,
 ) -> ArcNetwork:
     """The arcs of ``g`` with the terminal arcs of its sources and sinks (see
-    :class:`ArcNetwork`); checks that segment labels are consistent."""
+    :class:`ArcNetwork`); nodes with the attribute ``node_capacity`` are split. Checks that
+    segment labels are consistent."""
     src, snk = terminals(g, sources, sink)
-    nodes = [*g.nodes, SOURCE, SINK]
+    split = [n for n, d in g.nodes(data=True) if d.get(node_capacity) is not None]
+    nodes = [*g.nodes, *[(OUT, n) for n in split], SOURCE, SINK]
+    place = [*g.nodes, *split, SOURCE, SINK]
     index = {n: i for i, n in enumerate(nodes)}
-    tail, head, owner, sign, arc_data = [], [], [], [], []
+    out_of = {n: (OUT, n) for n in split}  # arcs leave a split node from its second half
+    tail, head, owner, sign, arc_data, node_arc = [], [], [], [], [], []
     seg: dict[str, int] = {}
     ends: list[tuple[Hashable, Hashable]] = []
     directions: list[set] = []
 
-    def add(u, v, e, s, data):
-        tail.append(index[u])
+    def add(u, v, e, s, data, is_node=False):
+        tail.append(index[out_of.get(u, u)])
         head.append(index[v])
         owner.append(e)
         sign.append(s)
         arc_data.append(data)
+        node_arc.append(is_node)
 
     for u, v, key, data in edge_records(g):
         label = _label(g, u, v, key, data)
@@ -382,6 +407,18 @@ def arc_network(
         if not g.is_directed():
             directions[e].add((v, u))
             add(v, u, e, -1.0, data)
+    for n in split:
+        label = f"node:{n}"
+        if label in seg:
+            raise ValueError(f"the label {label!r} is reserved for the capacity of node {n}")
+        seg[label] = len(ends)
+        ends.append((n, n))
+        tail.append(index[n])
+        head.append(index[(OUT, n)])
+        owner.append(seg[label])
+        sign.append(1.0)
+        arc_data.append(g.nodes[n])
+        node_arc.append(True)
     for s in src:
         add(SOURCE, s, -1, 0.0, None)
     for t in snk:
@@ -399,6 +436,8 @@ def arc_network(
         sign=np.array(sign),
         sources=src,
         sinks=snk,
+        node_arc=np.array(node_arc, dtype=bool),
+        place=place,
     )
 
 

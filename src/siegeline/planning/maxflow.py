@@ -29,6 +29,7 @@ import scipy.sparse as sp
 from siegeline.planning import _highs
 from siegeline.planning.graphs import (
     ARC,
+    CAPACITY,
     SINK,
     SOURCE,
     ArcNetwork,
@@ -38,7 +39,6 @@ from siegeline.planning.graphs import (
 )
 from siegeline.planning.results import Check, LossCurve, PlanResult
 
-CAPACITY = "capacity_tankers_per_day"
 COST = "interdiction_cost"
 
 
@@ -52,7 +52,7 @@ def flow_network(
     """The arcs of ``g`` and their NetworkX digraph for the flow algorithms: segments labelled
     in ``removed`` left out, every parallel arc kept, the terminal arcs unbounded (from
     ``SOURCE`` to ``SINK``)."""
-    net = arc_network(g, sources, sink)
+    net = arc_network(g, sources, sink, capacity)
     caps = net.arc_values(capacity, terminal=math.inf)
     return net, nx_digraph(net, removed, {"capacity": caps})
 
@@ -122,7 +122,7 @@ def brute_force_max_flow_interdiction(
 ) -> tuple[float, tuple[str, ...], int]:
     """Optimal interdiction by enumerating every affordable attack: (min max-flow, one optimal
     attack, subsets tried)."""
-    net = arc_network(g, sources, sink)
+    net = arc_network(g, sources, sink, capacity)
     src, snk = net.sources, net.sinks
     labels = net.labels
     costs = list(net.segment_values(cost, 1.0))
@@ -241,7 +241,7 @@ def max_flow_interdiction(
     """
     if not (budget >= 0 and math.isfinite(budget)):
         raise ValueError("budget must be a finite number >= 0")
-    net = arc_network(g, sources, sink)
+    net = arc_network(g, sources, sink, capacity)
     src, snk, labels = net.sources, net.sinks, net.labels
     unknown = set(protected) - set(labels)
     if unknown:

@@ -134,7 +134,7 @@ def risk_aware_routing(
             f"({min(most, total_supply):.1f}: road capacity {most:.1f}, port supply "
             f"{total_supply:.1f})"
         )
-    net = arc_network(g, src, snk)
+    net = arc_network(g, src, snk, capacity)
     caps = net.arc_values(capacity, terminal=math.inf)
     for k, s in enumerate(src):  # the terminal arc into a port carries at most its supply
         caps[net.owner.size - len(src) - len(snk) + k] = supplies[s]
@@ -170,7 +170,7 @@ def risk_aware_routing(
         )
     corridors = g.graph.get("corridors") if corridors is None else corridors
     shares = g.graph.get("order_shares") if order_shares is None else order_shares
-    routes = _route_table(g, net, f, demand, corridors or {}, shares or {}, loss)
+    routes = _route_table(g, net, f, losses, demand, corridors or {}, shares or {}, loss)
     return PlanResult.from_solution(
         sol,
         problem="risk-aware routing (min-cost flow)",
@@ -227,22 +227,22 @@ def _row(name: str, path: list, tankers: float, loss_per_tanker: float, km: floa
             "tankers_per_day": tankers, "km": km, "loss_per_tanker": loss_per_tanker}
 
 
-def _route_table(g, net, f, demand, corridors, shares, loss) -> list[dict]:
+def _route_table(g, net, f, losses, demand, corridors, shares, loss) -> list[dict]:
     """One row per route used by the optimum, plus every named corridor it leaves unused."""
     by_path = {tuple(p): name for name, p in corridors.items()}
     total_share = sum(shares.get(n, 0.0) for n in corridors) or 1.0
     rows: dict[tuple, dict] = {}
     for used, amount in _decompose(net, f):
-        path = [net.nodes[net.tail[a]] for a in used] + [net.nodes[net.head[used[-1]]]]
-        segments = [net.labels[net.owner[a]] for a in used]
+        path = net.route_nodes(used)
+        segments = [net.labels[net.owner[a]] for a in used if not net.node_arc[a]]
         key = tuple(segments)
         if key not in rows:
             name = by_path.get(tuple(path), "other: " + "-".join(map(str, path)))
             if len({tuple(r["path"]) for r in rows.values()} & {tuple(map(str, path))}):
                 name += " (" + ", ".join(segments) + ")"  # a parallel road of a listed route
-            km_values = [net.arc_data[a].get("length_km") for a in used]
+            km_values = [net.arc_data[a].get("length_km") for a in used if not net.node_arc[a]]
             km = None if None in km_values else float(sum(km_values))
-            per = float(sum(float(net.arc_data[a][loss]) for a in used))
+            per = float(sum(losses[a] for a in used))
             rows[key] = _row(name, path, 0.0, per, km, segments)
         rows[key]["tankers_per_day"] += amount
     named = {r["route"] for r in rows.values()}

@@ -63,8 +63,7 @@ def _best_route(net, lengths, attack, delays) -> tuple[float, list[Hashable], li
     except nx.NetworkXNoPath:
         return math.inf, [], []
     used = [a for a in path_arcs(d, path) if net.owner[a] >= 0]
-    nodes = [net.nodes[net.tail[a]] for a in used] + [net.nodes[net.head[used[-1]]]]
-    return float(length), nodes, used
+    return float(length), net.route_nodes(used), used
 
 
 def _arc_lengths(net: ArcNetwork, weight: str) -> np.ndarray:
@@ -196,7 +195,7 @@ def shortest_path_interdiction(
         "weight": weight,
         "interdiction": "closure" if delays is None else "delay",
         "route": [str(x) for x in route],
-        "route_segments": [labels[net.owner[a]] for a in used],
+        "route_segments": [labels[net.owner[a]] for a in used if not net.node_arc[a]],
         "baseline_route": [str(x) for x in base_route],
         "disconnected": closed,
         "sink": ", ".join(map(str, snk)),
