@@ -105,6 +105,10 @@ def test_scenario_one_way_segment_makes_a_directed_graph():
     # a one-way road out of the city carries nothing into it
     lost = max_flow_after(planning_graph(sc), [last.id])
     assert max_flow_after(g_out) == pytest.approx(lost)
+    # a corridor driven against the one-way road is an error, not a silent loss figure
+    with pytest.raises(ValueError, match="no segment in that direction"):
+        risk_aware_routing(g_out)
+    assert risk_aware_routing(g_in).check.ok
 
 
 @pytest.fixture

@@ -192,6 +192,8 @@ def risk_aware_routing(
 
 def _step(g: nx.Graph, u: Hashable, v: Hashable, loss: str) -> Mapping:
     """The edge a route from ``u`` to ``v`` takes: the least lossy of the parallel ones."""
+    if not g.has_edge(u, v):
+        raise ValueError(f"the route {u} -> {v} has no segment in that direction")
     options = list(g[u][v].values()) if g.is_multigraph() else [g[u][v]]
     return min(options, key=lambda d: float(d[loss]))
 
