@@ -95,6 +95,11 @@ def plot_plan_map(
                 zorder=5,
                 markeredgecolor="white",
             )
+    for n, d in g.nodes(data=True):  # a closed or escorted node capacity (border post, depot)
+        for labels, colour, mark in ((defended, "#1f5fbf", "P"), (attacked, "#d62728", "X")):
+            if f"node:{n}" in labels:
+                ax.plot(d["lon"], d["lat"], marker=mark, color=colour, markersize=16, zorder=8,
+                        markeredgecolor="white", linestyle="none")
     for n, d in g.nodes(data=True):
         kind = d.get("kind")
         marker = {"port": "s", "city": "*", "border": "D"}.get(kind, "o")
