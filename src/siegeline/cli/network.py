@@ -9,6 +9,8 @@ from rich.table import Table
 
 from siegeline.cli.common import UserError, console, friendly_errors
 from siegeline.network.roads import DEFAULT_CAPACITY, import_roads, write_network
+from siegeline.planning import scenario_network
+from siegeline.scenario.loader import load_scenario
 
 network_app = typer.Typer(
     help="Corridor networks from road data, for `siegeline plan ... --network FILE`.",
@@ -79,3 +81,21 @@ def import_command(
     console.print(t)
     for note in notes:
         console.print(f"[yellow]note:[/] {note}")
+
+
+@network_app.command("export")
+@friendly_errors
+def export_command(
+    scenario: str = typer.Argument("bamako-2025", help="Scenario: packaged name or file."),
+    output: Path = typer.Option(..., "--output", "-o", help="Network file to write (GeoJSON)."),
+    hazard_level: str = typer.Option("central", "--hazard-level", help="central, low or high."),
+) -> None:
+    """Write a scenario's network as a network file (segments, ports' supply, the day-0
+    intensity, destroy share and demand), to edit (capacities, node capacities, one-way roads)
+    and plan on with `siegeline plan ... --network FILE`."""
+    if hazard_level not in ("central", "low", "high"):
+        raise UserError("--hazard-level must be central, low or high")
+    g = scenario_network(load_scenario(scenario), hazard_level=hazard_level)
+    write_network(g, output)
+    console.print(f"{g.number_of_nodes()} nodes, {g.number_of_edges()} segments written to "
+                  f"{output}")

@@ -66,7 +66,9 @@ SourceOpt = typer.Option(
 )
 SinkOpt = typer.Option(None, "--sink", help="Sink node (repeatable; default: the city).")
 HazardOpt = typer.Option(HazardLevel.central, "--hazard-level", help="Which hazard to use.")
-IntensityOpt = typer.Option(None, "--intensity", help="Adversary intensity (default: day 0).")
+IntensityOpt = typer.Option(
+    None, "--intensity", help="Adversary intensity (default: day 0; a network file's, else 1)."
+)
 CostOpt = typer.Option(
     None, "--cost", help="Interdiction cost of a segment, SEGMENT=COST (repeatable; default 1)."
 )
@@ -109,7 +111,7 @@ def _network_graph(where: Where, intensity: float | None, costs: list[str] | Non
         g = network_planning_graph(
             read_network(where.network),
             interdiction_costs=_parse_costs(costs),
-            intensity=1.0 if intensity is None else intensity,
+            intensity=intensity,
         )
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(f"{where.network}: {exc}") from None
@@ -118,8 +120,6 @@ def _network_graph(where: Where, intensity: float | None, costs: list[str] | Non
         raise UserError("the network marks no node of kind port: pass --source NODE")
     if not where.sinks and "city" not in kinds.values():
         raise UserError("the network marks no node of kind city: pass --sink NODE")
-    if not where.sinks:
-        g.graph["city"] = [n for n, k in kinds.items() if k == "city"]
     return g
 
 
@@ -437,9 +437,9 @@ def route(
     """Risk-aware routing: the daily tankers allocated over the corridors at least expected
     loss (min-cost flow), compared with the scenario's order shares."""
     where = Where(scenario_arg, scenario, network, source, sink)
-    if network is not None and demand is None:
-        raise UserError("a network file has no demand: pass --demand (tankers/day)")
     _, g = _graph(where, hazard_level, intensity, None)
+    if demand is None and "demand_tankers_per_day" not in g.graph:
+        raise UserError("the network file has no demand: pass --demand (tankers/day)")
     result = _solve(
         "Solving the min-cost flow…",
         risk_aware_routing,

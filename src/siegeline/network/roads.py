@@ -7,8 +7,10 @@
   road class, its one-way flag and its geometry kept.
 * The network file is GeoJSON: ``Point`` features for the nodes (``id``, ``name``, ``kind``)
   and ``LineString`` features for the segments (``id``, ``a``, ``b``, ``length_km``,
-  ``capacity_tankers_per_day``, ``road_class``, ``oneway`` ...). :func:`write_network` writes it,
-  :func:`read_network` reads it, a CSV edge list, or raw road lines (imported with the defaults).
+  ``capacity_tankers_per_day``, ``road_class``, ``oneway`` ...), and optionally a top-level
+  ``planning`` object (``intensity``, ``destroy_share``, ``demand_tankers_per_day``).
+  :func:`write_network` writes it; :func:`read_network` reads it, a CSV edge list, or raw road
+  lines (imported with the defaults).
 
 A graph with a one-way segment is a ``MultiDiGraph`` whose two-way segments are two opposite
 arcs sharing the segment's ``id``; otherwise a ``MultiGraph``. Parallel roads stay separate.
@@ -33,6 +35,7 @@ _B = _A * (1 - _F)
 DEFAULT_CAPACITY = 200.0  # tanker/day: the scenario schema's default segment capacity
 CLASS_KEYS = ("road_class", "highway", "fclass", "class", "type")
 NODE_NUMBERS = ("capacity_tankers_per_day", "interdiction_cost", "supply_tankers_per_day")
+PLANNING_KEYS = ("intensity", "destroy_share", "demand_tankers_per_day")
 _TRUE = {"yes", "true", "1", "y", "t"}
 _REVERSED = {"-1", "reverse"}
 
@@ -123,13 +126,15 @@ def _lines(feature: Mapping) -> list[list[list[float]]]:
     return []
 
 
-def _features(source: Mapping | str | Path | None) -> list[Mapping]:
-    if source is None:
-        return []
+def _collection(source: Mapping | str | Path) -> Mapping:
     data = source if isinstance(source, Mapping) else json.loads(Path(source).read_text("utf-8"))
-    if data.get("type") == "FeatureCollection":
-        return list(data.get("features", []))
-    raise ValueError("expected a GeoJSON FeatureCollection")
+    if data.get("type") != "FeatureCollection":
+        raise ValueError("expected a GeoJSON FeatureCollection")
+    return data
+
+
+def _features(source: Mapping | str | Path | None) -> list[Mapping]:
+    return [] if source is None else list(_collection(source).get("features", []))
 
 
 def _slug(text: str) -> str:
@@ -373,7 +378,11 @@ def network_to_geojson(g: nx.Graph) -> dict:
             coords = [[d["lon"], d["lat"]] for d in ends]
         geometry = None if coords is None else {"type": "LineString", "coordinates": coords}
         features.append({"type": "Feature", "geometry": geometry, "properties": s})
-    return {"type": "FeatureCollection", "features": features}
+    out: dict[str, Any] = {"type": "FeatureCollection", "features": features}
+    planning = {k: g.graph[k] for k in PLANNING_KEYS if g.graph.get(k) is not None}
+    if planning:  # the adversary and demand of the scenario it came from (a foreign member)
+        out["planning"] = planning
+    return out
 
 
 def write_network(g: nx.Graph, path: str | Path) -> Path:
@@ -436,9 +445,10 @@ def read_network(path: str | Path, **import_options: Any) -> nx.MultiGraph:
     p = Path(path)
     if p.suffix.lower() == ".csv":
         return read_edge_list(p)
-    features = _features(p)
+    collection = _collection(p)
+    features = list(collection.get("features", []))
     if not _is_network_file(features):
-        return import_roads(p, **import_options)[0]
+        return import_roads(collection, **import_options)[0]
     nodes, segments = [], []
     for f in features:
         props = dict(f.get("properties") or {})
@@ -453,4 +463,7 @@ def read_network(path: str | Path, **import_options: Any) -> nx.MultiGraph:
             nodes.append(props)
     known = {n["id"] for n in nodes}
     nodes += [{"id": x} for s in segments for x in (s["a"], s["b"]) if x not in known]
-    return graph_from_segments(nodes, segments, name=p.stem)
+    g = graph_from_segments(nodes, segments, name=p.stem)
+    planning = collection.get("planning") or {}
+    g.graph.update({k: float(planning[k]) for k in PLANNING_KEYS if k in planning})
+    return g

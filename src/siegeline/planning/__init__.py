@@ -11,6 +11,7 @@ from siegeline.planning.graphs import (
     network_planning_graph,
     planning_graph,
     road_like_graph,
+    scenario_network,
 )
 from siegeline.planning.maxflow import (
     brute_force_max_flow_interdiction,
@@ -43,5 +44,6 @@ __all__ = [
     "planning_graph",
     "risk_aware_routing",
     "road_like_graph",
+    "scenario_network",
     "shortest_path_interdiction",
 ]

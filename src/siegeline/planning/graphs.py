@@ -113,16 +113,20 @@ def network_planning_graph(
     g: nx.Graph,
     *,
     interdiction_costs: Mapping[str, float] | None = None,
-    intensity: float = 1.0,
-    destroy_share: float = 1.0,
+    intensity: float | None = None,
+    destroy_share: float | None = None,
     speed_km_per_day: float = 300.0,
 ) -> nx.Graph:
     """A network read from a file (:func:`siegeline.network.roads.read_network`) made ready for
     the planning models: a copy whose segments get ``hazard_per_100km`` (0 where the file has
     none), ``interdiction_cost`` (the file's, else 1, else ``interdiction_costs``), ``risk`` and
-    ``loss_per_tanker`` at ``intensity`` and ``destroy_share`` (without a scenario there is no
-    adversary model: by default intensity 1 and every attack destroys its tanker), and
-    ``travel_days`` (the file's ``speed_km_per_day``, else ``speed_km_per_day``)."""
+    ``loss_per_tanker`` at ``intensity`` and ``destroy_share`` (by default the file's, from the
+    scenario it was exported from; a file without them has no adversary model: intensity 1 and
+    every attack destroys its tanker), and ``travel_days`` (the file's ``speed_km_per_day``,
+    else ``speed_km_per_day``)."""
+    intensity = float(g.graph.get("intensity", 1.0) if intensity is None else intensity)
+    destroy_share = float(g.graph.get("destroy_share", 1.0) if destroy_share is None
+                          else destroy_share)
     if intensity < 0 or not 0 <= destroy_share <= 1:
         raise ValueError("intensity must be >= 0 and destroy_share in [0, 1]")
     costs = dict(interdiction_costs or {})
@@ -144,6 +148,20 @@ def network_planning_graph(
             _set_risk(data, intensity, destroy_share)
     out.graph.update(intensity=intensity, destroy_share=destroy_share)
     return out
+
+
+def scenario_network(scenario: Scenario, hazard_level: HazardLevel = "central") -> nx.Graph:
+    """A scenario's network as a network file keeps it (:func:`siegeline.network.roads.
+    write_network`): nodes, segments with their base attributes (the derived risk, loss and
+    travel time left out, so that edits to the file count), the ports' supply, and the day-0
+    intensity, destroy share and daily demand."""
+    g = planning_graph(scenario, hazard_level=hazard_level)
+    for _, _, data in g.edges(data=True):
+        for key in ("risk", "loss_per_tanker", "travel_days"):
+            data.pop(key, None)
+    g.graph = {"name": scenario.name, **{k: g.graph[k] for k in
+                                         ("intensity", "destroy_share", "demand_tankers_per_day")}}
+    return g
 
 
 def daily_tanker_demand(scenario: Scenario) -> float:
@@ -231,15 +249,18 @@ def terminals(
     g: nx.Graph, sources: Iterable[Hashable] | None, sink: Hashable | Iterable[Hashable] | None
 ) -> tuple[list[Hashable], list[Hashable]]:
     """Sources (default: graph attribute ``ports``, else nodes of kind ``port``) and sinks
-    (default: graph attribute ``city``; one node or several), checked against the graph."""
+    (default: graph attribute ``city``, one node or several, else nodes of kind ``city``),
+    checked against the graph."""
     if sources is None:
         sources = g.graph.get("ports") or [n for n, k in g.nodes(data="kind") if k == "port"]
+    if sink is None:
+        sink = g.graph.get("city") or [n for n, k in g.nodes(data="kind") if k == "city"]
     src = _node_list(g, sources)
-    snk = _node_list(g, g.graph.get("city") if sink is None else sink)
+    snk = _node_list(g, sink)
     if not src:
         raise ValueError("no source nodes: pass sources or mark nodes with kind='port'")
     if not snk:
-        raise ValueError("no sink node: pass sink or set the graph attribute 'city'")
+        raise ValueError("no sink node: pass sink or mark nodes with kind='city'")
     missing = [n for n in [*src, *snk] if n not in g]
     if missing:
         raise ValueError(f"nodes not in the graph: {', '.join(map(str, missing))}")
