@@ -347,6 +347,9 @@ def escorts(
     intensity: float = IntensityOpt,
     cost: list[str] = CostOpt,
     time_limit: float = typer.Option(300.0, "--time-limit", help="Overall limit (s).", min=1),
+    curve: bool = typer.Option(
+        False, "--curve", help="Also solve 0..k escorts: how many before they pay."
+    ),
     map_path: Path = MapOpt,
     json_path: Path = JsonOpt,
 ) -> None:
@@ -379,8 +382,26 @@ def escorts(
     )
     for line in _escort_notes(result):
         console.print(f"[yellow]note:[/] {line}")
+    if curve:
+        _escort_curve(g, k, budget, cand, time_limit, where)
     _segments(g, result)
     _outputs(g, result, map_path, json_path)
+
+
+def _escort_curve(g: nx.Graph, k: int, budget: float, cand, time_limit: float,
+                  where: Where) -> None:
+    """The value of 0, 1, ... k escorts against the same adversary."""
+    t = Table(title=f"Escorts against budget {budget:g}: tanker/day reaching the sink")
+    for col in ("escorts", "tanker/day", "gain", "defence", "attacker's reply", "status"):
+        t.add_column(col)
+    base = None
+    for n in range(k + 1):
+        r = _solve(f"Solving for {n} escorts…", escort_placement, g, n, budget, candidates=cand,
+                   time_limit=time_limit, check=False, **where.terminals())
+        base = r.objective if base is None else base
+        t.add_row(str(n), f"{r.objective:,.1f}", f"{r.objective - base:+,.1f}",
+                  ", ".join(r.defence) or "-", ", ".join(r.attack) or "-", r.status)
+    console.print(t)
 
 
 def _escort_notes(result: PlanResult) -> list[str]:
@@ -393,8 +414,9 @@ def _escort_notes(result: PlanResult) -> list[str]:
             f"(budget {result.budget:g}) still has an attack as damaging as its best one without "
             f"escorts ({result.baseline:,.1f} tanker/day reach the sink either way; the "
             f"decomposition's bound {result.bound:,.1f} proves it). The defence shown is one of "
-            "many equally good ones: add escorts (-k), or give roads different interdiction "
-            "costs (--cost) or capacities, for a placement that matters."
+            "many equally good ones: add escorts (-k; --curve shows when they start to pay), or "
+            "give roads different interdiction costs (--cost) or capacities, for a placement "
+            "that matters."
         )
     idle = [s for s in result.defence if result.flows.get(s, 0.0) <= 1e-9]
     if idle:
