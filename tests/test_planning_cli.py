@@ -1,5 +1,7 @@
 """`siegeline plan ...` end to end on the packaged scenario."""
 
+import json
+
 from typer.testing import CliRunner
 
 from siegeline.cli.main import app
@@ -68,3 +70,12 @@ def test_escorts_curve_and_note_when_escorts_gain_nothing(tmp_path):
     curve = {r[0].strip(): (r[1].strip(), r[2].strip()) for r in rows if r[0].strip().isdigit()}
     assert curve == {"0": ("5.0", "+0.0"), "1": ("5.0", "+0.0"), "2": ("10.0", "+5.0")}
     assert "gain nothing" not in res.output
+
+
+def test_robust_route(tmp_path):
+    out = tmp_path / "robust.json"
+    res = runner.invoke(app, ["plan", "robust-route", "--samples", "60", "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "CVaR 0.9" in res.output and "robust" in res.output
+    body = json.loads(out.read_text())
+    assert [p["plan"] for p in body["details"]["plans"]] == ["central", "expected", "robust"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
@@ -94,6 +95,56 @@ def _decompose(net: ArcNetwork, f: np.ndarray) -> list[tuple[list[int], float]]:
     return routes
 
 
+@dataclass(frozen=True)
+class FlowProblem:
+    """The routing LP's constraints: ``a_mat @ f == rhs`` (net inflow: -demand at SOURCE,
+    +demand at SINK, 0 elsewhere), ``0 <= f <= caps`` (a port's terminal arc at its supply)."""
+
+    net: ArcNetwork
+    caps: np.ndarray
+    a_mat: sp.coo_matrix
+    rhs: np.ndarray
+    demand: float
+
+
+def flow_problem(
+    g: nx.Graph,
+    demand: float | None = None,
+    *,
+    sources: Iterable[Hashable] | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
+    supply: Mapping[Hashable, float] | None = None,
+    capacity: str = CAPACITY,
+) -> FlowProblem:
+    """The flow constraints shared by the routing models, after checking that the network and
+    the ports can carry ``demand`` (default: the graph's ``demand_tankers_per_day``)."""
+    src, snk = terminals(g, sources, sink)
+    demand = g.graph.get("demand_tankers_per_day") if demand is None else demand
+    if demand is None or not (demand >= 0 and math.isfinite(demand)):
+        raise ValueError("demand must be a finite number >= 0 (tankers/day)")
+    supplies = _supplies(g, src, supply)
+    most = max_flow_after(g, (), sources=src, sink=snk, capacity=capacity)
+    total_supply = sum(supplies.values())
+    if demand > min(most, total_supply) + 1e-9:
+        raise ValueError(
+            f"demand of {demand:.1f} tankers/day exceeds what the network can carry "
+            f"({min(most, total_supply):.1f}: road capacity {most:.1f}, port supply "
+            f"{total_supply:.1f})"
+        )
+    net = arc_network(g, src, snk, capacity)
+    caps = net.arc_values(capacity, terminal=math.inf)
+    for k, s in enumerate(src):  # the terminal arc into a port carries at most its supply
+        caps[net.n_arcs - len(src) - len(snk) + k] = supplies[s]
+    n_arc = net.n_arcs
+    rows = np.concatenate([net.head, net.tail])
+    cols = np.concatenate([np.arange(n_arc), np.arange(n_arc)])
+    vals = np.concatenate([np.ones(n_arc), -np.ones(n_arc)])
+    a_mat = sp.coo_matrix((vals, (rows, cols)), shape=(len(net.nodes), n_arc))
+    rhs = np.zeros(len(net.nodes))
+    rhs[net.index[SOURCE]], rhs[net.index[SINK]] = -demand, demand
+    return FlowProblem(net, caps, a_mat, rhs, float(demand))
+
+
 def risk_aware_routing(
     g: nx.Graph,
     demand: float | None = None,
@@ -119,35 +170,15 @@ def risk_aware_routing(
     expected tankers lost per day alone. With ``corridors`` (default: the graph's) the flow is
     decomposed into routes and compared with ``order_shares``.
     """
-    src, snk = terminals(g, sources, sink)
-    demand = g.graph.get("demand_tankers_per_day") if demand is None else demand
-    if demand is None or not (demand >= 0 and math.isfinite(demand)):
-        raise ValueError("demand must be a finite number >= 0 (tankers/day)")
     if time_weight < 0:
         raise ValueError("time_weight must be >= 0")
-    supplies = _supplies(g, src, supply)
-    most = max_flow_after(g, (), sources=src, sink=snk, capacity=capacity)
-    total_supply = sum(supplies.values())
-    if demand > min(most, total_supply) + 1e-9:
-        raise ValueError(
-            f"demand of {demand:.1f} tankers/day exceeds what the network can carry "
-            f"({min(most, total_supply):.1f}: road capacity {most:.1f}, port supply "
-            f"{total_supply:.1f})"
-        )
-    net = arc_network(g, src, snk, capacity)
-    caps = net.arc_values(capacity, terminal=math.inf)
-    for k, s in enumerate(src):  # the terminal arc into a port carries at most its supply
-        caps[net.owner.size - len(src) - len(snk) + k] = supplies[s]
+    fp = flow_problem(g, demand, sources=sources, sink=sink, supply=supply, capacity=capacity)
+    net, caps, a_mat, rhs, demand = fp.net, fp.caps, fp.a_mat, fp.rhs, fp.demand
+    src, snk = net.sources, net.sinks
     losses = net.arc_values(loss, terminal=0.0)
     times = net.arc_values(time, 0.0, terminal=0.0)
     unit = losses + time_weight * times
-    n_arc, n_node = net.n_arcs, len(net.nodes)
-    rows = np.concatenate([net.head, net.tail])
-    cols = np.concatenate([np.arange(n_arc), np.arange(n_arc)])
-    vals = np.concatenate([np.ones(n_arc), -np.ones(n_arc)])
-    a_mat = sp.coo_matrix((vals, (rows, cols)), shape=(n_node, n_arc))
-    rhs = np.zeros(n_node)  # net inflow: -demand at SOURCE, +demand at SINK, 0 elsewhere
-    rhs[net.index[SOURCE]], rhs[net.index[SINK]] = -demand, demand
+    n_arc = net.n_arcs
     sol = _highs.solve(unit, a_mat, rhs, rhs, np.zeros(n_arc), caps, time_limit=time_limit)
     if not np.all(np.isfinite(sol.x)):
         raise RuntimeError(f"HiGHS found no allocation (status: {sol.status})")
