@@ -4,6 +4,7 @@ import json
 import math
 
 import networkx as nx
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -240,3 +241,25 @@ def test_exported_scenario_plans_as_the_scenario(tmp_path):
     assert max_flow_after(capped) == pytest.approx(120.0)
     res = runner.invoke(app, ["plan", "route", "--network", str(out)])
     assert res.exit_code == 0, res.output  # the demand came with the file
+
+
+def test_snapping_grid_finds_what_a_full_search_finds():
+    """Line ends snapped through the grid index merge exactly as a search over every earlier
+    node would (nearest within the tolerance), for points scattered around grid boundaries."""
+    from siegeline.network.roads import _Snapper
+
+    rng = np.random.default_rng(8)
+    pts = np.column_stack([rng.uniform(-8.05, -7.95, 400), rng.uniform(12.45, 12.55, 400)])
+    snapper = _Snapper([], tolerance_km=0.8)
+    kept = []  # (lon, lat, id) of the nodes a full search creates
+    for lon, lat in pts:
+        got = snapper.snap(lon, lat)
+        if kept:
+            d = _vincenty_m(np.array([k[0] for k in kept]), np.array([k[1] for k in kept]),
+                            np.full(len(kept), lon), np.full(len(kept), lat)) / 1e3
+            if d.min() <= 0.8:
+                assert got == kept[int(d.argmin())][2]
+                continue
+        kept.append((lon, lat, got))
+        assert got == f"j{len(kept) - 1}"
+    assert 20 < len(kept) < 400

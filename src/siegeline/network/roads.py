@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ import numpy as np
 _A = 6_378_137.0
 _F = 1 / 298.257223563
 _B = _A * (1 - _F)
+_R_KM = 6371.0088  # mean Earth radius, for the snapping grid only
 
 DEFAULT_CAPACITY = 200.0  # tanker/day: the scenario schema's default segment capacity
 CLASS_KEYS = ("road_class", "highway", "fclass", "class", "type")
@@ -148,9 +150,9 @@ class _Snapper:
 
     def __init__(self, places: list[Mapping], tolerance_km: float):
         self.tol = tolerance_km
+        self.cell = max(1.01 * tolerance_km, 1e-9)
         self.nodes: list[dict] = []
-        self.lon = np.zeros(0)
-        self.lat = np.zeros(0)
+        self.grid: dict[tuple[int, int, int], list[int]] = {}
         ids: set[str] = set()
         for p in places:
             props = p.get("properties") or {}
@@ -172,21 +174,34 @@ class _Snapper:
 
     def _add(self, node: dict) -> str:
         self.nodes.append(node)
-        self.lon = np.append(self.lon, node["lon"])
-        self.lat = np.append(self.lat, node["lat"])
+        self.grid.setdefault(self._cell(node["lon"], node["lat"]), []).append(len(self.nodes) - 1)
         return node["id"]
 
+    def _cell(self, lon: float, lat: float) -> tuple[int, int, int]:
+        """Cube of a 3-D grid over the sphere, as wide as the tolerance (with 1 % to spare: a
+        chord is never longer than the arc, which is within 0.5 % of the ellipsoid's geodesic),
+        so that every node within the tolerance lies in one of the 27 cubes around a point."""
+        lam, phi = math.radians(lon), math.radians(lat)
+        xyz = _R_KM * np.array([math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam),
+                                math.sin(phi)])
+        i, j, k = (int(c) for c in np.floor(xyz / self.cell))
+        return i, j, k
+
     def snap(self, lon: float, lat: float) -> str:
-        if self.nodes:
-            d = _vincenty_m(self.lon, self.lat, np.full(len(self.lon), lon),
-                            np.full(len(self.lat), lat)) / 1e3
-            places, junctions = d[: self.n_places], d[self.n_places :]
-            if places.size and places.min() <= self.tol:
-                return self.nodes[int(places.argmin())]["id"]
-            if junctions.size and junctions.min() <= self.tol:
-                return self.nodes[self.n_places + int(junctions.argmin())]["id"]
-        k = len(self.nodes) - self.n_places
-        return self._add({"id": f"j{k}", "name": f"junction {k}", "kind": "junction",
+        i, j, k = self._cell(lon, lat)
+        near = [n for di in (-1, 0, 1) for dj in (-1, 0, 1) for dk in (-1, 0, 1)
+                for n in self.grid.get((i + di, j + dj, k + dk), ())]
+        if near:
+            lons = np.array([self.nodes[n]["lon"] for n in near])
+            lats = np.array([self.nodes[n]["lat"] for n in near])
+            d = _vincenty_m(lons, lats, np.full(len(near), lon), np.full(len(near), lat)) / 1e3
+            for wanted in (True, False):  # a named place first, else a junction
+                pick = [(x, n) for x, n in zip(d, near, strict=True)
+                        if x <= self.tol and (n < self.n_places) == wanted]
+                if pick:
+                    return self.nodes[min(pick)[1]]["id"]
+        count = len(self.nodes) - self.n_places
+        return self._add({"id": f"j{count}", "name": f"junction {count}", "kind": "junction",
                           "lon": float(lon), "lat": float(lat)})
 
 
