@@ -263,3 +263,19 @@ def test_snapping_grid_finds_what_a_full_search_finds():
         kept.append((lon, lat, got))
         assert got == f"j{len(kept) - 1}"
     assert 20 < len(kept) < 400
+
+
+def test_multilinestring_parts_and_osm_ids(places):
+    roads = {"type": "FeatureCollection", "features": [{
+        "type": "Feature",
+        "geometry": {"type": "MultiLineString",
+                     "coordinates": [[[0, 0], [1, 0]], [[1, 0], [2, 0]]]},
+        "properties": {"@id": "way/42", "highway": "trunk", "oneway": "no"},
+    }]}
+    g, notes = import_roads(roads, places)
+    assert not g.is_directed() and not notes
+    ids = {d["id"]: (u, v) for u, v, d in g.edges(data=True)}
+    assert set(ids) == {"way/42", "way/42-2"}
+    assert set(map(frozenset, ids.values())) == {frozenset({"port", "town"}),
+                                                  frozenset({"town", "city"})}
+    assert all(d["road_class"] == "trunk" for _, _, d in g.edges(data=True))
