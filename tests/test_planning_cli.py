@@ -1,5 +1,7 @@
 """`siegeline plan ...` end to end on the packaged scenario."""
 
+import json
+
 from typer.testing import CliRunner
 
 from siegeline.cli.main import app
@@ -50,3 +52,30 @@ def test_user_errors_exit_2_without_traceback():
         res = runner.invoke(app, args)
         assert res.exit_code == 2, (args, res.output)
         assert "Traceback" not in res.output
+
+
+def test_escorts_curve_and_note_when_escorts_gain_nothing(tmp_path):
+    """Two roads s-a-t (10 a segment) and s-b-t (5), budget 1: one escort gains nothing (the
+    adversary cuts the other segment of the big road), two escorts on the big road give 10."""
+    path = tmp_path / "roads.csv"
+    path.write_text("a,b,id,capacity_tankers_per_day,length_km\n"
+                    "s,a,sa,10,1\na,t,at,10,1\ns,b,sb,5,1\nb,t,bt,5,1\n")
+    args = ["plan", "escorts", "--network", str(path), "--source", "s", "--sink", "t", "-b", "1"]
+    res = runner.invoke(app, [*args, "-k", "1"])
+    assert res.exit_code == 0, res.output
+    assert "the escorts gain nothing" in " ".join(res.output.split())
+    res = runner.invoke(app, [*args, "-k", "2", "--curve"])
+    assert res.exit_code == 0, res.output
+    rows = [line.split("│")[1:4] for line in res.output.splitlines() if line.count("│") > 6]
+    curve = {r[0].strip(): (r[1].strip(), r[2].strip()) for r in rows if r[0].strip().isdigit()}
+    assert curve == {"0": ("5.0", "+0.0"), "1": ("5.0", "+0.0"), "2": ("10.0", "+5.0")}
+    assert "gain nothing" not in res.output
+
+
+def test_robust_route(tmp_path):
+    out = tmp_path / "robust.json"
+    res = runner.invoke(app, ["plan", "robust-route", "--samples", "60", "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "CVaR 0.9" in res.output and "robust" in res.output
+    body = json.loads(out.read_text())
+    assert [p["plan"] for p in body["details"]["plans"]] == ["central", "expected", "robust"]

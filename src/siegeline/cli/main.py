@@ -28,6 +28,8 @@ from siegeline.cli.web import report, serve
 LAZY_GROUPS = {
     "plan": ("siegeline.cli.plan", "plan_app",
              "Plan against the adversary: interdiction, escorts, routing."),
+    "network": ("siegeline.cli.network", "network_app",
+                "Road networks: import GeoJSON or CSV roads, export a scenario's network."),
 }
 
 

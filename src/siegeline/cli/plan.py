@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -14,15 +15,18 @@ import typer
 from rich.table import Table
 
 from siegeline.cli.common import UserError, console, friendly_errors
+from siegeline.network.roads import read_network
 from siegeline.planning import (
     PlanResult,
     escort_placement,
     interdiction_curve,
     max_flow_interdiction,
+    network_planning_graph,
     planning_graph,
     risk_aware_routing,
     shortest_path_interdiction,
 )
+from siegeline.planning.graphs import edge_label, edge_records
 from siegeline.scenario.loader import load_scenario
 
 plan_app = typer.Typer(
@@ -47,9 +51,24 @@ class Candidates(StrEnum):
     hazardous = "hazardous"
 
 
+ScenarioArg = typer.Argument(
+    None, help="Scenario: packaged name or file (same as --scenario).", show_default=False
+)
 ScenarioOpt = typer.Option("bamako-2025", "--scenario", "-s", help="Packaged name or file.")
+NetworkOpt = typer.Option(
+    None,
+    "--network",
+    help="Plan on a network file instead of a scenario: a siegeline network (GeoJSON, from "
+    "`siegeline network import`), raw GeoJSON road lines, or a CSV edge list.",
+)
+SourceOpt = typer.Option(
+    None, "--source", help="Source node (repeatable; default: the nodes of kind port)."
+)
+SinkOpt = typer.Option(None, "--sink", help="Sink node (repeatable; default: the city).")
 HazardOpt = typer.Option(HazardLevel.central, "--hazard-level", help="Which hazard to use.")
-IntensityOpt = typer.Option(None, "--intensity", help="Adversary intensity (default: day 0).")
+IntensityOpt = typer.Option(
+    None, "--intensity", help="Adversary intensity (default: day 0; a network file's, else 1)."
+)
 CostOpt = typer.Option(
     None, "--cost", help="Interdiction cost of a segment, SEGMENT=COST (repeatable; default 1)."
 )
@@ -71,8 +90,45 @@ def _parse_costs(items: list[str] | None) -> dict[str, float]:
     return costs
 
 
-def _graph(scenario: str, hazard: HazardLevel, intensity: float | None, costs: list[str] | None):
-    s = load_scenario(scenario)
+@dataclass(frozen=True)
+class Where:
+    """What to plan on: a scenario (positional or --scenario) or a network file, and the
+    terminals given on the command line."""
+
+    scenario_arg: str | None
+    scenario: str
+    network: Path | None
+    sources: list[str] | None
+    sinks: list[str] | None
+
+    def terminals(self) -> dict[str, Any]:
+        """Keyword arguments for the solvers (None: the graph's defaults)."""
+        return {"sources": self.sources or None, "sink": self.sinks or None}
+
+
+def _network_graph(where: Where, intensity: float | None, costs: list[str] | None) -> nx.Graph:
+    try:
+        g = network_planning_graph(
+            read_network(where.network),
+            interdiction_costs=_parse_costs(costs),
+            intensity=intensity,
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(f"{where.network}: {exc}") from None
+    kinds = dict(g.nodes(data="kind"))
+    if not where.sources and "port" not in kinds.values():
+        raise UserError("the network marks no node of kind port: pass --source NODE")
+    if not where.sinks and "city" not in kinds.values():
+        raise UserError("the network marks no node of kind city: pass --sink NODE")
+    return g
+
+
+def _graph(where: Where, hazard: HazardLevel, intensity: float | None, costs: list[str] | None):
+    if where.network is not None:
+        if where.scenario_arg is not None:
+            raise UserError("give a scenario or --network, not both")
+        return None, _network_graph(where, intensity, costs)
+    s = load_scenario(where.scenario_arg or where.scenario)
     try:
         g = planning_graph(
             s,
@@ -125,11 +181,13 @@ def _segments(g: nx.Graph, result: PlanResult, only_used: bool = True) -> None:
     for col in ("segment", "km", "capacity (tanker/day)", "flow", "attacked", "defended"):
         t.add_column(col, justify="right" if col in ("km", "flow") else "left")
     attacked, defended = set(result.attack), set(result.defence)
-    for _, _, d in g.edges(data=True):
-        label = d["id"]
+    shown = set()
+    for u, v, key, d in edge_records(g):
+        label = edge_label(g, u, v, key)
         flow = result.flows.get(label, 0.0)
-        if only_used and flow <= 1e-9 and label not in attacked | defended:
+        if label in shown or (only_used and flow <= 1e-9 and label not in attacked | defended):
             continue
+        shown.add(label)
         t.add_row(
             label,
             f"{d['length_km']:,.0f}",
@@ -145,7 +203,10 @@ def _outputs(g: nx.Graph, result: PlanResult, map_path: Path | None, json_path: 
     if map_path is not None:
         from siegeline.planning.plots import plot_plan_map
 
-        console.print(f"map written to {plot_plan_map(g, result, map_path)}")
+        try:
+            console.print(f"map written to {plot_plan_map(g, result, map_path)}")
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     if json_path is not None:
         json_path.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
         console.print(f"result written to {json_path}")
@@ -154,7 +215,11 @@ def _outputs(g: nx.Graph, result: PlanResult, map_path: Path | None, json_path: 
 @plan_app.command("interdict")
 @friendly_errors
 def interdict(
+    scenario_arg: str = ScenarioArg,
     scenario: str = ScenarioOpt,
+    network: Path = NetworkOpt,
+    source: list[str] = SourceOpt,
+    sink: list[str] = SinkOpt,
     budget: float = typer.Option(2.0, "--budget", "-b", help="Adversary budget.", min=0),
     curve: bool = typer.Option(False, "--curve", help="Solve every budget 0..--max-budget."),
     max_budget: int = typer.Option(6, "--max-budget", help="Largest budget of the curve.", min=0),
@@ -168,7 +233,8 @@ def interdict(
 ) -> None:
     """Max-flow interdiction (Wood 1993): the segments an adversary with a budget would cut to
     minimise the tankers/day that can reach the city from all ports."""
-    _, g = _graph(scenario, hazard_level, intensity, cost)
+    where = Where(scenario_arg, scenario, network, source, sink)
+    _, g = _graph(where, hazard_level, intensity, cost)
     if curve:
         budgets = list(range(max_budget + 1))
         lc = _solve(
@@ -177,6 +243,7 @@ def interdict(
             g,
             budgets,
             time_limit=time_limit,
+            **where.terminals(),
         )
         t = Table(title="Loss curve: max flow to the city against the adversary's budget")
         for col in ("budget", "max flow (tanker/day)", "lost", "lost %", "attack", "check"):
@@ -200,7 +267,12 @@ def interdict(
             console.print(f"curve written to {json_path}")
         return
     result = _solve(
-        "Solving the interdiction MILP…", max_flow_interdiction, g, budget, time_limit=time_limit
+        "Solving the interdiction MILP…",
+        max_flow_interdiction,
+        g,
+        budget,
+        time_limit=time_limit,
+        **where.terminals(),
     )
     _summary(result)
     _segments(g, result)
@@ -210,7 +282,11 @@ def interdict(
 @plan_app.command("shortest-path")
 @friendly_errors
 def shortest_path(
+    scenario_arg: str = ScenarioArg,
     scenario: str = ScenarioOpt,
+    network: Path = NetworkOpt,
+    source: list[str] = SourceOpt,
+    sink: list[str] = SinkOpt,
     budget: float = typer.Option(1.0, "--budget", "-b", help="Adversary budget.", min=0),
     length: Length = typer.Option(Length.km, "--length", help="Route length: km or risk."),
     delay: float = typer.Option(
@@ -228,7 +304,8 @@ def shortest_path(
 ) -> None:
     """Shortest-path interdiction (Israeli & Wood 2002): the attack that makes the defender's
     best route from any port to the city as long (or as risky) as possible."""
-    _, g = _graph(scenario, hazard_level, intensity, cost)
+    where = Where(scenario_arg, scenario, network, source, sink)
+    _, g = _graph(where, hazard_level, intensity, cost)
     weight = "length_km" if length is Length.km else "risk"
     result = _solve(
         "Solving the interdiction MILP…",
@@ -238,6 +315,7 @@ def shortest_path(
         weight=weight,
         delay=delay,
         time_limit=time_limit,
+        **where.terminals(),
     )
     _summary(result)
     d = result.details
@@ -255,7 +333,11 @@ def shortest_path(
 @plan_app.command("escorts")
 @friendly_errors
 def escorts(
+    scenario_arg: str = ScenarioArg,
     scenario: str = ScenarioOpt,
+    network: Path = NetworkOpt,
+    source: list[str] = SourceOpt,
+    sink: list[str] = SinkOpt,
     k: int = typer.Option(2, "--escorts", "-k", help="Segments the defender protects.", min=0),
     budget: float = typer.Option(2.0, "--budget", "-b", help="Adversary budget.", min=0),
     candidates: Candidates = typer.Option(
@@ -265,15 +347,20 @@ def escorts(
     intensity: float = IntensityOpt,
     cost: list[str] = CostOpt,
     time_limit: float = typer.Option(300.0, "--time-limit", help="Overall limit (s).", min=1),
+    curve: bool = typer.Option(
+        False, "--curve", help="Also solve 0..k escorts: how many before they pay."
+    ),
     map_path: Path = MapOpt,
     json_path: Path = JsonOpt,
 ) -> None:
     """Defender-attacker-defender escort placement (Brown et al. 2006): where k escort units
     keep the most tankers/day reaching the city against the adversary's best reply."""
-    _, g = _graph(scenario, hazard_level, intensity, cost)
+    where = Where(scenario_arg, scenario, network, source, sink)
+    _, g = _graph(where, hazard_level, intensity, cost)
     cand = None
     if candidates is Candidates.hazardous:
-        cand = [d["id"] for _, _, d in g.edges(data=True) if d["hazard_per_100km"] > 0]
+        cand = sorted({edge_label(g, u, v, key) for u, v, key, d in edge_records(g)
+                       if d["hazard_per_100km"] > 0})
     result = _solve(
         "Solving the defender-attacker-defender decomposition…",
         escort_placement,
@@ -282,6 +369,7 @@ def escorts(
         budget,
         candidates=cand,
         time_limit=time_limit,
+        **where.terminals(),
     )
     _summary(result)
     d = result.details
@@ -292,14 +380,70 @@ def escorts(
         f"(attacker's best reply: {', '.join(result.attack) or '-'}); "
         f"{d['iterations']} iterations, {d['attack_plans']} attack plans"
     )
+    for line in _escort_notes(result):
+        console.print(f"[yellow]note:[/] {line}")
+    if curve:
+        _escort_curve(g, k, budget, cand, time_limit, where)
     _segments(g, result)
     _outputs(g, result, map_path, json_path)
+
+
+def _escort_curve(g: nx.Graph, k: int, budget: float, cand, time_limit: float,
+                  where: Where) -> None:
+    """The value of 0, 1, ... k escorts against the same adversary."""
+    t = Table(title=f"Escorts against budget {budget:g}: tanker/day reaching the sink")
+    for col in ("escorts", "tanker/day", "gain", "defence", "attacker's reply", "status"):
+        t.add_column(col)
+    base = None
+    for n in range(k + 1):
+        r = _solve(f"Solving for {n} escorts…", escort_placement, g, n, budget, candidates=cand,
+                   time_limit=time_limit, check=False, **where.terminals())
+        base = r.objective if base is None else base
+        t.add_row(str(n), f"{r.objective:,.1f}", f"{r.objective - base:+,.1f}",
+                  ", ".join(r.defence) or "-", ", ".join(r.attack) or "-", r.status)
+    console.print(t)
+
+
+def _escort_notes(result: PlanResult) -> list[str]:
+    """Say plainly when the escorts change nothing, and why a defended road may carry no flow."""
+    notes = []
+    k = result.details["escorts"]
+    if result.optimal and result.objective <= (result.baseline or 0.0) + 1e-6:
+        notes.append(
+            f"the escorts gain nothing: against every placement of {k} escort(s) the adversary "
+            f"(budget {result.budget:g}) still has an attack as damaging as its best one without "
+            f"escorts ({result.baseline:,.1f} tanker/day reach the sink either way; the "
+            f"decomposition's bound {result.bound:,.1f} proves it). The defence shown is one of "
+            "many equally good ones: add escorts (-k; --curve shows when they start to pay), or "
+            "give roads different interdiction costs (--cost) or capacities, for a placement "
+            "that matters."
+        )
+    idle = [s for s in result.defence if result.flows.get(s, 0.0) <= 1e-9]
+    if idle:
+        notes.append(
+            f"{', '.join(idle)} carr{'ies' if len(idle) == 1 else 'y'} no flow after the "
+            "attacker's reply (it cuts elsewhere): the escort there only denies the adversary "
+            "that cut."
+        )
+    return notes
+
+
+def _route_objective(d: dict[str, Any], objective: float) -> str:
+    return (
+        f"objective {objective:.4f} cost/day = expected tankers lost per day "
+        f"{d['expected_loss']:.4f} + time weight {d['time_weight']:g} (tankers lost per "
+        f"tanker-day) x {d['tanker_days']:,.1f} tanker-days on the road per day"
+    )
 
 
 @plan_app.command("route")
 @friendly_errors
 def route(
+    scenario_arg: str = ScenarioArg,
     scenario: str = ScenarioOpt,
+    network: Path = NetworkOpt,
+    source: list[str] = SourceOpt,
+    sink: list[str] = SinkOpt,
     demand: float = typer.Option(
         None, "--demand", help="Tankers/day to deliver (default: the city's demand).", min=0
     ),
@@ -314,7 +458,10 @@ def route(
 ) -> None:
     """Risk-aware routing: the daily tankers allocated over the corridors at least expected
     loss (min-cost flow), compared with the scenario's order shares."""
-    _, g = _graph(scenario, hazard_level, intensity, None)
+    where = Where(scenario_arg, scenario, network, source, sink)
+    _, g = _graph(where, hazard_level, intensity, None)
+    if demand is None and "demand_tankers_per_day" not in g.graph:
+        raise UserError("the network file has no demand: pass --demand (tankers/day)")
     result = _solve(
         "Solving the min-cost flow…",
         risk_aware_routing,
@@ -322,6 +469,7 @@ def route(
         demand,
         time_weight=time_weight,
         time_limit=time_limit,
+        **where.terminals(),
     )
     _summary(result)
     d = result.details
@@ -355,7 +503,57 @@ def route(
         f"expected tankers lost per day: {d['expected_loss']:.3f} with the risk-aware allocation"
         + ("" if ref is None else f", {ref:.3f} with the scenario's order shares")
     )
+    console.print(_route_objective(d, result.objective))
     _outputs(g, result, map_path, json_path)
+
+
+@plan_app.command("robust-route")
+@friendly_errors
+def robust_route(
+    scenario_arg: str = ScenarioArg,
+    scenario: str = ScenarioOpt,
+    samples: int = typer.Option(500, "--samples", min=10, max=20_000,
+                                help="Draws of the uncertain hazards, intensity, destroy share."),
+    alpha: float = typer.Option(0.9, "--alpha", min=0.0, max=0.999,
+                                help="The robust plan minimises the mean of the worst 1-alpha."),
+    seed: int = typer.Option(1, "--seed", min=0, help="Seed of the draws the plans are made on."),
+    eval_seed: int = typer.Option(2, "--eval-seed", min=0, help="Seed of the judging draws."),
+    demand: float = typer.Option(None, "--demand", min=0, help="Tankers/day (default: demand)."),
+    time_weight: float = typer.Option(1e-4, "--time-weight", min=0,
+                                      help="Tankers lost per tanker-day of travel."),
+    time_limit: float = TimeOpt,
+    json_path: Path = JsonOpt,
+) -> None:
+    """Routing under uncertainty: the central, expected-value and CVaR-robust allocations of the
+    daily tankers, each judged on independent draws of the scenario's uncertain ranges."""
+    from siegeline.planning.uncertainty import robust_scenario_routing
+
+    sc = load_scenario(scenario_arg or scenario)
+    result = _solve(
+        f"Solving over {samples} samples…", robust_scenario_routing, sc, samples=samples,
+        seed=seed, eval_seed=eval_seed, alpha=alpha, demand=demand, time_weight=time_weight,
+        time_limit=time_limit,
+    )
+    d = result.details
+    t = Table(title=f"Expected tankers lost per day over {d['evaluation_samples']} independent "
+                    f"draws (seed {eval_seed}); plans made on {d['samples']} (seed {seed})")
+    last = "into the city (tanker/day)"
+    for col in ("plan", "mean", "5 %", "median", "95 %", "worst", f"CVaR {alpha:g}", last):
+        t.add_column(col, justify="left" if col in ("plan", last) else "right")
+    into_city = {x.id for x in sc.segments if sc.city.node in (x.a, x.b)}
+    for p in d["plans"]:
+        used = ", ".join(f"{k} {v:,.1f}" for k, v in p["flows"].items()
+                         if v > 1e-6 and k in into_city)
+        t.add_row(p["plan"], *(f"{p[k]:.3f}" for k in ("mean", "p05", "p50", "p95", "worst",
+                                                       "cvar")), used or "-")
+    console.print(t)
+    flows = [p["flows"] for p in d["plans"]]
+    if all(max(abs(f[k] - flows[0][k]) for k in f) < 1e-6 for f in flows[1:]):
+        console.print("[yellow]note:[/] the three plans send the same flows: no spreading of "
+                      "the tankers over other routes lowers the expected loss or its tail here.")
+    if json_path is not None:
+        json_path.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
+        console.print(f"result written to {json_path}")
 
 
 @plan_app.command("policy")

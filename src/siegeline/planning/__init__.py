@@ -8,8 +8,10 @@ independent :class:`Check` (NetworkX re-solve; brute force on small networks).
 from siegeline.planning.escorts import enumerate_escort_placement, escort_placement
 from siegeline.planning.graphs import (
     daily_tanker_demand,
+    network_planning_graph,
     planning_graph,
     road_like_graph,
+    scenario_network,
 )
 from siegeline.planning.maxflow import (
     brute_force_max_flow_interdiction,
@@ -38,8 +40,10 @@ __all__ = [
     "interdiction_curve",
     "max_flow_after",
     "max_flow_interdiction",
+    "network_planning_graph",
     "planning_graph",
     "risk_aware_routing",
     "road_like_graph",
+    "scenario_network",
     "shortest_path_interdiction",
 ]

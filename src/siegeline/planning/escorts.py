@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from siegeline.planning import _highs
-from siegeline.planning.graphs import arcs, edge_values, edges_by_label, terminals
+from siegeline.planning.graphs import SINK, SOURCE, ArcNetwork, arc_network
 from siegeline.planning.maxflow import (
     CAPACITY,
     COST,
@@ -48,13 +48,11 @@ from siegeline.planning.maxflow import (
 from siegeline.planning.results import Check, PlanResult
 
 
-def _master(g, src, snk, k, plans, candidates, capacity, time_limit):
+def _master(net: ArcNetwork, k, plans, candidates, capacity, time_limit):
     """The master MILP; returns (solution, defence labels)."""
-    arc_list, owner, labels = arcs(g)
-    caps = edge_values(g, capacity)
-    nodes = list(g.nodes)
-    index = {n: i for i, n in enumerate(nodes)}
-    n_arc, n_node = len(arc_list), len(nodes)
+    caps = net.arc_values(capacity, terminal=math.inf)
+    labels = net.labels
+    n_arc, n_node = net.n_arcs, len(net.nodes)
     cand = [e for e, lab in enumerate(labels) if lab in candidates]
     # columns: z, w (one per candidate), then y^p (n_arc per plan)
     w_col = {e: 1 + i for i, e in enumerate(cand)}
@@ -76,25 +74,25 @@ def _master(g, src, snk, k, plans, candidates, capacity, time_limit):
     add_row([(w_col[e], 1.0) for e in cand], -np.inf, float(k))
     hi = np.full(n_col, np.inf)
     hi[1:y0] = 1.0
+    source, sink = net.index[SOURCE], net.index[SINK]
     for p, plan in enumerate(plans):
         base = y0 + p * n_arc
-        hi[base : base + n_arc] = caps[np.array(owner, dtype=int)]
-        net = [[] for _ in range(n_node)]  # (column, +1 inflow / -1 outflow)
-        for a, (i, j) in enumerate(arc_list):
-            net[index[j]].append((base + a, 1.0))
-            net[index[i]].append((base + a, -1.0))
-        for node, entries in enumerate(net):
-            if nodes[node] == snk:
+        hi[base : base + n_arc] = caps
+        net_flow = [[] for _ in range(n_node)]  # (column, +1 inflow / -1 outflow)
+        for a in range(n_arc):
+            net_flow[net.head[a]].append((base + a, 1.0))
+            net_flow[net.tail[a]].append((base + a, -1.0))
+        for node, entries in enumerate(net_flow):
+            if node == sink:
                 add_row([(0, 1.0)] + [(c, -v) for c, v in entries], -np.inf, 0.0)
-            elif nodes[node] in src:
-                add_row(entries, -np.inf, 0.0)  # a source only sends
-            else:
+            elif node != source:  # the super source only sends
                 add_row(entries, 0.0, 0.0)
-        for a, e in enumerate(owner):
-            if labels[e] not in plan:
+        cut = set(plan)
+        for a, e in enumerate(net.owner):
+            if e < 0 or labels[e] not in cut:
                 continue
             if e in w_col:  # the arc keeps its capacity only if the segment is defended
-                add_row([(base + a, 1.0), (w_col[e], -caps[e])], -np.inf, 0.0)
+                add_row([(base + a, 1.0), (w_col[e], -caps[a])], -np.inf, 0.0)
             else:
                 hi[base + a] = 0.0
     a_mat = sp.coo_matrix((vals, (rows, cols)), shape=(r, n_col))
@@ -127,7 +125,7 @@ def enumerate_escort_placement(
     budget: float,
     *,
     sources: Iterable[Hashable] | None = None,
-    sink: Hashable | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
     capacity: str = CAPACITY,
     cost: str = COST,
     candidates: Collection[str] | None = None,
@@ -136,8 +134,9 @@ def enumerate_escort_placement(
     """Exact DAD by trying every defence of ``min(k, |candidates|)`` segments, the attacker
     answering each by Wood's MILP (``attacker="milp"``) or by enumeration (``"brute"``).
     Returns (best value, one best defence, defences tried)."""
-    src, snk = terminals(g, sources, sink)
-    cand = sorted(set(edges_by_label(g)) if candidates is None else set(candidates))
+    net = arc_network(g, sources, sink, capacity)
+    src, snk = net.sources, net.sinks
+    cand = sorted(set(net.labels) if candidates is None else set(candidates))
     kw = {"sources": src, "sink": snk, "capacity": capacity, "cost": cost}
     best, best_def, tried = -math.inf, (), 0
     for defence in itertools.combinations(cand, min(k, len(cand))):
@@ -157,7 +156,7 @@ def escort_placement(
     budget: float,
     *,
     sources: Iterable[Hashable] | None = None,
-    sink: Hashable | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
     capacity: str = CAPACITY,
     cost: str = COST,
     candidates: Collection[str] | None = None,
@@ -178,8 +177,9 @@ def escort_placement(
     """
     if k < 0 or int(k) != k:
         raise ValueError("k must be a whole number >= 0")
-    src, snk = terminals(g, sources, sink)
-    all_labels = set(edges_by_label(g))
+    net = arc_network(g, sources, sink, capacity)
+    src, snk = net.sources, net.sinks
+    all_labels = set(net.labels)
     cand = set(all_labels if candidates is None else candidates)
     if cand - all_labels:
         raise ValueError(f"candidate segments not in the graph: {sorted(cand - all_labels)}")
@@ -200,7 +200,7 @@ def escort_placement(
             status = "Time limit reached"
             break
         iterations += 1
-        master, defence = _master(g, src, snk, int(k), plans, cand, capacity, time_limit)
+        master, defence = _master(net, int(k), plans, cand, capacity, time_limit)
         if not master.optimal:
             status = f"master: {master.status}"
             break
@@ -218,10 +218,9 @@ def escort_placement(
     result_check = None
     if check:
         bf_value, tried = None, 0
-        labels = sorted(all_labels)
-        costs = dict(zip([*edges_by_label(g)], edge_values(g, cost, 1.0), strict=True))
+        costs = list(net.segment_values(cost, 1.0))
         n_def = math.comb(len(cand), min(int(k), len(cand)))
-        n_att = count_attack_candidates([costs[x] for x in labels], budget, range(len(labels)))
+        n_att = count_attack_candidates(costs, budget, range(len(costs)))
         if n_def * n_att <= brute_force_limit:
             bf_value, _, tried = enumerate_escort_placement(
                 g,

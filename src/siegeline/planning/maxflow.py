@@ -28,39 +28,33 @@ import scipy.sparse as sp
 
 from siegeline.planning import _highs
 from siegeline.planning.graphs import (
+    ARC,
+    CAPACITY,
+    SINK,
     SOURCE,
-    arcs,
-    edge_label,
-    edge_values,
-    edges_by_label,
-    terminals,
+    ArcNetwork,
+    arc_flows,
+    arc_network,
+    nx_digraph,
 )
 from siegeline.planning.results import Check, LossCurve, PlanResult
 
-CAPACITY = "capacity_tankers_per_day"
 COST = "interdiction_cost"
 
 
 def flow_network(
     g: nx.Graph,
-    sources: Iterable[Hashable],
+    sources: Iterable[Hashable] | None = None,
     removed: Collection[str] = (),
     capacity: str = CAPACITY,
-) -> nx.DiGraph:
-    """Directed network for NetworkX flow algorithms: both directions of each undirected segment,
-    segments labelled in ``removed`` left out, and a super source feeding every source with
-    unbounded capacity (no ``capacity`` attribute means infinite in NetworkX)."""
-    d = nx.DiGraph()
-    d.add_nodes_from(g.nodes)
-    for u, v, data in g.edges(data=True):
-        if edge_label(g, u, v) in removed:
-            continue
-        d.add_edge(u, v, capacity=float(data[capacity]))
-        if not g.is_directed():
-            d.add_edge(v, u, capacity=float(data[capacity]))
-    for s in sources:
-        d.add_edge(SOURCE, s)
-    return d
+    sink: Hashable | Iterable[Hashable] | None = None,
+) -> tuple[ArcNetwork, nx.DiGraph]:
+    """The arcs of ``g`` and their NetworkX digraph for the flow algorithms: segments labelled
+    in ``removed`` left out, every parallel arc kept, the terminal arcs unbounded (from
+    ``SOURCE`` to ``SINK``)."""
+    net = arc_network(g, sources, sink, capacity)
+    caps = net.arc_values(capacity, terminal=math.inf)
+    return net, nx_digraph(net, removed, {"capacity": caps})
 
 
 def max_flow_after(
@@ -68,12 +62,12 @@ def max_flow_after(
     removed: Collection[str] = (),
     *,
     sources: Iterable[Hashable] | None = None,
-    sink: Hashable | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
     capacity: str = CAPACITY,
 ) -> float:
-    """Maximum flow from the sources to the sink once the segments in ``removed`` are cut."""
-    src, snk = terminals(g, sources, sink)
-    return float(nx.maximum_flow_value(flow_network(g, src, removed, capacity), SOURCE, snk))
+    """Maximum flow from the sources to the sinks once the segments in ``removed`` are cut."""
+    _, d = flow_network(g, sources, removed, capacity, sink)
+    return float(nx.maximum_flow_value(d, SOURCE, SINK))
 
 
 def segment_flows(
@@ -81,20 +75,13 @@ def segment_flows(
     removed: Collection[str] = (),
     *,
     sources: Iterable[Hashable] | None = None,
-    sink: Hashable | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
     capacity: str = CAPACITY,
 ) -> tuple[float, dict[str, float]]:
-    """Max-flow value and the flow on each segment (net of the two directions)."""
-    src, snk = terminals(g, sources, sink)
-    value, flow = nx.maximum_flow(flow_network(g, src, removed, capacity), SOURCE, snk)
-    per_edge = {}
-    for u, v in g.edges:
-        label = edge_label(g, u, v)
-        f = flow.get(u, {}).get(v, 0.0)
-        if not g.is_directed():
-            f = abs(f - flow.get(v, {}).get(u, 0.0))
-        per_edge[label] = float(f)
-    return float(value), per_edge
+    """Max-flow value and the flow on each segment (net of its two directions)."""
+    net, d = flow_network(g, sources, removed, capacity, sink)
+    value, flow = nx.maximum_flow(d, SOURCE, SINK)
+    return float(value), net.segment_flows(arc_flows(net, d, flow))
 
 
 def _max_attack_size(costs: Sequence[float], budget: float, allowed: Sequence[int]) -> int:
@@ -128,16 +115,17 @@ def brute_force_max_flow_interdiction(
     budget: float,
     *,
     sources: Iterable[Hashable] | None = None,
-    sink: Hashable | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
     capacity: str = CAPACITY,
     cost: str = COST,
     protected: Collection[str] = (),
 ) -> tuple[float, tuple[str, ...], int]:
     """Optimal interdiction by enumerating every affordable attack: (min max-flow, one optimal
     attack, subsets tried)."""
-    src, snk = terminals(g, sources, sink)
-    labels = [edge_label(g, u, v) for u, v in g.edges]
-    costs = list(edge_values(g, cost, 1.0))
+    net = arc_network(g, sources, sink, capacity)
+    src, snk = net.sources, net.sinks
+    labels = net.labels
+    costs = list(net.segment_values(cost, 1.0))
     allowed = [i for i, lab in enumerate(labels) if lab not in set(protected)]
     best, best_attack, tried = math.inf, (), 0
     for combo in affordable_attacks(costs, budget, allowed):
@@ -149,54 +137,83 @@ def brute_force_max_flow_interdiction(
     return best, best_attack, tried
 
 
-def _wood_model(g, src, snk, budget, capacity, cost, protected):
-    arc_list, owner, labels = arcs(g)
-    nodes = list(g.nodes)
-    index = {n: i for i, n in enumerate(nodes)}
-    n, n_arc, n_edge = len(nodes), len(arc_list), len(labels)
-    caps = edge_values(g, capacity)
-    costs = edge_values(g, cost, 1.0)
-    if np.any(caps < 0) or np.any(costs <= 0):
+def _wood_model(net: ArcNetwork, budget, capacity, cost, protected):
+    n, n_arc, n_edge = len(net.nodes), net.n_arcs, len(net.labels)
+    arc_cap = net.arc_values(capacity, terminal=math.inf)
+    costs = net.segment_values(cost, 1.0)
+    if np.any(arc_cap < 0) or np.any(costs <= 0):
         raise ValueError(f"capacities must be >= 0 and costs ({cost!r}) > 0")
     a_col, beta_col, gamma_col = 0, n, n + n_arc
-    rows, cols, vals = [], [], []
-    for r, ((i, j), e) in enumerate(zip(arc_list, owner, strict=True)):
-        rows += [r, r, r, r]
-        cols += [a_col + index[i], a_col + index[j], beta_col + r, gamma_col + e]
-        vals += [1.0, -1.0, 1.0, 1.0]
-    budget_row = n_arc
-    rows += [budget_row] * n_edge
-    cols += list(range(gamma_col, gamma_col + n_edge))
-    vals += list(costs)
+    cut = net.owner >= 0  # terminal arcs belong to no segment: they cannot be cut
+    arc_idx = np.arange(n_arc)
+    rows = np.concatenate([arc_idx, arc_idx, arc_idx, arc_idx[cut], np.full(n_edge, n_arc)])
+    cols = np.concatenate([
+        a_col + net.tail, a_col + net.head, beta_col + arc_idx, gamma_col + net.owner[cut],
+        gamma_col + np.arange(n_edge),
+    ])
+    vals = np.concatenate([np.ones(n_arc), -np.ones(n_arc), np.ones(n_arc), np.ones(cut.sum()),
+                           costs])
     a = sp.coo_matrix((vals, (rows, cols)), shape=(n_arc + 1, n + n_arc + n_edge))
-    arc_cap = caps[np.array(owner, dtype=int)] if n_arc else np.zeros(0)
     beta_cost = np.where(np.isfinite(arc_cap), arc_cap, 0.0)
     c = np.concatenate([np.zeros(n), beta_cost, np.zeros(n_edge)])
     lo = np.zeros(n + n_arc + n_edge)
     hi = np.ones_like(lo)
     hi[beta_col:gamma_col][~np.isfinite(arc_cap)] = 0.0  # an unbounded arc cannot be paid for
-    for s in src:
-        hi[index[s]] = 0.0
-    lo[index[snk]] = 1.0
+    hi[net.index[SOURCE]] = 0.0
+    lo[net.index[SINK]] = 1.0
     protected_set = set(protected)
-    for e, lab in enumerate(labels):
+    for e, lab in enumerate(net.labels):
         if lab in protected_set:
             hi[gamma_col + e] = 0.0
     row_lo = np.concatenate([np.zeros(n_arc), [-np.inf]])
     row_hi = np.concatenate([np.full(n_arc, np.inf), [float(budget)]])
     integer = np.zeros(len(lo), dtype=bool)
     integer[gamma_col:] = True
-    return (c, a, row_lo, row_hi, lo, hi, integer), gamma_col, labels, costs
+    return (c, a, row_lo, row_hi, lo, hi, integer), gamma_col, costs
 
 
-def _prune(g, attack, value, src, snk, capacity):
+def _reaches(res: dict, start: Hashable, goal: Hashable) -> bool:
+    seen, todo = {start}, [start]
+    while todo:
+        u = todo.pop()
+        for v, c in res.get(u, {}).items():
+            if c > 1e-9 and v not in seen:
+                if v == goal:
+                    return True
+                seen.add(v)
+                todo.append(v)
+    return False
+
+
+def _prune(net: ArcNetwork, d: nx.DiGraph, flow: dict, attack, caps) -> tuple[str, ...]:
     """Drop interdicted segments that do not lower the flow (HiGHS may spend spare budget on
-    segments off the cut); the value is unchanged, the reported attack is minimal."""
-    kept = list(attack)
-    for lab in list(attack):
-        trial = [x for x in kept if x != lab]
-        if max_flow_after(g, trial, sources=src, sink=snk, capacity=capacity) <= value + 1e-7:
-            kept = trial
+    segments off the cut); the value is unchanged, the reported attack is minimal. Restoring a
+    segment raises the max flow exactly when the residual network of the current max flow,
+    with the segment's arcs added, has an augmenting path: one search per segment instead of
+    one max flow."""
+    res: dict = {}
+
+    def add(u, v, c):
+        res.setdefault(u, {})
+        res[u][v] = res[u].get(v, 0.0) + c
+
+    for u, v, data in d.edges(data=True):
+        f = flow[u][v]
+        add(u, v, data.get("capacity", math.inf) - f)
+        add(v, u, f)
+    members = net.segment_arcs()
+    index = {lab: e for e, lab in enumerate(net.labels)}
+    kept = []
+    for lab in attack:
+        arcs = [(net.nodes[net.tail[a]], (ARC, a), net.nodes[net.head[a]], caps[a])
+                for a in members[index[lab]]]
+        for u, mid, v, c in arcs:
+            add(u, mid, c)
+            add(mid, v, math.inf)
+        if _reaches(res, SOURCE, SINK):  # needed: cut it again
+            for u, mid, _, _ in arcs:
+                del res[u][mid], res[mid]
+            kept.append(lab)
     return tuple(kept)
 
 
@@ -205,7 +222,7 @@ def max_flow_interdiction(
     budget: float,
     *,
     sources: Iterable[Hashable] | None = None,
-    sink: Hashable | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
     capacity: str = CAPACITY,
     cost: str = COST,
     protected: Collection[str] = (),
@@ -213,7 +230,9 @@ def max_flow_interdiction(
     brute_force_limit: int = 5000,
     check: bool = True,
 ) -> PlanResult:
-    """Segments an adversary with ``budget`` would cut to minimise the max flow to the sink.
+    """Segments an adversary with ``budget`` would cut to minimise the max flow from the
+    sources to the sinks (one node or several), on any graph: undirected or directed, with
+    parallel segments (multigraphs).
 
     ``protected`` segments (labels) cannot be cut. The result's objective is the max flow left
     after the attack; ``baseline`` is the max flow with no attack. With ``check`` the flow is
@@ -222,19 +241,22 @@ def max_flow_interdiction(
     """
     if not (budget >= 0 and math.isfinite(budget)):
         raise ValueError("budget must be a finite number >= 0")
-    src, snk = terminals(g, sources, sink)
-    edges_by_label(g)  # unique labels
-    unknown = set(protected) - set(edges_by_label(g))
+    net = arc_network(g, sources, sink, capacity)
+    src, snk, labels = net.sources, net.sinks, net.labels
+    unknown = set(protected) - set(labels)
     if unknown:
         raise ValueError(f"protected segments not in the graph: {', '.join(sorted(unknown))}")
-    model, gamma_col, labels, costs = _wood_model(g, src, snk, budget, capacity, cost, protected)
+    model, gamma_col, costs = _wood_model(net, budget, capacity, cost, protected)
     sol = _highs.solve(*model, time_limit=time_limit)
     if not np.all(np.isfinite(sol.x)):
         raise RuntimeError(f"HiGHS found no interdiction plan (status: {sol.status})")
     attack = tuple(lab for e, lab in enumerate(labels) if sol.x[gamma_col + e] > 0.5)
     baseline = max_flow_after(g, (), sources=src, sink=snk, capacity=capacity)
-    value, flows = segment_flows(g, attack, sources=src, sink=snk, capacity=capacity)
-    attack = _prune(g, attack, value, src, snk, capacity)
+    arc_caps = net.arc_values(capacity, terminal=math.inf)
+    d = nx_digraph(net, attack, {"capacity": arc_caps})
+    value, flow = nx.maximum_flow(d, SOURCE, SINK)
+    flows = net.segment_flows(arc_flows(net, d, flow))
+    attack = _prune(net, d, flow, attack, arc_caps)
     result_check = None
     if check:
         bf_value, tried = None, 0
@@ -269,7 +291,8 @@ def max_flow_interdiction(
         details={
             "budget_spent": spent,
             "mip_nodes": sol.nodes,
-            "sink": str(snk),
+            "sink": ", ".join(map(str, snk)),
+            "sinks": [str(t) for t in snk],
             "sources": [str(s) for s in src],
         },
         check=result_check,

@@ -14,7 +14,7 @@ import networkx as nx  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
 
-from siegeline.planning.graphs import edge_label  # noqa: E402
+from siegeline.planning.graphs import edge_label, edge_records  # noqa: E402
 from siegeline.planning.results import LossCurve, PlanResult  # noqa: E402
 
 
@@ -26,6 +26,15 @@ def _countries():
         geom = shape(feature["geometry"])
         polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
         yield feature["properties"].get("name", ""), polys
+
+
+def _edge_line(g: nx.Graph, u, v, data: dict) -> tuple[list[float], list[float]]:
+    """The road as drawn: its ``geometry`` ([lon, lat] points, from a network file) when it has
+    one, else the straight line between its towns."""
+    points = data.get("geometry") or [
+        (g.nodes[u]["lon"], g.nodes[u]["lat"]), (g.nodes[v]["lon"], g.nodes[v]["lat"])
+    ]
+    return [float(p[0]) for p in points], [float(p[1]) for p in points]
 
 
 def plot_plan_map(
@@ -53,11 +62,11 @@ def plot_plan_map(
     top = max([*result.flows.values(), 1e-9])
     cmap = plt.get_cmap("viridis_r")
     attacked, defended = set(result.attack), set(result.defence)
-    for u, v in g.edges:
-        label = edge_label(g, u, v)
+    for u, v, key, data in edge_records(g):
+        label = edge_label(g, u, v, key)
         flow = float(result.flows.get(label, 0.0))
-        line = ([g.nodes[u]["lon"], g.nodes[v]["lon"]], [g.nodes[u]["lat"], g.nodes[v]["lat"]])
-        mx, my = sum(line[0]) / 2, sum(line[1]) / 2
+        line = _edge_line(g, u, v, data)
+        mx, my = line[0][len(line[0]) // 2], line[1][len(line[1]) // 2]
         if label in defended:  # short segments need the marker to be seen
             ax.plot(
                 *line, color="#1f5fbf", linewidth=9, alpha=0.35, zorder=2, solid_capstyle="round"
@@ -86,6 +95,11 @@ def plot_plan_map(
                 zorder=5,
                 markeredgecolor="white",
             )
+    for n, d in g.nodes(data=True):  # a closed or escorted node capacity (border post, depot)
+        for labels, colour, mark in ((defended, "#1f5fbf", "P"), (attacked, "#d62728", "X")):
+            if f"node:{n}" in labels:
+                ax.plot(d["lon"], d["lat"], marker=mark, color=colour, markersize=16, zorder=8,
+                        markeredgecolor="white", linestyle="none")
     for n, d in g.nodes(data=True):
         kind = d.get("kind")
         marker = {"port": "s", "city": "*", "border": "D"}.get(kind, "o")

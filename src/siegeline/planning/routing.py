@@ -17,13 +17,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
 from siegeline.planning import _highs
-from siegeline.planning.graphs import SOURCE, arcs, edge_values, terminals
+from siegeline.planning.graphs import (
+    SINK,
+    SOURCE,
+    ArcNetwork,
+    arc_flows,
+    arc_network,
+    nx_digraph,
+    terminals,
+)
 from siegeline.planning.maxflow import CAPACITY, max_flow_after
 from siegeline.planning.results import Check, PlanResult
 
@@ -44,54 +53,96 @@ def _supplies(g: nx.Graph, src: list[Hashable], supply: Mapping | None) -> dict:
     return out
 
 
-def _network_simplex_cost(g, src, snk, demand, supplies, capacity, unit_cost) -> float:
-    """Independent re-solve: NetworkX's network simplex on integer-scaled data; returns the
-    true (unscaled) cost of its flow."""
-    d = nx.DiGraph()
-    for (u, v), c, cap in unit_cost:
-        d.add_edge(u, v, weight=round(c * _SCALE_COST), capacity=round(cap * _SCALE_FLOW))
+def _network_simplex_cost(net: ArcNetwork, demand, caps, unit) -> float:
+    """Independent re-solve: NetworkX's network simplex on integer-scaled data (parallel arcs
+    through nodes of their own); returns the true (unscaled) cost of its flow."""
+    weight = np.array([round(c * _SCALE_COST) for c in unit], dtype=object)
+    cap = np.array([round(c * _SCALE_FLOW) if math.isfinite(c) else math.inf for c in caps],
+                   dtype=object)
+    d = nx_digraph(net, (), {"weight": weight, "capacity": cap})
     need = round(demand * _SCALE_FLOW)
-    for s in src:
-        attrs = {"weight": 0}
-        if math.isfinite(supplies[s]):
-            attrs["capacity"] = round(supplies[s] * _SCALE_FLOW)
-        d.add_edge(SOURCE, s, **attrs)
-    d.add_node(SOURCE, demand=-need)
-    d.add_node(snk, demand=need)
+    d.nodes[SOURCE]["demand"] = -need
+    d.nodes[SINK]["demand"] = need
     _, flow = nx.network_simplex(d)
-    cost = {(u, v): c for (u, v), c, _ in unit_cost}
-    return (
-        sum(f * cost[(u, v)] for u, fs in flow.items() if u != SOURCE for v, f in fs.items())
-        / _SCALE_FLOW
-    )
+    return float(arc_flows(net, d, flow) @ unit) / _SCALE_FLOW
 
 
-def _decompose(arc_flow: dict, src: list, snk) -> list[tuple[list, float]]:
-    """Split an acyclic source-to-sink flow into paths (greedy, bottleneck first)."""
-    out_arcs: dict = {}
-    for (u, v), f in arc_flow.items():
-        if f > 1e-9:
-            out_arcs.setdefault(u, {})[v] = f
-    paths = []
-    for _ in range(10 * len(arc_flow) + 10):
-        start = next((s for s in src if out_arcs.get(s)), None)
-        if start is None:
-            break
-        path, node = [start], start
-        while node != snk and out_arcs.get(node):
-            node = max(out_arcs[node], key=out_arcs[node].get)
-            if node in path:  # a cycle: the flow is not acyclic; stop decomposing
-                return paths
-            path.append(node)
-        if node != snk:
-            break
-        amount = min(out_arcs[u][v] for u, v in zip(path, path[1:], strict=False))
-        for u, v in zip(path, path[1:], strict=False):
-            out_arcs[u][v] -= amount
-            if out_arcs[u][v] <= 1e-9:
-                del out_arcs[u][v]
-        paths.append((path, amount))
-    return paths
+def _decompose(net: ArcNetwork, f: np.ndarray) -> list[tuple[list[int], float]]:
+    """Split an acyclic flow from SOURCE to SINK into routes of arcs (greedy, largest arc
+    first); the terminal arcs are left out of each route."""
+    left = {a: float(x) for a, x in enumerate(f) if x > 1e-9}
+    out_arcs: dict[int, list[int]] = {}
+    for a in left:
+        out_arcs.setdefault(int(net.tail[a]), []).append(a)
+    source, sink = net.index[SOURCE], net.index[SINK]
+    routes = []
+    for _ in range(10 * len(left) + 10):
+        path, node, seen = [], source, {source}
+        while node != sink:
+            options = [a for a in out_arcs.get(node, []) if left.get(a, 0.0) > 1e-9]
+            if not options:
+                return routes
+            a = max(options, key=left.get)
+            node = int(net.head[a])
+            if node in seen:  # a cycle: the flow is not acyclic; stop decomposing
+                return routes
+            seen.add(node)
+            path.append(a)
+        amount = min(left[a] for a in path)
+        for a in path:
+            left[a] -= amount
+        routes.append(([a for a in path if net.owner[a] >= 0], amount))
+    return routes
+
+
+@dataclass(frozen=True)
+class FlowProblem:
+    """The routing LP's constraints: ``a_mat @ f == rhs`` (net inflow: -demand at SOURCE,
+    +demand at SINK, 0 elsewhere), ``0 <= f <= caps`` (a port's terminal arc at its supply)."""
+
+    net: ArcNetwork
+    caps: np.ndarray
+    a_mat: sp.coo_matrix
+    rhs: np.ndarray
+    demand: float
+
+
+def flow_problem(
+    g: nx.Graph,
+    demand: float | None = None,
+    *,
+    sources: Iterable[Hashable] | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
+    supply: Mapping[Hashable, float] | None = None,
+    capacity: str = CAPACITY,
+) -> FlowProblem:
+    """The flow constraints shared by the routing models, after checking that the network and
+    the ports can carry ``demand`` (default: the graph's ``demand_tankers_per_day``)."""
+    src, snk = terminals(g, sources, sink)
+    demand = g.graph.get("demand_tankers_per_day") if demand is None else demand
+    if demand is None or not (demand >= 0 and math.isfinite(demand)):
+        raise ValueError("demand must be a finite number >= 0 (tankers/day)")
+    supplies = _supplies(g, src, supply)
+    most = max_flow_after(g, (), sources=src, sink=snk, capacity=capacity)
+    total_supply = sum(supplies.values())
+    if demand > min(most, total_supply) + 1e-9:
+        raise ValueError(
+            f"demand of {demand:.1f} tankers/day exceeds what the network can carry "
+            f"({min(most, total_supply):.1f}: road capacity {most:.1f}, port supply "
+            f"{total_supply:.1f})"
+        )
+    net = arc_network(g, src, snk, capacity)
+    caps = net.arc_values(capacity, terminal=math.inf)
+    for k, s in enumerate(src):  # the terminal arc into a port carries at most its supply
+        caps[net.n_arcs - len(src) - len(snk) + k] = supplies[s]
+    n_arc = net.n_arcs
+    rows = np.concatenate([net.head, net.tail])
+    cols = np.concatenate([np.arange(n_arc), np.arange(n_arc)])
+    vals = np.concatenate([np.ones(n_arc), -np.ones(n_arc)])
+    a_mat = sp.coo_matrix((vals, (rows, cols)), shape=(len(net.nodes), n_arc))
+    rhs = np.zeros(len(net.nodes))
+    rhs[net.index[SOURCE]], rhs[net.index[SINK]] = -demand, demand
+    return FlowProblem(net, caps, a_mat, rhs, float(demand))
 
 
 def risk_aware_routing(
@@ -99,7 +150,7 @@ def risk_aware_routing(
     demand: float | None = None,
     *,
     sources: Iterable[Hashable] | None = None,
-    sink: Hashable | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
     supply: Mapping[Hashable, float] | None = None,
     capacity: str = CAPACITY,
     loss: str = LOSS,
@@ -119,59 +170,30 @@ def risk_aware_routing(
     expected tankers lost per day alone. With ``corridors`` (default: the graph's) the flow is
     decomposed into routes and compared with ``order_shares``.
     """
-    src, snk = terminals(g, sources, sink)
-    demand = g.graph.get("demand_tankers_per_day") if demand is None else demand
-    if demand is None or not (demand >= 0 and math.isfinite(demand)):
-        raise ValueError("demand must be a finite number >= 0 (tankers/day)")
     if time_weight < 0:
         raise ValueError("time_weight must be >= 0")
-    supplies = _supplies(g, src, supply)
-    most = max_flow_after(g, (), sources=src, sink=snk, capacity=capacity)
-    total_supply = sum(supplies.values())
-    if demand > min(most, total_supply) + 1e-9:
-        raise ValueError(
-            f"demand of {demand:.1f} tankers/day exceeds what the network can carry "
-            f"({min(most, total_supply):.1f}: road capacity {most:.1f}, port supply "
-            f"{total_supply:.1f})"
-        )
-    arc_list, owner, labels = arcs(g)
-    caps = edge_values(g, capacity)[owner]
-    losses = edge_values(g, loss)[owner]
-    times = edge_values(g, time, 0.0)[owner]
+    fp = flow_problem(g, demand, sources=sources, sink=sink, supply=supply, capacity=capacity)
+    net, caps, a_mat, rhs, demand = fp.net, fp.caps, fp.a_mat, fp.rhs, fp.demand
+    src, snk = net.sources, net.sinks
+    losses = net.arc_values(loss, terminal=0.0)
+    times = net.arc_values(time, 0.0, terminal=0.0)
     unit = losses + time_weight * times
-    nodes = list(g.nodes)
-    index = {n: i for i, n in enumerate(nodes)}
-    n_arc, n_src = len(arc_list), len(src)
-    rows, cols, vals = [], [], []
-    for a, (u, v) in enumerate(arc_list):
-        rows += [index[v], index[u]]
-        cols += [a, a]
-        vals += [1.0, -1.0]
-    for k, s in enumerate(src):  # supply columns feed each port
-        rows.append(index[s])
-        cols.append(n_arc + k)
-        vals.append(1.0)
-    a_mat = sp.coo_matrix((vals, (rows, cols)), shape=(len(nodes), n_arc + n_src))
-    rhs = np.zeros(len(nodes))
-    rhs[index[snk]] = demand
-    c = np.concatenate([unit, np.zeros(n_src)])
-    lo = np.zeros(n_arc + n_src)
-    hi = np.concatenate([caps, [supplies[s] for s in src]])
-    sol = _highs.solve(c, a_mat, rhs, rhs, lo, hi, time_limit=time_limit)
+    n_arc = net.n_arcs
+    sol = _highs.solve(unit, a_mat, rhs, rhs, np.zeros(n_arc), caps, time_limit=time_limit)
     if not np.all(np.isfinite(sol.x)):
         raise RuntimeError(f"HiGHS found no allocation (status: {sol.status})")
-    f = sol.x[:n_arc]
-    arc_flow = {arc: float(x) for arc, x in zip(arc_list, f, strict=True)}
-    flows = dict.fromkeys(labels, 0.0)
+    f = sol.x
+    labels = net.labels
+    flows = dict.fromkeys(labels, 0.0)  # tankers crossing (both directions)
     seg_loss = dict.fromkeys(labels, 0.0)
-    for a, e in enumerate(owner):
-        flows[labels[e]] += float(f[a])
-        seg_loss[labels[e]] += float(f[a] * losses[a])
+    for a, e in enumerate(net.owner):
+        if e >= 0:
+            flows[labels[e]] += float(f[a])
+            seg_loss[labels[e]] += float(f[a] * losses[a])
+    port_arcs = range(n_arc - len(src) - len(snk), n_arc - len(snk))
     result_check = None
     if check:
-        nx_cost = _network_simplex_cost(
-            g, src, snk, demand, supplies, capacity, list(zip(arc_list, unit, caps, strict=True))
-        )
+        nx_cost = _network_simplex_cost(net, demand, caps, unit)
         result_check = Check(
             method="networkx.network_simplex (integer-scaled) cost",
             value=float(nx_cost),
@@ -179,9 +201,7 @@ def risk_aware_routing(
         )
     corridors = g.graph.get("corridors") if corridors is None else corridors
     shares = g.graph.get("order_shares") if order_shares is None else order_shares
-    routes = _route_table(
-        g, arc_flow, src, snk, demand, corridors or {}, shares or {}, loss, capacity
-    )
+    routes = _route_table(g, net, f, losses, demand, corridors or {}, shares or {}, loss)
     return PlanResult.from_solution(
         sol,
         problem="risk-aware routing (min-cost flow)",
@@ -193,7 +213,7 @@ def risk_aware_routing(
             "tanker_days": float(f @ times),
             "time_weight": time_weight,
             "segment_loss": seg_loss,
-            "port_outflow": {str(s): float(x) for s, x in zip(src, sol.x[n_arc:], strict=True)},
+            "port_outflow": {str(s): float(f[a]) for s, a in zip(src, port_arcs, strict=True)},
             "routes": routes,
             "reference_loss": _reference_loss(g, demand, corridors or {}, shares or {}, loss),
         },
@@ -201,19 +221,28 @@ def risk_aware_routing(
     )
 
 
+def _step(g: nx.Graph, u: Hashable, v: Hashable, loss: str) -> Mapping:
+    """The edge a route from ``u`` to ``v`` takes: the least lossy of the parallel ones."""
+    if not g.has_edge(u, v):
+        raise ValueError(f"the route {u} -> {v} has no segment in that direction")
+    options = list(g[u][v].values()) if g.is_multigraph() else [g[u][v]]
+    return min(options, key=lambda d: float(d[loss]))
+
+
 def _path_loss(g: nx.Graph, path: list, loss: str) -> float:
-    return sum(float(g.edges[u, v][loss]) for u, v in zip(path, path[1:], strict=False))
+    return sum(float(_step(g, u, v, loss)[loss]) for u, v in zip(path, path[1:], strict=False))
 
 
-def _path_km(g: nx.Graph, path: list) -> float | None:
-    steps = list(zip(path, path[1:], strict=False))
-    if not all("length_km" in g.edges[u, v] for u, v in steps):
+def _path_km(g: nx.Graph, path: list, loss: str) -> float | None:
+    steps = [_step(g, u, v, loss) for u, v in zip(path, path[1:], strict=False)]
+    if not all("length_km" in d for d in steps):
         return None
-    return sum(float(g.edges[u, v]["length_km"]) for u, v in steps)
+    return sum(float(d["length_km"]) for d in steps)
 
 
 def _reference_loss(g, demand, corridors, shares, loss) -> float | None:
-    """Expected tankers lost per day if the demand followed the scenario's order shares."""
+    """Expected tankers lost per day if the demand followed the scenario's order shares (each
+    corridor over its least lossy parallel segments)."""
     if not corridors or not shares:
         return None
     total = sum(shares.get(name, 0.0) for name in corridors)
@@ -225,38 +254,48 @@ def _reference_loss(g, demand, corridors, shares, loss) -> float | None:
     )
 
 
-def _route_table(g, arc_flow, src, snk, demand, corridors, shares, loss, capacity) -> list[dict]:
+def _row(name: str, path: list, tankers: float, loss_per_tanker: float, km: float | None,
+         segments: list[str]) -> dict:
+    return {"route": name, "path": [str(p) for p in path], "segments": segments,
+            "tankers_per_day": tankers, "km": km, "loss_per_tanker": loss_per_tanker}
+
+
+def _route_table(g, net, f, losses, demand, corridors, shares, loss) -> list[dict]:
     """One row per route used by the optimum, plus every named corridor it leaves unused."""
     by_path = {tuple(p): name for name, p in corridors.items()}
     total_share = sum(shares.get(n, 0.0) for n in corridors) or 1.0
-    rows: dict[str, dict] = {}
-    for path, amount in _decompose(arc_flow, src, snk):
-        name = by_path.get(tuple(path), "other: " + "-".join(map(str, path)))
-        row = rows.setdefault(
-            name, {"route": name, "path": [str(p) for p in path], "tankers_per_day": 0.0}
-        )
-        row["tankers_per_day"] += amount
+    rows: dict[tuple, dict] = {}
+    for used, amount in _decompose(net, f):
+        path = net.route_nodes(used)
+        segments = [net.labels[net.owner[a]] for a in used if not net.node_arc[a]]
+        key = tuple(segments)
+        if key not in rows:
+            name = by_path.get(tuple(path), "other: " + "-".join(map(str, path)))
+            if len({tuple(r["path"]) for r in rows.values()} & {tuple(map(str, path))}):
+                name += " (" + ", ".join(segments) + ")"  # a parallel road of a listed route
+            km_values = [net.arc_data[a].get("length_km") for a in used if not net.node_arc[a]]
+            km = None if None in km_values else float(sum(km_values))
+            per = float(sum(losses[a] for a in used))
+            rows[key] = _row(name, path, 0.0, per, km, segments)
+        rows[key]["tankers_per_day"] += amount
+    named = {r["route"] for r in rows.values()}
     for name, path in corridors.items():
-        rows.setdefault(
-            name, {"route": name, "path": [str(p) for p in path], "tankers_per_day": 0.0}
-        )
+        if name not in named:
+            rows[("corridor", name)] = _row(
+                name, path, 0.0, _path_loss(g, path, loss), _path_km(g, path, loss), []
+            )
     out = []
     for row in rows.values():
-        path = row["path"]
-        keyed = [next(n for n in g.nodes if str(n) == p) for p in path]
-        per_tanker = _path_loss(g, keyed, loss)
         share = shares.get(row["route"]) if row["route"] in corridors else None
         ref = None if share is None else demand * share / total_share
         out.append(
             {
                 **row,
                 "share": row["tankers_per_day"] / demand if demand > 0 else 0.0,
-                "km": _path_km(g, keyed),
-                "loss_per_tanker": per_tanker,
-                "expected_loss": row["tankers_per_day"] * per_tanker,
+                "expected_loss": row["tankers_per_day"] * row["loss_per_tanker"],
                 "scenario_share": share,
                 "scenario_tankers_per_day": ref,
-                "scenario_expected_loss": None if ref is None else ref * per_tanker,
+                "scenario_expected_loss": None if ref is None else ref * row["loss_per_tanker"],
             }
         )
     return sorted(out, key=lambda r: -r["tankers_per_day"])

@@ -17,7 +17,7 @@ pi_i is the defender's shortest distance to node i after the attack (at an optim
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Hashable, Iterable
+from collections.abc import Collection, Hashable, Iterable, Mapping
 
 import networkx as nx
 import numpy as np
@@ -25,12 +25,12 @@ import scipy.sparse as sp
 
 from siegeline.planning import _highs
 from siegeline.planning.graphs import (
+    SINK,
     SOURCE,
-    arcs,
-    edge_label,
-    edge_values,
-    edges_by_label,
-    terminals,
+    ArcNetwork,
+    arc_network,
+    nx_digraph,
+    path_arcs,
 )
 from siegeline.planning.maxflow import COST, affordable_attacks, count_attack_candidates
 from siegeline.planning.results import Check, PlanResult
@@ -39,30 +39,38 @@ UNITS = {"length_km": "km", "risk": "-log survival", "travel_days": "day"}
 
 
 def _route_network(
-    g: nx.Graph,
-    sources: Iterable[Hashable],
-    weight: str,
+    net: ArcNetwork,
+    lengths: np.ndarray,
     attack: Collection[str],
-    delays: dict[str, float] | None,
+    delays: Mapping[str, float] | None,
 ) -> nx.DiGraph:
-    """Directed copy with the attack applied: interdicted segments lengthened by their delay, or
-    left out when ``delays`` is None (closure); a zero-length arc from the super source to each
-    source."""
-    d = nx.DiGraph()
-    d.add_nodes_from(g.nodes)
-    for u, v, data in g.edges(data=True):
-        label = edge_label(g, u, v)
-        length = float(data[weight])
-        if label in attack:
-            if delays is None:
-                continue
-            length += delays[label]
-        d.add_edge(u, v, w=length, label=label)
-        if not g.is_directed():
-            d.add_edge(v, u, w=length, label=label)
-    for s in sources:
-        d.add_edge(SOURCE, s, w=0.0, label=None)
-    return d
+    """NetworkX digraph of the arcs with the attack applied: interdicted segments lengthened by
+    their delay, or left out when ``delays`` is None (closure); terminal arcs of length 0."""
+    w = lengths.copy()
+    hit = set(attack)
+    if delays is not None:
+        for a, e in enumerate(net.owner):
+            if e >= 0 and net.labels[e] in hit:
+                w[a] += delays[net.labels[e]]
+    return nx_digraph(net, hit if delays is None else (), {"w": w})
+
+
+def _best_route(net, lengths, attack, delays) -> tuple[float, list[Hashable], list[int]]:
+    """(length, nodes from a source to a sink, arc indices) of the shortest route."""
+    d = _route_network(net, lengths, attack, delays)
+    try:
+        length, path = nx.single_source_dijkstra(d, SOURCE, SINK, weight="w")
+    except nx.NetworkXNoPath:
+        return math.inf, [], []
+    used = [a for a in path_arcs(d, path) if net.owner[a] >= 0]
+    return float(length), net.route_nodes(used), used
+
+
+def _arc_lengths(net: ArcNetwork, weight: str) -> np.ndarray:
+    lengths = net.arc_values(weight)
+    if np.any(lengths < 0):
+        raise ValueError(f"edge lengths ({weight!r}) must be >= 0")
+    return lengths
 
 
 def best_route(
@@ -70,31 +78,27 @@ def best_route(
     attack: Collection[str] = (),
     *,
     sources: Iterable[Hashable] | None = None,
-    sink: Hashable | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
     weight: str = "length_km",
-    delays: dict[str, float] | None = None,
+    delays: Mapping[str, float] | None = None,
 ) -> tuple[float, list[Hashable]]:
-    """The defender's shortest route (length, nodes from a source to the sink) under an attack;
-    ``(inf, [])`` when the attack disconnects the sink from every source."""
-    src, snk = terminals(g, sources, sink)
-    d = _route_network(g, src, weight, set(attack), delays)
-    try:
-        length, path = nx.single_source_dijkstra(d, SOURCE, snk, weight="w")
-    except nx.NetworkXNoPath:
-        return math.inf, []
-    return float(length), path[1:]
+    """The defender's shortest route (length, nodes from a source to a sink) under an attack;
+    ``(inf, [])`` when the attack disconnects every sink from every source."""
+    net = arc_network(g, sources, sink)
+    length, nodes, _ = _best_route(net, _arc_lengths(net, weight), set(attack), delays)
+    return length, nodes
 
 
-def _delays(g: nx.Graph, delay: float | str | None) -> dict[str, float] | None:
+def _delays(net: ArcNetwork, delay: float | str | None) -> dict[str, float] | None:
     if delay is None:
         return None
     if isinstance(delay, str):
-        values = edge_values(g, delay)
+        values = net.segment_values(delay)
     else:
-        values = np.full(g.number_of_edges(), float(delay))
+        values = np.full(len(net.labels), float(delay))
     if np.any(values < 0) or not np.all(np.isfinite(values)):
         raise ValueError("delays must be finite and >= 0")
-    return {edge_label(g, u, v): float(x) for (u, v), x in zip(g.edges, values, strict=True)}
+    return dict(zip(net.labels, map(float, values), strict=True))
 
 
 def brute_force_shortest_path_interdiction(
@@ -102,22 +106,23 @@ def brute_force_shortest_path_interdiction(
     budget: float,
     *,
     sources: Iterable[Hashable] | None = None,
-    sink: Hashable | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
     weight: str = "length_km",
     cost: str = COST,
     delay: float | str | None = None,
 ) -> tuple[float, tuple[str, ...], int]:
     """(max over affordable attacks of the defender's shortest route, one optimal attack,
     attacks tried)."""
-    src, snk = terminals(g, sources, sink)
-    delays = _delays(g, delay)
-    labels = [edge_label(g, u, v) for u, v in g.edges]
-    costs = list(edge_values(g, cost, 1.0))
+    net = arc_network(g, sources, sink)
+    delays = _delays(net, delay)
+    lengths = _arc_lengths(net, weight)
+    labels = net.labels
+    costs = list(net.segment_values(cost, 1.0))
     best, best_attack, tried = -math.inf, (), 0
     for combo in affordable_attacks(costs, budget, range(len(labels))):
         tried += 1
         attack = tuple(labels[i] for i in combo)
-        value, _ = best_route(g, attack, sources=src, sink=snk, weight=weight, delays=delays)
+        value, _, _ = _best_route(net, lengths, attack, delays)
         if value > best + 1e-9:
             best, best_attack = value, attack
     return best, best_attack, tried
@@ -128,7 +133,7 @@ def shortest_path_interdiction(
     budget: float,
     *,
     sources: Iterable[Hashable] | None = None,
-    sink: Hashable | None = None,
+    sink: Hashable | Iterable[Hashable] | None = None,
     weight: str = "length_km",
     cost: str = COST,
     delay: float | str | None = None,
@@ -144,58 +149,30 @@ def shortest_path_interdiction(
     """
     if not (budget >= 0 and math.isfinite(budget)):
         raise ValueError("budget must be a finite number >= 0")
-    src, snk = terminals(g, sources, sink)
-    edges_by_label(g)
-    delays = _delays(g, delay)
-    base_len, base_route = best_route(g, sources=src, sink=snk, weight=weight)
+    net = arc_network(g, sources, sink)
+    src, snk = net.sources, net.sinks
+    delays = _delays(net, delay)
+    lengths = _arc_lengths(net, weight)
+    base_len, base_route, _ = _best_route(net, lengths, (), delays)
     if not math.isfinite(base_len):
-        raise ValueError(f"the sink {snk!r} cannot be reached from any source")
-    lengths = edge_values(g, weight)
-    if np.any(lengths < 0):
-        raise ValueError(f"edge lengths ({weight!r}) must be >= 0")
-    costs = edge_values(g, cost, 1.0)
+        raise ValueError(f"the sink {', '.join(map(str, snk))} cannot be reached from any source")
+    costs = net.segment_values(cost, 1.0)
     if np.any(costs <= 0):
         raise ValueError(f"interdiction costs ({cost!r}) must be > 0")
-    big_m = float(lengths.sum()) + 1.0  # longer than any simple route: closure
-    labels = [edge_label(g, u, v) for u, v in g.edges]
+    labels = net.labels
+    seg_len = np.zeros(len(labels))
+    np.maximum.at(seg_len, net.owner[net.owner >= 0], lengths[net.owner >= 0])
+    big_m = float(seg_len.sum()) + 1.0  # longer than any simple route: closure
     pen = np.array([big_m if delays is None else delays[lab] for lab in labels])
-
-    arc_list, owner, _ = arcs(g)
-    nodes = list(g.nodes)
-    index = {n: i for i, n in enumerate(nodes)}
-    n, n_arc, n_edge = len(nodes), len(arc_list), len(labels)
-    rows, cols, vals = [], [], []
-    for r, ((i, j), e) in enumerate(zip(arc_list, owner, strict=True)):
-        rows += [r, r, r]
-        cols += [index[j], index[i], n + e]
-        vals += [1.0, -1.0, -pen[e]]
-    rows += [n_arc] * n_edge
-    cols += list(range(n, n + n_edge))
-    vals += list(costs)
-    a = sp.coo_matrix((vals, (rows, cols)), shape=(n_arc + 1, n + n_edge))
-    row_lo = np.full(n_arc + 1, -np.inf)
-    row_hi = np.concatenate([lengths[np.array(owner, dtype=int)], [float(budget)]])
-    # 0 <= pi <= cap is valid (distances capped at cap satisfy every row) and keeps the relaxation
-    # from pushing labels past any route length
-    lo = np.zeros(n + n_edge)
-    cap = big_m if delays is None else float(lengths.sum() + pen.sum()) + 1.0
-    hi = np.concatenate([np.full(n, cap), np.ones(n_edge)])
-    for s in src:
-        hi[index[s]] = 0.0
-    c = np.zeros(n + n_edge)
-    c[index[snk]] = 1.0
-    integer = np.concatenate([np.zeros(n, dtype=bool), np.ones(n_edge, dtype=bool)])
-    sol = _highs.solve(c, a, row_lo, row_hi, lo, hi, integer, maximize=True, time_limit=time_limit)
-    if not np.all(np.isfinite(sol.x)):
-        raise RuntimeError(f"HiGHS found no interdiction plan (status: {sol.status})")
-    attack = tuple(lab for e, lab in enumerate(labels) if sol.x[n + e] > 0.5)
+    sol, attack = _solve_model(net, lengths, costs, pen, budget, big_m, delays is None, time_limit)
+    n_edge = len(labels)
     objective, bound = sol.objective, sol.bound
     closed = delays is None and objective >= big_m - 1e-6 * big_m
     if closed:
         objective = bound = math.inf
-    value, route = best_route(g, attack, sources=src, sink=snk, weight=weight, delays=delays)
+    value, route, used = _best_route(net, lengths, attack, delays)
     if math.isfinite(value):  # report only the interdictions that lengthen the best route
-        attack = tuple(x for x in attack if _needed(g, attack, x, value, src, snk, weight, delays))
+        attack = tuple(x for x in attack if _needed(net, lengths, attack, x, value, delays))
     result_check = None
     if check:
         bf_value, tried = None, 0
@@ -212,15 +189,16 @@ def shortest_path_interdiction(
             brute_force_value=bf_value,
             brute_force_candidates=tried,
         )
-    on_route = {edge_label(g, u, v) for u, v in zip(route, route[1:], strict=False)}
+    on_route = {labels[net.owner[a]] for a in used}
     unit = UNITS.get(weight, weight)
     details = {
         "weight": weight,
         "interdiction": "closure" if delays is None else "delay",
         "route": [str(x) for x in route],
+        "route_segments": [labels[net.owner[a]] for a in used if not net.node_arc[a]],
         "baseline_route": [str(x) for x in base_route],
         "disconnected": closed,
-        "sink": str(snk),
+        "sink": ", ".join(map(str, snk)),
     }
     if weight == "risk":
         details["survival"] = math.exp(-value) if math.isfinite(value) else 0.0
@@ -240,7 +218,34 @@ def shortest_path_interdiction(
     )
 
 
-def _needed(g, attack, label, value, src, snk, weight, delays) -> bool:
+def _solve_model(net, lengths, costs, pen, budget, big_m, closure, time_limit):
+    """Israeli & Wood's MILP over the arcs; returns (solution, attack labels)."""
+    n, n_arc, n_edge = len(net.nodes), net.n_arcs, len(net.labels)
+    seg = net.owner >= 0
+    arc_idx = np.arange(n_arc)
+    # row of arc (i, j): pi_j - pi_i - d_e x_e <= c_e (terminal arcs: no x, length 0)
+    rows = np.concatenate([arc_idx, arc_idx, arc_idx[seg], np.full(n_edge, n_arc)])
+    cols = np.concatenate([net.head, net.tail, n + net.owner[seg], n + np.arange(n_edge)])
+    vals = np.concatenate([np.ones(n_arc), -np.ones(n_arc), -pen[net.owner[seg]], costs])
+    a = sp.coo_matrix((vals, (rows, cols)), shape=(n_arc + 1, n + n_edge))
+    row_lo = np.full(n_arc + 1, -np.inf)
+    row_hi = np.concatenate([lengths, [float(budget)]])
+    # 0 <= pi <= cap is valid (distances capped at cap satisfy every row) and keeps the relaxation
+    # from pushing labels past any route length
+    cap = big_m if closure else big_m + float(pen.sum())
+    lo = np.zeros(n + n_edge)
+    hi = np.concatenate([np.full(n, cap), np.ones(n_edge)])
+    hi[net.index[SOURCE]] = 0.0
+    c = np.zeros(n + n_edge)
+    c[net.index[SINK]] = 1.0
+    integer = np.concatenate([np.zeros(n, dtype=bool), np.ones(n_edge, dtype=bool)])
+    sol = _highs.solve(c, a, row_lo, row_hi, lo, hi, integer, maximize=True, time_limit=time_limit)
+    if not np.all(np.isfinite(sol.x)):
+        raise RuntimeError(f"HiGHS found no interdiction plan (status: {sol.status})")
+    return sol, tuple(lab for e, lab in enumerate(net.labels) if sol.x[n + e] > 0.5)
+
+
+def _needed(net, lengths, attack, label, value, delays) -> bool:
     trial = [x for x in attack if x != label]
-    shorter, _ = best_route(g, trial, sources=src, sink=snk, weight=weight, delays=delays)
+    shorter, _, _ = _best_route(net, lengths, trial, delays)
     return shorter < value - 1e-9

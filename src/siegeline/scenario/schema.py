@@ -228,6 +228,11 @@ class Segment(StrictModel):
         description="Road throughput, used by the planning models.",
         gt=0,
     )
+    oneway: bool = param(
+        False,
+        unit="-",
+        description="Traffic only from a to b (the planning models then use a directed graph).",
+    )
 
 
 class ConvoyPolicy(StrictModel):

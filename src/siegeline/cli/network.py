@@ -1,0 +1,101 @@
+"""`siegeline network import`: a corridor network file from GeoJSON road lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from siegeline.cli.common import UserError, console, friendly_errors
+from siegeline.network.roads import DEFAULT_CAPACITY, import_roads, write_network
+from siegeline.planning import scenario_network
+from siegeline.scenario.loader import load_scenario
+
+network_app = typer.Typer(
+    help="Corridor networks from road data, for `siegeline plan ... --network FILE`.",
+    no_args_is_help=True,
+)
+
+
+def _parse_capacities(items: list[str] | None) -> dict[str, float]:
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or out.get(name.strip(), 0) <= 0:
+            raise UserError(f"--capacity expects ROAD_CLASS=TANKERS_PER_DAY (> 0), got {item!r}")
+    return out
+
+
+@network_app.command("import")
+@friendly_errors
+def import_command(
+    roads: Path = typer.Argument(..., help="GeoJSON FeatureCollection of road LineStrings."),
+    output: Path = typer.Option(..., "--output", "-o", help="Network file to write (GeoJSON)."),
+    places: Path = typer.Option(
+        None, "--places", help="GeoJSON of named Point features (towns; optional 'kind': "
+        "port, city, border, town) that line ends snap to."
+    ),
+    tolerance_km: float = typer.Option(
+        2.0, "--tolerance-km", min=0, help="Snap a line end to a place or another end this near."
+    ),
+    capacity: list[str] = typer.Option(
+        None, "--capacity", help="Capacity of a road class, CLASS=TANKERS_PER_DAY (repeatable)."
+    ),
+    default_capacity: float = typer.Option(
+        DEFAULT_CAPACITY, "--default-capacity", min=0.001,
+        help="Capacity (tanker/day) of roads with neither a capacity nor a listed class.",
+    ),
+    contract: bool = typer.Option(
+        True, "--contract/--no-contract",
+        help="Join the roads through each junction that only they meet into one segment.",
+    ),
+) -> None:
+    """Build a corridor network from road lines: towns as nodes, geodesic lengths along each
+    road, road class, one-way flag and geometry kept."""
+    try:
+        g, notes = import_roads(
+            roads,
+            places,
+            tolerance_km=tolerance_km,
+            capacities=_parse_capacities(capacity),
+            default_capacity=default_capacity,
+            contract=contract,
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(f"{roads}: {exc}") from None
+    write_network(g, output)
+    segments = {d["id"]: d for _, _, d in g.edges(data=True)}
+    t = Table(title=f"Network written to {output}", show_header=False)
+    t.add_row("nodes", f"{g.number_of_nodes()}")
+    t.add_row("segments", f"{len(segments)} ({sum(d['oneway'] for d in segments.values())} "
+              "one-way)")
+    t.add_row("road km", f"{sum(d['length_km'] for d in segments.values()):,.1f}")
+    classes = sorted({d["road_class"] for d in segments.values()})
+    t.add_row("road classes", ", ".join(classes))
+    t.add_row("directed", "yes" if g.is_directed() else "no")
+    console.print(t)
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}")
+
+
+@network_app.command("export")
+@friendly_errors
+def export_command(
+    scenario: str = typer.Argument("bamako-2025", help="Scenario: packaged name or file."),
+    output: Path = typer.Option(..., "--output", "-o", help="Network file to write (GeoJSON)."),
+    hazard_level: str = typer.Option("central", "--hazard-level", help="central, low or high."),
+) -> None:
+    """Write a scenario's network as a network file (segments, ports' supply, the day-0
+    intensity, destroy share and demand), to edit (capacities, node capacities, one-way roads)
+    and plan on with `siegeline plan ... --network FILE`."""
+    if hazard_level not in ("central", "low", "high"):
+        raise UserError("--hazard-level must be central, low or high")
+    g = scenario_network(load_scenario(scenario), hazard_level=hazard_level)
+    write_network(g, output)
+    console.print(f"{g.number_of_nodes()} nodes, {g.number_of_edges()} segments written to "
+                  f"{output}")
