@@ -234,3 +234,44 @@ def test_the_calibrate_command_writes_a_scenario_that_validates(tmp_path):
     assert again.exit_code == 0 and "Resumed after generation" in again.output
     bad = CliRunner().invoke(app, [*args[:3], "31 Oct", *args[4:]])
     assert bad.exit_code != 0 and "not a date" in bad.output
+
+
+# -- forecast and backtest ---------------------------------------------------------------------------
+
+def test_a_forecast_reads_the_run_past_its_origin(bamako):
+    from siegeline.forecast import forecast
+
+    origin = dt.date(2025, 10, 31)
+    fc = forecast(bamako, origin, 21, replications=60, seed=5)
+    assert len(fc.result["date"]) == (origin - bamako.simulation.start_date).days + 22
+    imports = fc.table[fc.table["kind"] == "imports"]
+    ends = pd.to_datetime(imports["date"]).dt.date
+    assert origin in set(ends) and (ends.diff().dropna() == dt.timedelta(7)).all()
+    assert (imports["p05"] <= imports["p50"]).all() and (imports["p50"] <= imports["p95"]).all()
+    # a week's total is the sum of its days, replication by replication
+    dates = pd.to_datetime(fc.result["date"].values).date
+    week = (dates > origin - dt.timedelta(7)) & (dates <= origin)
+    litres = fc.result["delivered_litres"].sum("product").values[:, week].sum(axis=1) / 1e6
+    assert float(imports[ends == origin]["p50"].iloc[0]) == pytest.approx(np.median(litres))
+    assert fc.stockout.index.min() > origin and fc.stockout.values.max() <= 1.0
+    summary = fc.horizon_summary().set_index("what")
+    assert 0.0 <= summary.loc["any stockout of gasoline", "p50"] <= 1.0
+
+
+def test_the_backtest_scores_only_what_follows_each_origin(bamako, tmp_path):
+    from siegeline.calibration.backtest import backtest
+
+    origins = [dt.date(2025, 9, 30), dt.date(2025, 10, 31)]
+    res = backtest(bamako, load_log("bamako-2025"), origins, 31,
+                   _small(budget=450), tmp_path, replications=60)
+    t = res.table
+    assert set(t["origin"]) == set(origins)
+    for origin, rows in t.groupby("origin"):
+        assert (rows["start"] > origin).all()
+        assert (rows["end"] <= origin + dt.timedelta(31)).all()
+    oct_imports = t[(t["kind"] == "imports") & (t["observed"] == 78e6)].iloc[0]
+    # persistence: September's 53 M L over 30 days, scaled to October's 31
+    assert oct_imports["median_persistence"] == pytest.approx(53e6 * 31 / 30)
+    assert oct_imports["crps_persistence"] == pytest.approx(abs(53e6 * 31 / 30 - 78e6) / 78e6)
+    summary = res.summary().set_index("method")
+    assert summary.loc["calibrated", "scored"] == summary.loc["persistence", "scored"] > 0

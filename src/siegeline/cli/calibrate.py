@@ -281,3 +281,67 @@ def backtest(
     print_table(t)
     for path in (csv_path, md_path, fig):
         console.print(f"Wrote {path}", soft_wrap=True)
+
+
+@friendly_errors
+def forecast(
+    scenario: str = scenario_argument("Packaged scenario name or YAML/JSON file (a calibrated "
+                                      "one samples its posterior)."),
+    origin: str = typer.Option(..., "--from", metavar="DATE", help="Forecast origin "
+                               "(YYYY-MM-DD): the last day of data the scenario was "
+                               "conditioned on."),
+    days: int = typer.Option(30, "--days", "-d", min=1, max=3650, help="Days forecast after "
+                             "the origin."),
+    observations: str | None = typer.Option("bamako-2025", "--observations", help="Observation "
+                                            "log overlaid on the charts (a CSV file or packaged "
+                                            "name; 'none' for no overlay)."),
+    output: Path = output_option(Path("siegeline-forecast"), "Folder for forecast.csv, "
+                                 "forecast.md and the charts."),
+    reps: int | None = typer.Option(None, "--replications", "-n", "--reps", min=1,
+                                    max=1_000_000, help="Replications (default: the "
+                                    "scenario's)."),
+    seed: int | None = seed_option(),
+    national_share: float = typer.Option(1.0, "--national-share", min=0.0, help="Share of "
+                                         "national imports that the model's demand stands for."),
+) -> None:
+    """Forecast every observable kind from a date: fan charts with the reports overlaid, a
+    table, and the probability of a stockout by product."""
+    from siegeline.cli.record import _markdown
+    from siegeline.forecast import forecast as run_forecast
+    from siegeline.forecast.plots import forecast_figures
+    from siegeline.observations.log import ObservationLogError, load_log
+    from siegeline.scenario.loader import load_scenario
+
+    start = _date(origin)
+    log = None
+    if observations and observations != "none":
+        try:
+            log = load_log(observations)
+        except (ObservationLogError, FileNotFoundError) as exc:
+            raise UserError(str(exc)) from None
+    sc = load_scenario(scenario)
+    with console.status("simulating"):
+        fc = run_forecast(sc, start, days, replications=reps, seed=seed)
+    output.mkdir(parents=True, exist_ok=True)
+    summary = fc.horizon_summary()
+    csv_path, md_path = output / "forecast.csv", output / "forecast.md"
+    fc.table.to_csv(csv_path, index=False)
+    posterior = ("posterior of " + sc.posterior.method if sc.posterior is not None
+                 else "prior ranges (not calibrated)")
+    md_path.write_text("\n".join([
+        f"# Forecast of {sc.name} from {start} for {days} days", "",
+        f"{fc.result.replications} replications; parameters from the {posterior}.", "",
+        "## Over the forecast window", "", _markdown(summary), ""]), encoding="utf-8")
+    figures = forecast_figures(fc, output, log, national_share)
+    t = Table(title=f"Forecast {start} + {days} days ({fc.result.replications} replications)")
+    for col in ("what", "statistic", "unit", "median", "50% band", "90% band"):
+        t.add_column(col, justify="left" if col in ("what", "statistic", "unit") else "right")
+    for row in summary.itertuples():
+        if row.kind == "stockout":
+            t.add_row(row.what, row.statistic, row.unit, f"{row.p50:.0%}", "", "")
+        else:
+            t.add_row(row.what, row.statistic, row.unit, f"{row.p50:,.3g}",
+                      f"{row.p25:,.3g}-{row.p75:,.3g}", f"{row.p05:,.3g}-{row.p95:,.3g}")
+    print_table(t, whole=("what",))
+    for path in (csv_path, md_path, *figures):
+        console.print(f"Wrote {path}", soft_wrap=True)

@@ -128,7 +128,8 @@ for _name, _func in (("run", run_commands.run), ("runs", run_commands.runs),
                      ("schema", scenario_commands.schema), ("serve", serve), ("report", report),
                      ("sensitivity", experiments.sensitivity), ("sweep", experiments.sweep),
                      ("rerun", rerun), ("record", record),
-                     ("calibrate", calibrate.calibrate), ("backtest", calibrate.backtest)):
+                     ("calibrate", calibrate.calibrate), ("backtest", calibrate.backtest),
+                     ("forecast", calibrate.forecast)):
     _command(_name, _func)
 app.add_typer(events_app, name="events")
 
