@@ -236,7 +236,7 @@ def test_the_calibrate_command_writes_a_scenario_that_validates(tmp_path):
     assert bad.exit_code != 0 and "not a date" in bad.output
 
 
-# -- forecast and backtest ---------------------------------------------------------------------------
+# -- forecast and backtest ------------------------------------------------------------------------
 
 def test_a_forecast_reads_the_run_past_its_origin(bamako):
     from siegeline.forecast import forecast
