@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 import siegeline
 from siegeline.reliability.server import ResponseDeadline, TokenAuth
 from siegeline.reports.assets import plotly_js_path
+from siegeline.web.cost import CostLimits
 from siegeline.web.errors import BodySizeLimit, install_error_handlers
 from siegeline.web.jobs import JobManager
 from siegeline.web.store_access import StoreAccess
@@ -23,19 +24,31 @@ from siegeline.web.store_access import StoreAccess
 
 @dataclass(frozen=True)
 class WebSettings:
-    """Limits and resources of one server. Replication-days bound memory: a run holds about
-    400 bytes per replication-day (2,000,000 replication-days ≈ 0.8 GB)."""
+    """Limits and resources of one server. A run is refused before it starts when its
+    estimated memory (``web.cost``: about 1.9 kB per replication-day at the peak on Bamako),
+    its replication-days (far fewer for the event-level reference engine, about 7 ms per
+    replication-day on Bamako) or its fleet exceeds them."""
 
     store_path: Path | None = None
     max_replications: int = 20_000
     max_days: int = 730
     max_replication_days: int = 2_000_000
+    max_reference_replication_days: int = 20_000  # about 2.5 minutes of one core on Bamako
+    max_tankers: int = 1_000_000  # Bamako has 3,286; a count this large is a typing error
+    max_reference_tankers: int = 100_000  # about 120 MB of simulated tankers
+    max_run_bytes: int = 2 * 2**30
     max_body_bytes: int = 1_000_000
     workers: int = 1
     max_active_runs: int = 8
     cached_runs: int = 4
     token: str | None = None  # required on every request when set
     response_deadline_s: float = 60.0
+
+
+    def cost_limits(self) -> CostLimits:
+        return CostLimits(self.max_run_bytes, self.max_replication_days,
+                          self.max_reference_replication_days, self.max_tankers,
+                          self.max_reference_tankers)
 
 
 def _static_dir() -> Path:

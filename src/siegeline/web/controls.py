@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from siegeline.scenario.loader import ScenarioError
 
@@ -15,20 +15,21 @@ from siegeline.scenario.loader import ScenarioError
 class Controls(BaseModel):
     """What the dashboard's scenario controls can change; ``None`` keeps the scenario's value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # no bool for a number, no "yes"
 
     intensity_scale: float | None = Field(
         None, ge=0, le=10, description="Multiplies the adversary intensity (both ends of a range).")
-    escort_pool: int | None = Field(None, ge=0, le=1000, description="Escort units available.")
+    escort_pool: StrictInt | None = Field(None, ge=0, le=1000,
+                                          description="Escort units available.")
     convoy_mode: Literal["free", "convoy"] | None = Field(
         None, description="Convoy policy of the chosen corridors.")
-    convoy_interval_days: int | None = Field(None, ge=1, le=60,
+    convoy_interval_days: StrictInt | None = Field(None, ge=1, le=60,
                                              description="Days between convoys.")
-    escorts_per_convoy: int | None = Field(None, ge=0, le=100,
+    escorts_per_convoy: StrictInt | None = Field(None, ge=0, le=100,
                                            description="Escort units each convoy asks for.")
     corridors: list[str] | None = Field(
         None, max_length=50, description="Corridors the convoy settings apply to (None: all).")
-    rationing: bool | None = Field(None, description="False removes every rationing level.")
+    rationing: StrictBool | None = Field(None, description="False removes every rationing level.")
     rationing_start_cover_days: float | None = Field(
         None, gt=0, le=60, description="Cover at which the first (mildest) rationing level starts.")
 

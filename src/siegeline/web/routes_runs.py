@@ -8,54 +8,29 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import Field
+from fastapi.responses import StreamingResponse
+from pydantic import Field, StrictInt
 
-from siegeline.engines import available_engines
 from siegeline.results.store import RunNotFound
-from siegeline.scenario.loader import ScenarioError
 from siegeline.web.jobs import Job
-from siegeline.web.routes_scenarios import ScenarioChanges, resolve_changes
+from siegeline.web.routes_scenarios import RunSize, check_run_size, resolve_changes
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 STREAM_INTERVAL_S = 0.25
 
 
-class RunRequest(ScenarioChanges):
+class RunRequest(RunSize):
     scenario: str = Field("bamako-2025", max_length=64, description="Packaged scenario name.")
-    replications: int | None = Field(None, ge=1, le=1_000_000,
-                                     description="Default: the scenario's (server limit applies).")
-    days: int | None = Field(None, ge=1, le=3650,
-                             description="Horizon; default: the scenario's (server limit applies).")
-    seed: int | None = Field(None, ge=0, le=2**63 - 1)
-    engine: str = Field("vectorized", max_length=32)
+    seed: StrictInt | None = Field(None, ge=0, le=2**63 - 1)
     label: str = Field("", max_length=200)
-
-
-def _limit_error(field: str, msg: str) -> JSONResponse:
-    return JSONResponse({"detail": [{"loc": ["body", field], "msg": msg,
-                                     "type": "limit_exceeded"}]}, status_code=422)
 
 
 @router.post("", status_code=202)
 def start_run(body: RunRequest, request: Request) -> Any:
     """Validate and queue a run; returns its run id at once (poll its progress)."""
-    settings = request.app.state.settings
-    if body.engine not in available_engines():
-        raise ScenarioError([("engine", f"unknown engine {body.engine!r}; available: "
-                                        f"{', '.join(available_engines())}")], "body")
     scenario, overrides = resolve_changes(body.scenario, body, in_body=True)
-    reps = body.replications or scenario.simulation.replications
-    days = body.days or scenario.simulation.horizon_days
-    if reps > settings.max_replications:
-        return _limit_error("replications", f"at most {settings.max_replications} replications "
-                                            "per run on this server")
-    if days > settings.max_days:
-        return _limit_error("days", f"at most {settings.max_days} days per run on this server")
-    if reps * days > settings.max_replication_days:
-        return _limit_error("replications", f"{reps} replications × {days} days exceeds this "
-                                            f"server's {settings.max_replication_days:,} "
-                                            "replication-days per run")
+    cost = check_run_size(scenario, body, request.app.state.settings)
+    reps, days = cost.replications, cost.days
     job = request.app.state.jobs.submit(scenario, replications=reps, days=days, seed=body.seed,
                                         engine=body.engine, label=body.label, overrides=overrides)
     return {**job.to_dict(), "progress_url": f"/api/runs/{job.run_id}/progress",
