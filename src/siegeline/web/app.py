@@ -21,6 +21,8 @@ from siegeline.web.errors import BodySizeLimit, install_error_handlers
 from siegeline.web.jobs import JobManager
 from siegeline.web.store_access import StoreAccess
 
+WORKER_BASE_BYTES = 2**30  # a run's process holds ~250 MB of interpreter and libraries
+
 
 @dataclass(frozen=True)
 class WebSettings:
@@ -37,6 +39,7 @@ class WebSettings:
     max_tankers: int = 1_000_000  # Bamako has 3,286; a count this large is a typing error
     max_reference_tankers: int = 100_000  # about 120 MB of simulated tankers
     max_run_bytes: int = 2 * 2**30
+    max_worker_bytes: int | None = None  # default: max_run_bytes + WORKER_BASE_BYTES
     max_body_bytes: int = 1_000_000
     workers: int = 1
     max_active_runs: int = 8
@@ -44,6 +47,11 @@ class WebSettings:
     token: str | None = None  # required on every request when set
     response_deadline_s: float = 60.0
 
+
+    def worker_memory_bytes(self) -> int:
+        """The memory guard: a run's process is killed above this (its own estimate may be
+        wrong), the interpreter and libraries included."""
+        return self.max_worker_bytes or self.max_run_bytes + WORKER_BASE_BYTES
 
     def cost_limits(self) -> CostLimits:
         return CostLimits(self.max_run_bytes, self.max_replication_days,
@@ -66,7 +74,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     settings = settings or WebSettings()
     store = StoreAccess(settings.store_path, cache_size=settings.cached_runs)
-    jobs = JobManager(store, workers=settings.workers, max_active=settings.max_active_runs)
+    jobs = JobManager(store, workers=settings.workers, max_active=settings.max_active_runs,
+                      memory_limit_bytes=settings.worker_memory_bytes())
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from siegeline.reports.figures import FigureError
 from siegeline.results.store import RunNotFound
 from siegeline.scenario.loader import ScenarioError
-from siegeline.web.jobs import QueueFull
+from siegeline.web.jobs import NotCancellable, QueueFull
 
 
 def scenario_error_detail(exc: ScenarioError) -> list[dict[str, object]]:
@@ -44,6 +44,13 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _unfinished(state: dict[str, Any]) -> str:
+    if state["status"] in ("queued", "running", "saving"):
+        return (f"run {state['run_id']} is {state['status']} (day {state['days_done']} of "
+                f"{state['days']}); its data can be read when it is done")
+    return f"run {state['run_id']} was {state['status']} and has no data: {state['error']}"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -60,8 +67,16 @@ def install_error_handlers(app: FastAPI) -> None:
                                          "type": "value_error"}]}, status_code=422)
 
     @app.exception_handler(RunNotFound)
-    async def _not_found(_: Request, exc: RunNotFound) -> JSONResponse:
+    async def _not_found(request: Request, exc: RunNotFound) -> JSONResponse:
+        state = request.app.state.jobs.status(str(exc.args[0]))
+        if state is not None and state["status"] != "done":  # known, but has no data (yet)
+            return JSONResponse({"detail": _unfinished(state), "status": state["status"],
+                                 "error": state["error"]}, status_code=409)
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(NotCancellable)
+    async def _ended(_: Request, exc: NotCancellable) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
 
     @app.exception_handler(QueueFull)
     async def _busy(_: Request, exc: QueueFull) -> JSONResponse:

@@ -12,8 +12,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field, StrictInt
 
 from siegeline.results.store import RunNotFound
-from siegeline.web.jobs import Job
+from siegeline.web.jobs import ENDED_BADLY
 from siegeline.web.routes_scenarios import RunSize, check_run_size, resolve_changes
+
+ENDED = ("done", *ENDED_BADLY)
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 STREAM_INTERVAL_S = 0.25
@@ -39,18 +41,22 @@ def start_run(body: RunRequest, request: Request) -> Any:
 
 @router.get("")
 def list_runs(request: Request) -> dict[str, Any]:
-    """Stored runs (newest first) and runs still queued or running."""
+    """Stored runs (newest first), runs still queued or running (``active``) and the latest
+    runs that failed, were cancelled or were interrupted by a server stop (``ended``)."""
     frame = request.app.state.store.list_runs()
     frame["created"] = frame["created"].astype(str)
+    jobs = request.app.state.jobs
     return {"runs": frame.to_dict(orient="records"),
-            "active": [j.to_dict() for j in request.app.state.jobs.active_jobs()]}
+            "active": [j.to_dict() for j in jobs.active_jobs()],
+            "ended": jobs.ended_badly()}
 
 
 def job_or_stored(request: Request, run_id: str) -> dict[str, Any]:
-    """Progress of a job this server runs, else of a stored run (complete); 404 otherwise."""
-    job: Job | None = request.app.state.jobs.get(run_id)
-    if job is not None:
-        return job.to_dict()
+    """Progress of a job this server or an earlier one ran (the journal), else of a stored
+    run (complete); 404 otherwise."""
+    state = request.app.state.jobs.status(run_id)
+    if state is not None and state["status"] != "done":
+        return state
     record = request.app.state.store.record(run_id)
     meta = record["metadata"]
     days = int(meta.get("days", 0))
@@ -61,8 +67,16 @@ def job_or_stored(request: Request, run_id: str) -> dict[str, Any]:
 
 @router.get("/{run_id}/progress")
 def progress(run_id: str, request: Request) -> dict[str, Any]:
-    """State (queued, running, saving, done, failed) and days simulated so far."""
+    """State (queued, running, saving, done, failed, cancelled, interrupted) and days
+    simulated so far."""
     return job_or_stored(request, run_id)
+
+
+@router.delete("/{run_id}")
+def cancel(run_id: str, request: Request) -> dict[str, Any]:
+    """Cancel a queued or running run (its process is killed; nothing is stored); 409 when
+    the run has already ended."""
+    return request.app.state.jobs.cancel(run_id)
 
 
 @router.get("/{run_id}/stream")
@@ -74,7 +88,7 @@ async def stream(run_id: str, request: Request) -> StreamingResponse:
         state = first
         while True:
             yield f"data: {json.dumps(state)}\n\n"
-            if state["status"] in ("done", "failed") or await request.is_disconnected():
+            if state["status"] in ENDED or await request.is_disconnected():
                 return
             await asyncio.sleep(STREAM_INTERVAL_S)
             try:
