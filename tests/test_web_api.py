@@ -40,7 +40,7 @@ def _wait(client: TestClient, run_id: str) -> dict:
 def setup(tmp_path_factory):
     """One server with two finished runs: A with the dashboard controls, B as in the scenario."""
     store_path = tmp_path_factory.mktemp("web") / "store.duckdb"
-    client = TestClient(create_app(WebSettings(store_path=store_path)))
+    client = TestClient(create_app(WebSettings(store_path=store_path)), base_url="http://localhost")
     started = client.post("/api/runs", json={**RUN, "controls": CONTROLS, "label": "controls"})
     assert started.status_code == 202, started.text
     run_a = started.json()["run_id"]
@@ -227,7 +227,7 @@ def test_run_serves_its_timeline_and_charts_mark_it(tmp_path):
     result = simulate(scenario, replications=10, days=30, seed=2)
     store_path = tmp_path / "timeline.duckdb"
     run_id = ResultStore(store_path).save(result, scenario.model_dump_json(), label="dated")
-    client = TestClient(create_app(WebSettings(store_path=store_path)))
+    client = TestClient(create_app(WebSettings(store_path=store_path)), base_url="http://localhost")
     body = client.get(f"/api/runs/{run_id}").json()
     assert body["label"] == "dated"
     assert [(e["number"], e["date"], e["day"], e["changes"], e["note"], e["source"])
@@ -343,7 +343,7 @@ def test_limits_and_request_errors(setup):
 
 def test_queue_limit_answers_429(tmp_path):
     client = TestClient(create_app(WebSettings(store_path=tmp_path / "s.duckdb",
-                                               max_active_runs=0)))
+                                               max_active_runs=0)), base_url="http://localhost")
     resp = client.post("/api/runs", json={"replications": 5, "days": 5})
     assert resp.status_code == 429 and "limit 0" in resp.json()["detail"]
 
@@ -353,7 +353,7 @@ def test_events_trend_appears_when_events_are_loaded(tmp_path):
     from siegeline.events.store import connect, write_events
 
     store_path = tmp_path / "s.duckdb"
-    client = TestClient(create_app(WebSettings(store_path=store_path)))
+    client = TestClient(create_app(WebSettings(store_path=store_path)), base_url="http://localhost")
     assert client.get("/api/events/trend").json() == {"available": False, "total": 0}
     sample = resources.files("siegeline.events") / "samples" / "acled_mali_synthetic_2024_2025.csv"
     with connect(store_path) as con:

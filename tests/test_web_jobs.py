@@ -32,7 +32,8 @@ def _wait(client, run_id: str, states: tuple[str, ...], timeout: float = 60) -> 
 
 @pytest.fixture()
 def client(tmp_path):
-    with TestClient(create_app(WebSettings(store_path=tmp_path / "s.duckdb"))) as c:
+    app = create_app(WebSettings(store_path=tmp_path / "s.duckdb"))
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 
@@ -71,7 +72,7 @@ def test_data_of_a_running_run_is_409_with_its_state(client):
 
 def test_memory_guard_kills_a_run_and_marks_it_failed(tmp_path):
     settings = WebSettings(store_path=tmp_path / "s.duckdb", max_worker_bytes=300 * 2**20)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url="http://localhost") as c:
         run_id = c.post("/api/runs", json={"replications": 2000, "days": 180}).json()["run_id"]
         state = _wait(c, run_id, ("done", "failed"))
         assert state["status"] == "failed"

@@ -19,7 +19,8 @@ HUGE_FLEET = ["corridors.dakar-kayes-kita.fleet.diesel=1000000000"]
 
 @pytest.fixture()
 def client(tmp_path):
-    with TestClient(create_app(WebSettings(store_path=tmp_path / "s.duckdb"))) as c:
+    app = create_app(WebSettings(store_path=tmp_path / "s.duckdb"))
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 
@@ -61,7 +62,7 @@ def test_reference_engine_has_a_lower_replication_day_cap(client):
 
 def test_memory_estimate_refuses_beyond_the_limit(tmp_path):
     app = create_app(WebSettings(store_path=tmp_path / "s.duckdb", max_run_bytes=100 * 2**20))
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         (loc, msg), = _detail(c.post("/api/runs", json={"replications": 1000, "days": 180}))
         assert loc == ["body", "replications"] and "0.10 GiB" in msg and "memory" in msg
         assert c.post("/api/scenarios/bamako-2025/validate",

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from siegeline.cli.common import UserError, console, friendly_errors
-from siegeline.reliability.server import TOKEN_ENV, check_bind
 from siegeline.results.store import ResultStore, RunNotFound
+from siegeline.web.security import TOKEN_ENV, check_bind, read_token
 
 STORE_OPTION = typer.Option(None, "--store", help="Results store (default "
                             "./siegeline-runs/siegeline.duckdb or $SIEGELINE_STORE).")
@@ -25,19 +25,30 @@ def serve(
     max_replications: int = typer.Option(20_000, "--max-replications", min=1),
     max_days: int = typer.Option(730, "--max-days", min=1, max=3650),
     token: str | None = typer.Option(None, "--token", envvar=TOKEN_ENV, help="Require this "
-                                     "token (Bearer header, or open /?token=... once)."),
+                                     "token (Bearer header, or open /?token=... once). "
+                                     f"Prefer ${TOKEN_ENV} or --token-file: an option is "
+                                     "visible to every user in `ps`."),
+    token_file: Path | None = typer.Option(None, "--token-file", exists=True, dir_okay=False,
+                                           help="Read the token from the first line of this "
+                                           "file."),
 ) -> None:
-    """Serve the dashboard and HTTP API (OpenAPI at /docs and /openapi.json)."""
+    """Serve the dashboard and HTTP API (API reference at /docs, schema at /openapi.json)."""
+    import os
+
     import uvicorn
 
     from siegeline.web import WebSettings, create_app
 
     try:
+        token = read_token(token, str(token_file) if token_file else None)
         check_bind(host, token)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from None
+    if token and token_file is None and os.environ.get(TOKEN_ENV) != token:
+        console.print(f"[yellow]warning:[/] --token is visible to other users in `ps`; give it "
+                      f"as ${TOKEN_ENV} or with --token-file instead.")
     settings = WebSettings(store_path=store, workers=workers, max_replications=max_replications,
-                           max_days=max_days, token=token)
+                           max_days=max_days, token=token, host=host)
     app = create_app(settings)
     console.print(f"siegeline dashboard on [bold]http://{host}:{port}/[/] "
                   f"(API docs /docs, store {app.state.store.path}); Ctrl+C stops it.")

@@ -10,15 +10,15 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 import siegeline
-from siegeline.reliability.server import ResponseDeadline, TokenAuth
 from siegeline.reports.assets import plotly_js_path
 from siegeline.web.cost import CostLimits
 from siegeline.web.errors import BodySizeLimit, install_error_handlers
 from siegeline.web.jobs import JobManager
+from siegeline.web.security import HostCheck, ResponseDeadline, SecurityHeaders, TokenAuth
 from siegeline.web.store_access import StoreAccess
 
 WORKER_BASE_BYTES = 2**30  # a run's process holds ~250 MB of interpreter and libraries
@@ -45,6 +45,7 @@ class WebSettings:
     max_active_runs: int = 8
     cached_runs: int = 4
     token: str | None = None  # required on every request when set
+    host: str = "127.0.0.1"  # the address served: a Host header may name it (or localhost)
     response_deadline_s: float = 60.0
 
 
@@ -89,21 +90,27 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                     "under armed interdiction. Runs execute in the background and are kept in "
                     "the results store.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load Swagger UI and ReDoc from a CDN; ours is local
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
     app.state.jobs = jobs
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ResponseDeadline, seconds=settings.response_deadline_s)
-    if settings.token:  # added last, so it runs first: no body is read without the token
+    if settings.token:  # added late, so it runs early: no body is read without the token
         app.add_middleware(TokenAuth, token=settings.token)
+    else:  # no token: only requests naming this machine (no DNS rebinding)
+        app.add_middleware(HostCheck, allowed=frozenset({settings.host}))
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
     install_error_handlers(app)
 
     @app.get("/api/health", tags=["server"])
     def health() -> dict[str, object]:
-        """Server version, results store and limits."""
-        limits = {k: v for k, v in asdict(settings).items() if k not in ("store_path", "token")}
-        return {"status": "ok", "version": siegeline.__version__, "store": str(store.path),
+        """Server version, results store (its file name; no path is shown) and limits."""
+        limits = {k: v for k, v in asdict(settings).items()
+                  if k not in ("store_path", "token", "host")}
+        return {"status": "ok", "version": siegeline.__version__, "store": store.path.name,
                 "limits": limits}
 
     for module in (routes_scenarios, routes_runs, routes_results, routes_events, routes_planning):
@@ -113,6 +120,15 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     def plotly() -> FileResponse:
         return FileResponse(plotly_js_path(), media_type="text/javascript",
                             headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> FileResponse:
+        """The API reference, drawn from /openapi.json by a local script (works offline)."""
+        return FileResponse(_static_dir() / "api-docs.html", media_type="text/html")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> RedirectResponse:
+        return RedirectResponse("/docs")
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
