@@ -135,4 +135,5 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         return FileResponse(_static_dir() / "index.html", media_type="text/html")
 
     app.mount("/static", StaticFiles(directory=_static_dir()), name="static")
+    app.openapi()  # built once now rather than by the first request
     return app

@@ -43,10 +43,8 @@ def start_run(body: RunRequest, request: Request) -> Any:
 def list_runs(request: Request) -> dict[str, Any]:
     """Stored runs (newest first), runs still queued or running (``active``) and the latest
     runs that failed, were cancelled or were interrupted by a server stop (``ended``)."""
-    frame = request.app.state.store.list_runs()
-    frame["created"] = frame["created"].astype(str)
     jobs = request.app.state.jobs
-    return {"runs": frame.to_dict(orient="records"),
+    return {"runs": request.app.state.store.run_records(),
             "active": [j.to_dict() for j in jobs.active_jobs()],
             "ended": jobs.ended_badly()}
 

@@ -41,16 +41,24 @@ class _Lru(OrderedDict[Hashable, Any]):
 class StoreAccess:
     def __init__(self, path: str | Path | None = None, cache_size: int = 4) -> None:
         self.store = ResultStore(path)
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # DuckDB connections, one at a time
+        self._cache_lock = threading.Lock()  # the caches below (never held while reading)
         self._results = _Lru(cache_size)
         self._records = _Lru(ANSWERS_CACHED)
         self._answers = _Lru(ANSWERS_CACHED)
+        self._flights: dict[Hashable, threading.Lock] = {}
         self._runs: pd.DataFrame | None = None
+        self._run_records: list[dict[str, Any]] = []
         self._signature: tuple[int, ...] | None = None
 
     @property
     def path(self) -> Path:
         return self.store.path
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        with self.lock:
+            yield
 
     def _files_signature(self) -> tuple[int, ...]:
         """Size and modification time of the store and its write-ahead log."""
@@ -63,28 +71,34 @@ class StoreAccess:
                 out += [0, 0]
         return tuple(out)
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        with self.lock:
-            yield
-
     def invalidate(self) -> None:
         """Forget the list of runs (a run was just saved)."""
-        with self.lock:
+        with self._cache_lock:
             self._runs = None
+
+    def _current_runs(self) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        signature = self._files_signature()
+        with self._cache_lock:
+            if self._runs is not None and signature == self._signature:
+                return self._runs, self._run_records
+        with self.lock:
+            frame = self.store.list_runs()
+        records = frame.assign(created=frame["created"].astype(str)).to_dict(orient="records")
+        with self._cache_lock:
+            self._runs, self._run_records, self._signature = frame, records, signature
+        return frame, records
 
     def list_runs(self) -> pd.DataFrame:
         """Stored runs, newest first (a copy: callers may change it)."""
-        signature = self._files_signature()
-        with self.lock:
-            if self._runs is None or signature != self._signature:
-                self._runs = self.store.list_runs()
-                self._signature = signature
-            return self._runs.copy()
+        return self._current_runs()[0].copy()
+
+    def run_records(self) -> list[dict[str, Any]]:
+        """Stored runs as JSON-ready rows, newest first (not to be modified)."""
+        return self._current_runs()[1]
 
     def resolve(self, run_id: str) -> str:
         """Full run id from an id, a unique prefix or 'latest' (as ``ResultStore.resolve``)."""
-        ids = list(self.list_runs()["run_id"])
+        ids = [r["run_id"] for r in self.run_records()]
         if run_id == "latest" and ids:
             return str(ids[0])
         if run_id in ids:
@@ -95,36 +109,40 @@ class StoreAccess:
         return str(matches[0])
 
     def label(self, run_id: str) -> str:
-        runs = self.list_runs()
-        labels = runs.loc[runs["run_id"] == self.resolve(run_id), "label"]
-        return str(labels.iloc[0] or "") if len(labels) else ""
+        full = self.resolve(run_id)
+        return next(str(r["label"] or "") for r in self.run_records() if r["run_id"] == full)
+
+    def _once(self, cache: _Lru, key: Hashable, compute: Callable[[], T]) -> T:
+        """``cache[key]``, computed by one thread when many ask for it at once."""
+        with self._cache_lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+            flight = self._flights.setdefault((id(cache), key), threading.Lock())
+        with flight:
+            with self._cache_lock:
+                if key in cache:
+                    return cache[key]
+            value = compute()
+            with self._cache_lock:
+                cache.put(key, value)
+                self._flights.pop((id(cache), key), None)
+        return value
+
+    def _read(self, method: Callable[[str], T], full: str) -> T:
+        with self.lock:
+            return method(full)
 
     def record(self, run_id: str) -> dict[str, Any]:
         full = self.resolve(run_id)
-        with self.lock:
-            if full not in self._records:
-                self._records.put(full, self.store.run_record(full))
-            return self._records[full]
+        return self._once(self._records, full, lambda: self._read(self.store.run_record, full))
 
     def load(self, run_id: str) -> SimulationResult:
         full = self.resolve(run_id)
-        with self.lock:
-            if full in self._results:
-                self._results.move_to_end(full)
-                return self._results[full]
-            result = self.store.load(full)
-            self._results.put(full, result)
-            return result
+        return self._once(self._results, full, lambda: self._read(self.store.load, full))
 
     def answer(self, run_ids: tuple[str, ...], key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()`` once per (runs, key): a stored run's data never change. Callers must
         not modify what they get."""
         full = (tuple(self.resolve(r) for r in run_ids), key)
-        with self.lock:
-            if full in self._answers:
-                self._answers.move_to_end(full)
-                return self._answers[full]
-        value = compute()
-        with self.lock:
-            self._answers.put(full, value)
-        return value
+        return self._once(self._answers, full, compute)
