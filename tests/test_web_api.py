@@ -186,10 +186,14 @@ def test_summary_quantiles_and_stockout_match_hand_computation(setup):
 def test_charts_and_map(setup):
     client, store_path, run_a, _, direct_a, _ = setup
     fig = client.get(f"/api/runs/{run_a}/charts/electricity_hours").json()
-    median = next(t for t in fig["data"] if t.get("name") == "median")
-    np.testing.assert_allclose(median["y"],
-                               np.median(direct_a.dataset["electricity_hours"].values, axis=0),
-                               atol=1e-6)
+    # Electricity follows the convoys day by day: the daily median is drawn faint behind its
+    # centred 7-day mean.
+    daily = np.median(direct_a.dataset["electricity_hours"].values, axis=0)
+    median = next(t for t in fig["data"] if t.get("name") == "median, each day")
+    np.testing.assert_allclose(median["y"], daily, atol=1e-6)
+    smooth = next(t for t in fig["data"] if t.get("name") == "median, 7-day mean")
+    np.testing.assert_allclose(smooth["y"][10], daily[7:14].mean(), atol=1e-6)
+    np.testing.assert_allclose(smooth["y"][0], daily[:4].mean(), atol=1e-6)
     assert client.get(f"/api/runs/{run_a}/charts/stockout").json()["data"][0]["name"] == \
         "any product"
     flow = client.get(f"/api/runs/{run_a}/map?colour_by=flow").json()

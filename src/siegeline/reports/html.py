@@ -21,6 +21,7 @@ from siegeline.reports.figures import (
     FAN_VARIABLES,
     SUPPLY_VARIABLES,
     Figure,
+    add_queue_cap,
     add_timeline_markers,
     fan_chart,
     stockout_chart,
@@ -136,6 +137,8 @@ def report_figures(result: SimulationResult, scenario_data: dict[str, Any]) -> d
         for item in variable_items(result, variable) or [None]:
             key = f"fan-{variable}" + (f"-{item}" if item else "")
             series[key] = fan_chart(result, variable, item, title)
+    if "fan-queue_wait_hours" in series:
+        add_queue_cap(series["fan-queue_wait_hours"], scenario.stations.max_wait_hours)
     if "convoys_arrived" in result.dataset:
         series["convoys-weekly"] = weekly_convoys_chart(result)
     series["stockout"] = stockout_chart(result)

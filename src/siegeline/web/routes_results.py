@@ -16,6 +16,7 @@ from starlette.background import BackgroundTask
 
 from siegeline.reports.figures import (
     Figure,
+    add_queue_cap,
     add_timeline_markers,
     comparison_fan_chart,
     comparison_stockout_chart,
@@ -136,6 +137,9 @@ def get_chart(run_id: str, chart: Chart, request: Request,
             figure = weekly_convoys_chart(result)
         else:
             figure = fan_chart(result, chart, item)
+        if chart == "queue_wait_hours":
+            add_queue_cap(figure, _stored_scenario(request.app.state.store.record(run_id))
+                          .stations.max_wait_hours)
         return _with_timeline(figure, request, run_id, result)
 
     return _cached(request, (run_id,), ("chart", chart, item), compute)
@@ -219,6 +223,11 @@ def compare_chart(chart: Chart, request: Request, a: str = Query(max_length=64),
         labels = (f"A {_legend(request, ra)}", f"B {_legend(request, rb)}")
         if chart == "stockout":
             return comparison_stockout_chart(ra, rb, labels)
-        return comparison_fan_chart(ra, rb, chart, item, labels)
+        figure = comparison_fan_chart(ra, rb, chart, item, labels)
+        if chart == "queue_wait_hours":
+            caps = {_stored_scenario(request.app.state.store.record(r)).stations.max_wait_hours
+                    for r in (a, b)}
+            add_queue_cap(figure, max(caps))
+        return figure
 
     return _cached(request, (a, b), ("compare_chart", chart, item), compute)
