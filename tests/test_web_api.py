@@ -72,6 +72,9 @@ def test_controls_become_override_strings():
     assert json.loads(scaled.split("=", 1)[1]) == {"low": 0.5, "high": 1.5,
                                                     "distribution": "triangular", "mode": 1.0}
     assert controls_to_overrides(raw, Controls(rationing=False)) == ["city.rationing=[]"]
+    # The dashboard's controls at the scenario's values are no change.
+    same = Controls(intensity_scale=1.0, escort_pool=raw["escorts"]["pool_size"])
+    assert controls_to_overrides(raw, same) == []
 
 
 def test_scenario_endpoints(setup, bamako):

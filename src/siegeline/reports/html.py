@@ -46,6 +46,10 @@ SUMMARY_LABELS = {
 }
 
 
+VARIED_NONE = ("none: each replication draws every uncertain parameter from its range "
+               "(`siegeline sweep` and `sensitivity` runs set some per replication instead)")
+
+
 def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
@@ -164,7 +168,7 @@ def _parameter_rows(scenario: dict[str, Any], metadata: dict[str, Any],
         ["scenario", f"{scenario.get('name')}: {scenario.get('title', '')}"],
         ["label", label or "(none)"],
         ["changes to the scenario (path=value)", changes or "none"],
-        ["parameters varied along replications", ", ".join(drawn) or "none"],
+        ["parameters varied along replications", ", ".join(drawn) or VARIED_NONE],
         ["start date", sim.get("start_date", "")],
         ["replications × days", f"{metadata.get('replications')} × {metadata.get('days')}"],
         ["seed / engine", f"{metadata.get('seed')} / {metadata.get('engine')}"],

@@ -48,12 +48,14 @@ def _scaled(value: Any, factor: float) -> Any:
 
 def controls_to_overrides(raw: dict[str, Any], controls: Controls) -> list[str]:
     """Override strings for ``load_scenario(name, overrides)``; ``raw`` is the scenario document
-    (needed to scale the current intensity and to name corridors and rationing levels)."""
+    (needed to scale the current intensity and to name corridors and rationing levels). An
+    intensity scale of 1 and the scenario's own escort pool give no string."""
     out: list[str] = []
-    if controls.intensity_scale is not None:
+    # A control left at the scenario's value changes nothing and is not listed as a change.
+    if controls.intensity_scale not in (None, 1.0):
         current = raw.get("adversary", {}).get("intensity", 1.0)
         out.append(f"adversary.intensity={json.dumps(_scaled(current, controls.intensity_scale))}")
-    if controls.escort_pool is not None:
+    if controls.escort_pool not in (None, control_defaults(raw)["escort_pool"]):
         out.append(f"escorts.pool_size={controls.escort_pool}")
     names = [c["name"] for c in raw.get("corridors", [])]
     chosen = names if controls.corridors is None else controls.corridors
