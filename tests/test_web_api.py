@@ -168,6 +168,19 @@ def test_summary_quantiles_and_stockout_match_hand_computation(setup):
     cover = direct_a.dataset["cover_days"].sel(product="diesel").values
     assert row["median"] == pytest.approx(np.median(cover[:, 29]))
     assert row["p95"] == pytest.approx(np.quantile(cover[:, 29], 0.95))
+    assert row["p05"] == pytest.approx(np.quantile(cover[:, 29], 0.05))  # both band ends
+    # Both band ends of every daily indicator, where a 10% band would differ somewhere.
+    differs = 0
+    for name in ("informal_price", "electricity_hours", "stations_open", "queue_wait_hours"):
+        for _, r in summary[summary.indicator == name].iterrows():
+            values = direct_a.dataset[name]
+            if r["item"]:
+                values = values.sel(product=r["item"])
+            day = values.values[:, int(r["day"]) - 1]
+            assert (r["p05"], r["p95"]) == pytest.approx(
+                (np.quantile(day, 0.05), np.quantile(day, 0.95))), (name, r["day"])
+            differs += not np.isclose(np.quantile(day, 0.05), np.quantile(day, 0.10))
+    assert differs > 0
 
     q = client.get(f"/api/runs/{run_a}/quantiles/cover_days?item=gasoline").json()
     gas = direct_a.dataset["cover_days"].sel(product="gasoline").values
