@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 import siegeline
 from siegeline.reports.assets import plotly_js_path
 from siegeline.web.cost import CostLimits
-from siegeline.web.errors import BodySizeLimit, install_error_handlers
+from siegeline.web.errors import BodySizeLimit, error_responses, install_error_handlers
 from siegeline.web.jobs import JobManager
 from siegeline.web.security import HostCheck, ResponseDeadline, SecurityHeaders, TokenAuth
 from siegeline.web.store_access import StoreAccess
@@ -90,6 +90,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                     "under armed interdiction. Runs execute in the background and are kept in "
                     "the results store.",
         lifespan=lifespan,
+        responses=error_responses(400, 401, 413, 504),  # the middleware's answers
         docs_url=None,  # FastAPI's pages load Swagger UI and ReDoc from a CDN; ours is local
         redoc_url=None,
     )

@@ -11,12 +11,38 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from siegeline.reports.figures import FigureError
 from siegeline.results.store import RunNotFound
 from siegeline.scenario.loader import ScenarioError
 from siegeline.web.jobs import NotCancellable, QueueFull
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a message, or FastAPI's list of ``{loc, msg, type}`` (422)."""
+
+    detail: str | list[dict[str, Any]]
+
+
+ERROR_MEANINGS = {
+    400: "the Host header does not name this server (no token configured)",
+    401: "missing or wrong token",
+    404: "no such scenario or run (an ambiguous run-id prefix too)",
+    409: "the run is queued, running, failed, cancelled or interrupted: it has no data (or "
+         "cannot be cancelled)",
+    413: "request body larger than the server's limit",
+    422: "invalid input, or a run beyond the server's limits; `loc` names the field",
+    429: "too many runs queued, or a planning solve already running",
+    503: "the solver found no plan within its time limit",
+    504: "no response within the server's deadline",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI descriptions of the error answers a route can give."""
+    return {code: {"model": ErrorBody, "description": ERROR_MEANINGS[code]} for code in codes}
 
 
 def scenario_error_detail(exc: ScenarioError) -> list[dict[str, object]]:

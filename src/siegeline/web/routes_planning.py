@@ -30,8 +30,10 @@ from siegeline.reports.figures import FONT, Figure
 from siegeline.reports.maps import NODE_STYLE, network_map
 from siegeline.scenario.loader import load_scenario, packaged_scenarios
 from siegeline.scenario.schema import Scenario
+from siegeline.web.errors import error_responses
 
-router = APIRouter(prefix="/api/plan", tags=["planning"])
+router = APIRouter(prefix="/api/plan", tags=["planning"],
+                   responses=error_responses(404, 422, 429, 503))
 
 MAX_BUDGET = 10
 MAX_ESCORTS = 10

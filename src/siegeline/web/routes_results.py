@@ -32,8 +32,9 @@ from siegeline.reports.timeline import regime_rows, timeline_rows
 from siegeline.results.result import SimulationResult
 from siegeline.scenario.loader import validate_scenario
 from siegeline.scenario.schema import Scenario
+from siegeline.web.errors import error_responses
 
-router = APIRouter(tags=["results"])
+router = APIRouter(tags=["results"], responses=error_responses(404, 409, 422))
 CSV_CHUNK_ROWS = 50_000
 T = TypeVar("T")
 Chart = Literal["cover_days", "stations_open", "queue_wait_hours", "informal_price",
@@ -172,7 +173,10 @@ def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
         yield part.to_csv(index=False, header=start == 0).encode()
 
 
-@router.get("/api/runs/{run_id}/download", response_model=None)
+@router.get("/api/runs/{run_id}/download", response_model=None,
+            response_class=StreamingResponse, responses={200: {
+    "description": "Parquet (format=parquet) or CSV (format=csv, summary.csv) as a download",
+    "content": {"application/vnd.apache.parquet": {}, "text/csv": {}}}})
 def download(run_id: str, request: Request,
              format: Literal["parquet", "csv", "summary.csv"] = Query("parquet"),
              ) -> FileResponse | StreamingResponse:

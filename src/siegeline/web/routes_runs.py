@@ -12,12 +12,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field, StrictInt
 
 from siegeline.results.store import RunNotFound
+from siegeline.web.errors import error_responses
 from siegeline.web.jobs import ENDED_BADLY
 from siegeline.web.routes_scenarios import RunSize, check_run_size, resolve_changes
 
 ENDED = ("done", *ENDED_BADLY)
 
-router = APIRouter(prefix="/api/runs", tags=["runs"])
+router = APIRouter(prefix="/api/runs", tags=["runs"],
+                   responses=error_responses(404, 409, 422, 429))
 STREAM_INTERVAL_S = 0.25
 
 
@@ -77,7 +79,9 @@ def cancel(run_id: str, request: Request) -> dict[str, Any]:
     return request.app.state.jobs.cancel(run_id)
 
 
-@router.get("/{run_id}/stream")
+@router.get("/{run_id}/stream", response_class=StreamingResponse, responses={200: {
+    "description": "server-sent events, each `data:` a progress object as /progress gives",
+    "content": {"text/event-stream": {}}}})
 async def stream(run_id: str, request: Request) -> StreamingResponse:
     """Server-sent events: one progress message every 0.25 s until the run ends."""
     first = job_or_stored(request, run_id)  # 404 before the stream starts

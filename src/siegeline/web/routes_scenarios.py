@@ -21,8 +21,10 @@ from siegeline.scenario.loader import (
 from siegeline.scenario.schema import Scenario
 from siegeline.web.controls import Controls, control_defaults, controls_to_overrides
 from siegeline.web.cost import RunCost, check_cost
+from siegeline.web.errors import error_responses
 
-router = APIRouter(prefix="/api/scenarios", tags=["scenarios"])
+router = APIRouter(prefix="/api/scenarios", tags=["scenarios"],
+                   responses=error_responses(404, 422))
 
 
 class ScenarioChanges(BaseModel):
@@ -87,6 +89,17 @@ def resolve_changes(name: str, changes: ScenarioChanges,
     return load_scenario(name, overrides), overrides
 
 
+# Before "/{name}": a request for /validate with another method is then told "Allow: POST".
+@router.post("/validate")
+def validate_document(doc: ScenarioDocument, request: Request) -> dict[str, Any]:
+    """Validate a whole scenario document sent in the body (at most the body-size limit),
+    and a run of it at its own replications and days against the server's limits."""
+    scenario = validate_scenario(doc.scenario, "scenario")
+    cost = check_run_size(scenario, RunSize(), request.app.state.settings)
+    return {"valid": True, "name": scenario.name, "scenario_hash": scenario_hash(scenario),
+            "cost": cost.to_dict()}
+
+
 @router.get("")
 def list_scenarios() -> list[dict[str, Any]]:
     """Packaged scenarios with their title and default horizon."""
@@ -127,13 +140,3 @@ def validate_changes(name: str, changes: RunSize, request: Request) -> dict[str,
     cost = check_run_size(scenario, changes, request.app.state.settings)
     return {"valid": True, "name": scenario.name, "scenario_hash": scenario_hash(scenario),
             "overrides": overrides, "cost": cost.to_dict()}
-
-
-@router.post("/validate")
-def validate_document(doc: ScenarioDocument, request: Request) -> dict[str, Any]:
-    """Validate a whole scenario document sent in the body (at most the body-size limit),
-    and a run of it at its own replications and days against the server's limits."""
-    scenario = validate_scenario(doc.scenario, "scenario")
-    cost = check_run_size(scenario, RunSize(), request.app.state.settings)
-    return {"valid": True, "name": scenario.name, "scenario_hash": scenario_hash(scenario),
-            "cost": cost.to_dict()}

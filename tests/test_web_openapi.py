@@ -1,0 +1,47 @@
+"""The OpenAPI schema says what the server does: the error answers, the content types of
+downloads and streams, the engines, and OPTIONS names the right methods."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from siegeline.web import WebSettings, create_app
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    store = tmp_path_factory.mktemp("api") / "s.duckdb"
+    with TestClient(create_app(WebSettings(store_path=store)), base_url="http://localhost") as c:
+        yield c
+
+
+def test_error_answers_are_documented(client):
+    spec = client.get("/openapi.json").json()
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            codes = set(op["responses"])
+            assert {"400", "401", "413", "504"} <= codes, (method, path)
+            if path.startswith("/api/runs/{run_id}"):
+                assert {"404", "409"} <= codes, (method, path)
+    assert {"422", "429"} <= set(spec["paths"]["/api/runs"]["post"]["responses"])
+    error = spec["components"]["schemas"]["ErrorBody"]
+    assert "detail" in error["properties"]
+    # And an undocumented answer really is what the server sends.
+    assert set(client.get("/api/runs/nope/summary").json()) == {"detail"}
+
+
+def test_content_types_and_enums(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    download = paths["/api/runs/{run_id}/download"]["get"]["responses"]["200"]["content"]
+    assert set(download) == {"application/vnd.apache.parquet", "text/csv"}
+    stream = paths["/api/runs/{run_id}/stream"]["get"]["responses"]["200"]["content"]
+    assert set(stream) == {"text/event-stream"}
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["RunRequest"]["properties"]["engine"]["enum"] == ["vectorized", "reference"]
+    assert "delete" in paths["/api/runs/{run_id}"]
+
+
+def test_options_names_the_methods_of_the_path(client):
+    assert client.options("/api/scenarios/validate").headers["allow"] == "POST"
+    assert client.options("/api/scenarios/bamako-2025").headers["allow"] == "GET"
