@@ -93,3 +93,19 @@ def test_strict_types(client, body):
     assert resp.status_code == 422, (body, resp.text)
     assert client.post("/api/runs", json={"replications": 2, "days": 2, **body}
                        ).status_code == 422
+
+
+def test_a_full_store_refuses_new_runs(tmp_path, bamako):
+    from siegeline.results.store import ResultStore
+
+    store = ResultStore(tmp_path / "s.duckdb")
+    store.save(simulate(bamako, replications=5, days=10, seed=1), bamako.model_dump_json())
+    size = store.path.stat().st_size
+    app = create_app(WebSettings(store_path=store.path, max_store_bytes=size))
+    with TestClient(app, base_url="http://localhost") as c:
+        resp = c.post("/api/runs", json={"replications": 2, "days": 2})
+        assert resp.status_code == 507 and "--max-store-gb" in resp.json()["detail"]
+        assert c.get("/api/runs").json()["active"] == []
+    roomy = create_app(WebSettings(store_path=store.path, max_store_bytes=size + 2**20))
+    with TestClient(roomy, base_url="http://localhost") as c:
+        assert c.post("/api/runs", json={"replications": 2, "days": 2}).status_code == 202

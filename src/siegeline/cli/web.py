@@ -24,6 +24,8 @@ def serve(
                                 help="Simulations run at the same time."),
     max_replications: int = typer.Option(20_000, "--max-replications", min=1),
     max_days: int = typer.Option(730, "--max-days", min=1, max=3650),
+    max_store_gb: float = typer.Option(10.0, "--max-store-gb", min=0.001,
+                                       help="Refuse new runs once the store is this large."),
     token: str | None = typer.Option(None, "--token", envvar=TOKEN_ENV, help="Require this "
                                      "token (Bearer header, or open /?token=... once). "
                                      f"Prefer ${TOKEN_ENV} or --token-file: an option is "
@@ -48,7 +50,8 @@ def serve(
         console.print(f"[yellow]warning:[/] --token is visible to other users in `ps`; give it "
                       f"as ${TOKEN_ENV} or with --token-file instead.")
     settings = WebSettings(store_path=store, workers=workers, max_replications=max_replications,
-                           max_days=max_days, token=token, host=host)
+                           max_days=max_days, token=token, host=host,
+                           max_store_bytes=int(max_store_gb * 2**30))
     app = create_app(settings)
     console.print(f"siegeline dashboard on [bold]http://{host}:{port}/[/] "
                   f"(API docs /docs, store {app.state.store.path}); Ctrl+C stops it.")

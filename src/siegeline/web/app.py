@@ -40,6 +40,7 @@ class WebSettings:
     max_reference_tankers: int = 100_000  # about 120 MB of simulated tankers
     max_run_bytes: int = 2 * 2**30
     max_worker_bytes: int | None = None  # default: max_run_bytes + WORKER_BASE_BYTES
+    max_store_bytes: int = 10 * 2**30  # new runs are refused once the store is this large
     max_body_bytes: int = 1_000_000
     workers: int = 1
     max_active_runs: int = 8

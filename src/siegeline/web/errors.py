@@ -20,6 +20,10 @@ from siegeline.scenario.loader import ScenarioError
 from siegeline.web.jobs import NotCancellable, QueueFull
 
 
+class StoreFull(RuntimeError):
+    """The results store has reached the server's size limit."""
+
+
 class ErrorBody(BaseModel):
     """Every error answer: a message, or FastAPI's list of ``{loc, msg, type}`` (422)."""
 
@@ -37,6 +41,7 @@ ERROR_MEANINGS = {
     429: "too many runs queued, or a planning solve already running",
     503: "the solver found no plan within its time limit",
     504: "no response within the server's deadline",
+    507: "the results store has reached the server's size limit: no new run is accepted",
 }
 
 
@@ -103,6 +108,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotCancellable)
     async def _ended(_: Request, exc: NotCancellable) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(StoreFull)
+    async def _full(_: Request, exc: StoreFull) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=507)
 
     @app.exception_handler(QueueFull)
     async def _busy(_: Request, exc: QueueFull) -> JSONResponse:

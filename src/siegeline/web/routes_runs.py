@@ -12,14 +12,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field, StrictInt
 
 from siegeline.results.store import RunNotFound
-from siegeline.web.errors import error_responses
+from siegeline.web.errors import StoreFull, error_responses
 from siegeline.web.jobs import ENDED_BADLY
 from siegeline.web.routes_scenarios import RunSize, check_run_size, resolve_changes
 
 ENDED = ("done", *ENDED_BADLY)
 
 router = APIRouter(prefix="/api/runs", tags=["runs"],
-                   responses=error_responses(404, 409, 422, 429))
+                   responses=error_responses(404, 409, 422, 429, 507))
 STREAM_INTERVAL_S = 0.25
 
 
@@ -33,7 +33,13 @@ class RunRequest(RunSize):
 def start_run(body: RunRequest, request: Request) -> Any:
     """Validate and queue a run; returns its run id at once (poll its progress)."""
     scenario, overrides = resolve_changes(body.scenario, body, in_body=True)
-    cost = check_run_size(scenario, body, request.app.state.settings)
+    settings = request.app.state.settings
+    cost = check_run_size(scenario, body, settings)
+    used = request.app.state.store.size_bytes()
+    if used >= settings.max_store_bytes:
+        raise StoreFull(f"the results store holds {used / 2**30:,.2f} GiB, this server's limit "
+                        f"is {settings.max_store_bytes / 2**30:,.2f} GiB: delete old runs (or "
+                        "start the server with a larger --max-store-gb or another --store)")
     reps, days = cost.replications, cost.days
     job = request.app.state.jobs.submit(scenario, replications=reps, days=days, seed=body.seed,
                                         engine=body.engine, label=body.label, overrides=overrides)

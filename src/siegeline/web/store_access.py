@@ -71,6 +71,11 @@ class StoreAccess:
                 out += [0, 0]
         return tuple(out)
 
+    def size_bytes(self) -> int:
+        """The store's size on disk, its write-ahead log included."""
+        signature = self._files_signature()
+        return signature[1] + signature[3]
+
     def invalidate(self) -> None:
         """Forget the list of runs (a run was just saved)."""
         with self._cache_lock:
