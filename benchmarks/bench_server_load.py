@@ -21,8 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from loadtest import run_load  # benchmarks/loadtest.py, beside this script
 from siegeline.engines import simulate
-from siegeline.reliability.loadtest import run_load
 from siegeline.results.store import ResultStore
 from siegeline.scenario import load_scenario
 

@@ -3,12 +3,15 @@ traversal, unguessable run ids, and 50 concurrent clients on loopback without an
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
 import re
 import socket
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,13 +22,25 @@ from typer.testing import CliRunner
 from siegeline.cli.main import app as cli_app
 from siegeline.cli.web import serve
 from siegeline.engines import simulate
-from siegeline.reliability.loadtest import run_load
 from siegeline.results.store import ResultStore, new_run_id
 from siegeline.scenario import load_scenario
 from siegeline.web import WebSettings, create_app
 from siegeline.web.security import check_bind, is_loopback
 
 TOKEN = "s3cret-token-for-tests-0123456789"
+
+
+def _load_benchmark_tool():
+    """``benchmarks/loadtest.py`` (the load test lives with the benchmarks, not the package)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "loadtest.py"
+    spec = importlib.util.spec_from_file_location("benchmarks_loadtest", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+run_load = _load_benchmark_tool().run_load
 
 
 @pytest.fixture(scope="module")
