@@ -45,3 +45,16 @@ def test_content_types_and_enums(client):
 def test_options_names_the_methods_of_the_path(client):
     assert client.options("/api/scenarios/validate").headers["allow"] == "POST"
     assert client.options("/api/scenarios/bamako-2025").headers["allow"] == "GET"
+
+
+def test_run_size_limits_are_the_servers(tmp_path):
+    settings = WebSettings(store_path=tmp_path / "s.duckdb", max_replications=500, max_days=90)
+    with TestClient(create_app(settings), base_url="http://localhost") as c:
+        schemas = c.get("/openapi.json").json()["components"]["schemas"]
+        for model in ("RunRequest", "RunSize"):
+            props = schemas[model]["properties"]
+            assert props["replications"]["anyOf"][0]["maximum"] == 500, model
+            assert props["days"]["anyOf"][0]["maximum"] == 90, model
+        # ... and the server keeps to them.
+        assert c.post("/api/runs", json={"replications": 501, "days": 2}).status_code == 422
+        assert c.post("/api/runs", json={"replications": 2, "days": 91}).status_code == 422

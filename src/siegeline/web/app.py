@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
@@ -137,5 +138,17 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         return FileResponse(_static_dir() / "index.html", media_type="text/html")
 
     app.mount("/static", StaticFiles(directory=_static_dir()), name="static")
-    app.openapi()  # built once now rather than by the first request
+    _document_limits(app.openapi(), settings)  # built once now rather than by a request
     return app
+
+
+def _document_limits(schema: dict[str, Any], settings: WebSettings) -> None:
+    """The run-size fields of the request models say this server's limits (the models are
+    shared by all servers; each server checks its own limits and answers 422 beyond them)."""
+    limits = {"replications": settings.max_replications, "days": settings.max_days}
+    for model in ("RunRequest", "RunSize"):
+        properties = schema["components"]["schemas"].get(model, {}).get("properties", {})
+        for field, limit in limits.items():
+            for branch in properties.get(field, {}).get("anyOf", []):
+                if branch.get("type") == "integer":
+                    branch["maximum"] = limit
