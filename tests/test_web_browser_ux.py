@@ -81,6 +81,9 @@ def test_empty_store_cancel_and_error_banners(tmp_path, live_server, chromium_pa
     assert not page.is_visible("#no-runs") and page.is_visible("#downloads")
     assert page.get_attribute("#dl-csv", "href") == f"/api/runs/{run_id}/download?format=csv"
     assert page.is_enabled("input[name=map-colour][value=flow]")
+    assert page.is_checked("input[name=map-colour][value=flow]")  # the default once a run is in
+    assert "delivered flow" in page.evaluate(
+        "() => document.getElementById('map').layout.title.text")
     assert "the scenario as packaged" in page.text_content("#run-summary")  # defaults: no change
 
     # A failed load of run A is shown, not swallowed.

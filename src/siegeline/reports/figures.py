@@ -35,10 +35,10 @@ SUPPLY_VARIABLES: tuple[tuple[str, str], ...] = (
 TITLES = dict(FAN_VARIABLES + SUPPLY_VARIABLES)
 # What the y axis measures, in words (the outputs' units are terse: "day", "station", "-").
 Y_TITLES = {
-    "cover_days": "days of normal demand in stock", "stations_open": "stations open",
+    "cover_days": "days of cover", "stations_open": "stations open",
     "queue_wait_hours": "hours of waiting", "informal_price": "FCFA per litre",
-    "electricity_hours": "hours of electricity per day", "gate_litres": "litres at the gate",
-    "delivered_litres": "litres per day", "attack_intensity": "multiplier of segment hazards",
+    "electricity_hours": "hours per day", "gate_litres": "litres",
+    "delivered_litres": "litres per day", "attack_intensity": "× segment hazard",
     "escort_pool": "escort units",
 }
 # Outputs that follow the convoys' rhythm day by day (a convoy every few days makes their median
@@ -73,7 +73,9 @@ def _base_layout(title: str, y_title: str = "", x_title: str = "") -> dict[str, 
         "xaxis": {"title": {"text": x_title}, "gridcolor": "#e6e6e6", "zeroline": False},
         "yaxis": {"title": {"text": y_title}, "gridcolor": "#e6e6e6", "zeroline": False,
                   "rangemode": "tozero"},
-        "legend": {"orientation": "h", "y": -0.18, "x": 0},
+        # Below the x axis's tick labels and title (dates take two lines of ticks).
+        "legend": {"orientation": "h", "y": -0.34 if x_title else -0.18, "x": 0,
+                   "yanchor": "top"},
     }
 
 

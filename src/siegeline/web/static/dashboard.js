@@ -130,7 +130,14 @@ function showEmptyStore(empty) {
   for (const id of ["run-a", "run-b", "compare-btn"]) $(id).disabled = empty;
   const flow = document.querySelector("input[name=map-colour][value=flow]");
   flow.disabled = empty;
-  if (empty) document.querySelector("input[name=map-colour][value=risk]").checked = true;
+  const toolbar = flow.closest(".toolbar");
+  if (empty) {
+    document.querySelector("input[name=map-colour][value=risk]").checked = true;
+    toolbar.dataset.riskForEmptyStore = "1";
+  } else if (toolbar.dataset.riskForEmptyStore) {  // the first run is in: back to the default
+    flow.checked = true;
+    delete toolbar.dataset.riskForEmptyStore;
+  }
 }
 
 // Runs that failed, were cancelled or were interrupted by a server stop: they have no data, but
