@@ -58,3 +58,22 @@ def test_run_size_limits_are_the_servers(tmp_path):
         # ... and the server keeps to them.
         assert c.post("/api/runs", json={"replications": 501, "days": 2}).status_code == 422
         assert c.post("/api/runs", json={"replications": 2, "days": 91}).status_code == 422
+
+
+def test_the_servers_own_answers_have_typed_schemas(client):
+    paths = client.get("/openapi.json").json()["paths"]
+
+    def schema(path: str, method: str, code: str) -> str:
+        return paths[path][method]["responses"][code]["content"]["application/json"][
+            "schema"]["$ref"].rsplit("/", 1)[-1]
+
+    assert schema("/api/runs", "post", "202") == "RunStarted"
+    assert schema("/api/runs", "get", "200") == "RunList"
+    assert schema("/api/runs/{run_id}/progress", "get", "200") == "Progress"
+    assert schema("/api/runs/{run_id}", "delete", "200") == "Progress"
+    assert schema("/api/scenarios/{name}/validate", "post", "200") == "Validation"
+    assert schema("/api/health", "get", "200") == "Health"
+    status = client.get("/openapi.json").json()["components"]["schemas"]["Progress"][
+        "properties"]["status"]
+    assert set(status["enum"]) == {"queued", "running", "saving", "done", "failed", "cancelled",
+                                   "interrupted"}

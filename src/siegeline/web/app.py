@@ -19,6 +19,7 @@ from siegeline.reports.assets import plotly_js_path
 from siegeline.web.cost import CostLimits
 from siegeline.web.errors import BodySizeLimit, error_responses, install_error_handlers
 from siegeline.web.jobs import JobManager
+from siegeline.web.models import Health
 from siegeline.web.security import HostCheck, ResponseDeadline, SecurityHeaders, TokenAuth
 from siegeline.web.store_access import StoreAccess
 
@@ -108,7 +109,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
     install_error_handlers(app)
 
-    @app.get("/api/health", tags=["server"])
+    @app.get("/api/health", tags=["server"], response_model=Health)
     def health() -> dict[str, object]:
         """Server version, results store (its file name; no path is shown) and limits."""
         limits = {k: v for k, v in asdict(settings).items()

@@ -14,6 +14,7 @@ from pydantic import Field, StrictInt
 from siegeline.results.store import RunNotFound
 from siegeline.web.errors import StoreFull, error_responses
 from siegeline.web.jobs import ENDED_BADLY
+from siegeline.web.models import Progress, RunList, RunStarted
 from siegeline.web.routes_scenarios import RunSize, check_run_size, resolve_changes
 
 ENDED = ("done", *ENDED_BADLY)
@@ -29,7 +30,7 @@ class RunRequest(RunSize):
     label: str = Field("", max_length=200)
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, response_model=RunStarted)
 def start_run(body: RunRequest, request: Request) -> Any:
     """Validate and queue a run; returns its run id at once (poll its progress)."""
     scenario, overrides = resolve_changes(body.scenario, body, in_body=True)
@@ -47,7 +48,7 @@ def start_run(body: RunRequest, request: Request) -> Any:
             "stream_url": f"/api/runs/{job.run_id}/stream"}
 
 
-@router.get("")
+@router.get("", response_model=RunList)
 def list_runs(request: Request) -> dict[str, Any]:
     """Stored runs (newest first), runs still queued or running (``active``) and the latest
     runs that failed, were cancelled or were interrupted by a server stop (``ended``)."""
@@ -71,14 +72,14 @@ def job_or_stored(request: Request, run_id: str) -> dict[str, Any]:
             "fraction": 1.0, "error": None}
 
 
-@router.get("/{run_id}/progress")
+@router.get("/{run_id}/progress", response_model=Progress)
 def progress(run_id: str, request: Request) -> dict[str, Any]:
     """State (queued, running, saving, done, failed, cancelled, interrupted) and days
     simulated so far."""
     return job_or_stored(request, run_id)
 
 
-@router.delete("/{run_id}")
+@router.delete("/{run_id}", response_model=Progress)
 def cancel(run_id: str, request: Request) -> dict[str, Any]:
     """Cancel a queued or running run (its process is killed; nothing is stored); 409 when
     the run has already ended."""

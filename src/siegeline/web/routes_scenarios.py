@@ -23,6 +23,7 @@ from siegeline.scenario.schema import Scenario
 from siegeline.web.controls import Controls, control_defaults, controls_to_overrides
 from siegeline.web.cost import RunCost, check_cost
 from siegeline.web.errors import error_responses
+from siegeline.web.models import Validation
 
 router = APIRouter(prefix="/api/scenarios", tags=["scenarios"],
                    responses=error_responses(404, 422))
@@ -91,7 +92,7 @@ def resolve_changes(name: str, changes: ScenarioChanges,
 
 
 # Before "/{name}": a request for /validate with another method is then told "Allow: POST".
-@router.post("/validate")
+@router.post("/validate", response_model=Validation)
 def validate_document(doc: ScenarioDocument, request: Request) -> dict[str, Any]:
     """Validate a whole scenario document sent in the body (at most the body-size limit),
     and a run of it at its own replications and days against the server's limits."""
@@ -145,7 +146,7 @@ def scenario_map(name: str, colour_by: Literal["risk"] = Query("risk")) -> dict[
     return _risk_map(check_name(name))
 
 
-@router.post("/{name}/validate")
+@router.post("/{name}/validate", response_model=Validation)
 def validate_changes(name: str, changes: RunSize, request: Request) -> dict[str, Any]:
     """Apply controls and overrides; 422 with the field at fault if the result is invalid or
     a run of it (the scenario's replications and days unless given) would exceed the server's
