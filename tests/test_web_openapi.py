@@ -77,3 +77,13 @@ def test_the_servers_own_answers_have_typed_schemas(client):
         "properties"]["status"]
     assert set(status["enum"]) == {"queued", "running", "saving", "done", "failed", "cancelled",
                                    "interrupted"}
+
+
+def test_fixed_sets_are_enums(client):
+    spec = client.get("/openapi.json").json()
+    scenario = spec["components"]["schemas"]["RunRequest"]["properties"]["scenario"]
+    assert scenario.get("enum", [scenario.get("const")]) == ["bamako-2025"]  # one: a const
+    variable = next(p for p in spec["paths"]["/api/runs/{run_id}/quantiles/{variable}"]["get"][
+        "parameters"] if p["name"] == "variable")
+    assert {"cover_days", "queue_wait_hours", "informal_price"} <= set(variable["schema"]["enum"])
+    assert client.post("/api/runs", json={"scenario": "atlantis"}).status_code == 422

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
+from siegeline.model.outputs import OUTPUTS
 from siegeline.reports.figures import (
     Figure,
     add_queue_cap,
@@ -37,6 +38,7 @@ from siegeline.web.errors import error_responses
 router = APIRouter(tags=["results"], responses=error_responses(404, 409, 422))
 CSV_CHUNK_ROWS = 50_000
 T = TypeVar("T")
+OutputName = Literal[tuple(v.name for v in OUTPUTS)]  # type: ignore[valid-type]
 Chart = Literal["cover_days", "stations_open", "queue_wait_hours", "informal_price",
                 "electricity_hours", "delivered_litres", "gate_litres", "attack_intensity",
                 "escort_pool", "convoys_weekly", "stockout"]
@@ -106,7 +108,7 @@ def get_summary(run_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.get("/api/runs/{run_id}/quantiles/{variable}")
-def get_quantiles(run_id: str, variable: str, request: Request,
+def get_quantiles(run_id: str, variable: OutputName, request: Request,
                   item: str | None = Query(None, max_length=64)) -> dict[str, Any]:
     """5/25/50/75/95% quantiles over replications per day of one output (and product,
     corridor or sector for outputs that have one: ``item``, default diesel or the first)."""

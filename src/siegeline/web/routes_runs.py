@@ -15,7 +15,12 @@ from siegeline.results.store import RunNotFound
 from siegeline.web.errors import StoreFull, error_responses
 from siegeline.web.jobs import ENDED_BADLY
 from siegeline.web.models import Progress, RunList, RunStarted
-from siegeline.web.routes_scenarios import RunSize, check_run_size, resolve_changes
+from siegeline.web.routes_scenarios import (
+    RunSize,
+    ScenarioName,
+    check_run_size,
+    resolve_changes,
+)
 
 ENDED = ("done", *ENDED_BADLY)
 
@@ -25,7 +30,7 @@ STREAM_INTERVAL_S = 0.25
 
 
 class RunRequest(RunSize):
-    scenario: str = Field("bamako-2025", max_length=64, description="Packaged scenario name.")
+    scenario: ScenarioName = Field("bamako-2025", description="Packaged scenario name.")
     seed: StrictInt | None = Field(None, ge=0, le=2**63 - 1)
     label: str = Field("", max_length=200)
 

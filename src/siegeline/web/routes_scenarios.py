@@ -25,6 +25,9 @@ from siegeline.web.cost import RunCost, check_cost
 from siegeline.web.errors import error_responses
 from siegeline.web.models import Validation
 
+# The packaged scenarios, a fixed set once installed: the schema lists them.
+ScenarioName = Literal[tuple(packaged_scenarios())]  # type: ignore[valid-type]
+
 router = APIRouter(prefix="/api/scenarios", tags=["scenarios"],
                    responses=error_responses(404, 422))
 
