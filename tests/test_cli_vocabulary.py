@@ -147,7 +147,7 @@ def test_mirrored_constants_match_their_modules() -> None:
     from siegeline.cli import web as cli_web
     from siegeline.events import store
     from siegeline.experiments.sensitivity import METHODS
-    from siegeline.reliability.server import TOKEN_ENV
+    from siegeline.web.security import TOKEN_ENV
 
     assert cli_events.STORE_ENV == store.STORE_ENV
     assert cli_experiments.METHODS == METHODS

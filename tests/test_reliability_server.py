@@ -3,12 +3,15 @@ traversal, unguessable run ids, and 50 concurrent clients on loopback without an
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
 import re
 import socket
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,13 +22,25 @@ from typer.testing import CliRunner
 from siegeline.cli.main import app as cli_app
 from siegeline.cli.web import serve
 from siegeline.engines import simulate
-from siegeline.reliability.loadtest import run_load
-from siegeline.reliability.server import check_bind, is_loopback
 from siegeline.results.store import ResultStore, new_run_id
 from siegeline.scenario import load_scenario
 from siegeline.web import WebSettings, create_app
+from siegeline.web.security import check_bind, is_loopback
 
 TOKEN = "s3cret-token-for-tests-0123456789"
+
+
+def _load_benchmark_tool():
+    """``benchmarks/loadtest.py`` (the load test lives with the benchmarks, not the package)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "loadtest.py"
+    spec = importlib.util.spec_from_file_location("benchmarks_loadtest", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+run_load = _load_benchmark_tool().run_load
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +74,7 @@ def test_loopback_by_default_and_token_required_elsewhere():
 
 def test_token_authentication(stored_run):
     path, run_id = stored_run
-    client = TestClient(create_app(small_settings(path, token=TOKEN)))
+    client = TestClient(create_app(small_settings(path, token=TOKEN)), base_url="http://localhost")
     assert client.get("/api/health").status_code == 401
     assert client.get("/api/health", headers={"Authorization": "Bearer wrong"}).status_code == 401
     ok = client.get(f"/api/runs/{run_id}/summary", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -67,13 +82,14 @@ def test_token_authentication(stored_run):
     assert TOKEN not in client.get(
         "/api/health", headers={"Authorization": f"Bearer {TOKEN}"}).text
     # The dashboard link sets an HttpOnly cookie; later requests need nothing else.
-    browser = TestClient(create_app(small_settings(path, token=TOKEN)))
+    browser = TestClient(create_app(small_settings(path, token=TOKEN)), base_url="http://localhost")
     first = browser.get(f"/?token={TOKEN}", follow_redirects=False)
     assert first.status_code == 303 and "HttpOnly" in first.headers["set-cookie"]
     assert browser.get("/api/health").status_code == 200
     assert browser.get("/").status_code == 200
     # Without a token configured (loopback), nothing is asked.
-    assert TestClient(create_app(small_settings(path))).get("/api/health").status_code == 200
+    plain = TestClient(create_app(small_settings(path)), base_url="http://localhost")
+    assert plain.get("/api/health").status_code == 200
 
 
 def payloads(seed: int, n: int) -> list[tuple[str, bytes]]:
@@ -117,7 +133,7 @@ def payloads(seed: int, n: int) -> list[tuple[str, bytes]]:
 
 def test_api_payload_fuzz_never_crashes(stored_run):
     path, _ = stored_run
-    client = TestClient(create_app(small_settings(path, max_body_bytes=50_000)),
+    client = TestClient(create_app(small_settings(path, max_body_bytes=50_000)), base_url="http://localhost",
                         raise_server_exceptions=False)
     statuses = {}
     cases = payloads(20250903, 200)
@@ -144,7 +160,8 @@ TRAVERSAL = ["/api/scenarios/..%2F..%2F..%2Fetc%2Fpasswd", "/api/scenarios/%2Fet
 
 def test_no_path_traversal(stored_run):
     path, _ = stored_run
-    client = TestClient(create_app(small_settings(path)), raise_server_exceptions=False)
+    client = TestClient(create_app(small_settings(path)), base_url="http://localhost",
+                        raise_server_exceptions=False)
     for url in TRAVERSAL:
         res = client.get(url)
         assert res.status_code in (400, 404, 422), (url, res.status_code)
@@ -160,7 +177,7 @@ def test_run_ids_are_not_guessable(stored_run):
     digits = np.array([[int(c, 16) for c in i.split("-")[1]] for i in ids])
     counts = np.stack([(digits == d).sum() for d in range(16)])
     assert counts.min() > 0.8 * digits.size / 16 and counts.max() < 1.2 * digits.size / 16
-    client = TestClient(create_app(small_settings(path)))
+    client = TestClient(create_app(small_settings(path)), base_url="http://localhost")
     assert client.get(f"/api/runs/{run_id[:15]}-0000000000000000/summary").status_code == 404
 
 
@@ -205,7 +222,7 @@ def test_response_deadline_cuts_slow_handlers_but_not_streams():
     from fastapi import FastAPI
     from fastapi.responses import StreamingResponse
 
-    from siegeline.reliability.server import ResponseDeadline
+    from siegeline.web.security import ResponseDeadline
 
     app = FastAPI()
 
@@ -223,7 +240,7 @@ def test_response_deadline_cuts_slow_handlers_but_not_streams():
         return StreamingResponse(ticks(), media_type="text/plain")
 
     app.add_middleware(ResponseDeadline, seconds=0.25)
-    client = TestClient(app)
+    client = TestClient(app, base_url="http://localhost")
     start = time.monotonic()
     res = client.get("/slow")
     assert res.status_code == 504 and time.monotonic() - start < 3

@@ -91,6 +91,8 @@ def test_report_is_self_contained_and_holds_the_data(stored_run, tmp_path):
     assert "<td>label</td><td>report test</td>" in text and "“report test”" in text
     assert ("<td>changes to the scenario (path=value)</td><td>adversary.intensity=[0.2, 0.4]<br>"
             "adversary.growth_per_year=1.5</td>") in text
+    # A plain run varies nothing along replications, and the report says what that means.
+    assert "<td>parameters varied along replications</td><td>none: each replication draws" in text
     for path, ref in scenario.sources.items():
         assert f"<td>{html.escape(path)}</td><td>{html.escape(ref.source)}</td>" in text
 

@@ -40,7 +40,7 @@ def _wait(client: TestClient, run_id: str) -> dict:
 def setup(tmp_path_factory):
     """One server with two finished runs: A with the dashboard controls, B as in the scenario."""
     store_path = tmp_path_factory.mktemp("web") / "store.duckdb"
-    client = TestClient(create_app(WebSettings(store_path=store_path)))
+    client = TestClient(create_app(WebSettings(store_path=store_path)), base_url="http://localhost")
     started = client.post("/api/runs", json={**RUN, "controls": CONTROLS, "label": "controls"})
     assert started.status_code == 202, started.text
     run_a = started.json()["run_id"]
@@ -72,6 +72,9 @@ def test_controls_become_override_strings():
     assert json.loads(scaled.split("=", 1)[1]) == {"low": 0.5, "high": 1.5,
                                                     "distribution": "triangular", "mode": 1.0}
     assert controls_to_overrides(raw, Controls(rationing=False)) == ["city.rationing=[]"]
+    # The dashboard's controls at the scenario's values are no change.
+    same = Controls(intensity_scale=1.0, escort_pool=raw["escorts"]["pool_size"])
+    assert controls_to_overrides(raw, same) == []
 
 
 def test_scenario_endpoints(setup, bamako):
@@ -165,6 +168,19 @@ def test_summary_quantiles_and_stockout_match_hand_computation(setup):
     cover = direct_a.dataset["cover_days"].sel(product="diesel").values
     assert row["median"] == pytest.approx(np.median(cover[:, 29]))
     assert row["p95"] == pytest.approx(np.quantile(cover[:, 29], 0.95))
+    assert row["p05"] == pytest.approx(np.quantile(cover[:, 29], 0.05))  # both band ends
+    # Both band ends of every daily indicator, where a 10% band would differ somewhere.
+    differs = 0
+    for name in ("informal_price", "electricity_hours", "stations_open", "queue_wait_hours"):
+        for _, r in summary[summary.indicator == name].iterrows():
+            values = direct_a.dataset[name]
+            if r["item"]:
+                values = values.sel(product=r["item"])
+            day = values.values[:, int(r["day"]) - 1]
+            assert (r["p05"], r["p95"]) == pytest.approx(
+                (np.quantile(day, 0.05), np.quantile(day, 0.95))), (name, r["day"])
+            differs += not np.isclose(np.quantile(day, 0.05), np.quantile(day, 0.10))
+    assert differs > 0
 
     q = client.get(f"/api/runs/{run_a}/quantiles/cover_days?item=gasoline").json()
     gas = direct_a.dataset["cover_days"].sel(product="gasoline").values
@@ -186,10 +202,14 @@ def test_summary_quantiles_and_stockout_match_hand_computation(setup):
 def test_charts_and_map(setup):
     client, store_path, run_a, _, direct_a, _ = setup
     fig = client.get(f"/api/runs/{run_a}/charts/electricity_hours").json()
-    median = next(t for t in fig["data"] if t.get("name") == "median")
-    np.testing.assert_allclose(median["y"],
-                               np.median(direct_a.dataset["electricity_hours"].values, axis=0),
-                               atol=1e-6)
+    # Electricity follows the convoys day by day: the daily median is drawn faint behind its
+    # centred 7-day mean.
+    daily = np.median(direct_a.dataset["electricity_hours"].values, axis=0)
+    median = next(t for t in fig["data"] if t.get("name") == "median, each day")
+    np.testing.assert_allclose(median["y"], daily, atol=1e-6)
+    smooth = next(t for t in fig["data"] if t.get("name") == "median, 7-day mean")
+    np.testing.assert_allclose(smooth["y"][10], daily[7:14].mean(), atol=1e-6)
+    np.testing.assert_allclose(smooth["y"][0], daily[:4].mean(), atol=1e-6)
     assert client.get(f"/api/runs/{run_a}/charts/stockout").json()["data"][0]["name"] == \
         "any product"
     flow = client.get(f"/api/runs/{run_a}/map?colour_by=flow").json()
@@ -227,7 +247,7 @@ def test_run_serves_its_timeline_and_charts_mark_it(tmp_path):
     result = simulate(scenario, replications=10, days=30, seed=2)
     store_path = tmp_path / "timeline.duckdb"
     run_id = ResultStore(store_path).save(result, scenario.model_dump_json(), label="dated")
-    client = TestClient(create_app(WebSettings(store_path=store_path)))
+    client = TestClient(create_app(WebSettings(store_path=store_path)), base_url="http://localhost")
     body = client.get(f"/api/runs/{run_id}").json()
     assert body["label"] == "dated"
     assert [(e["number"], e["date"], e["day"], e["changes"], e["note"], e["source"])
@@ -343,7 +363,7 @@ def test_limits_and_request_errors(setup):
 
 def test_queue_limit_answers_429(tmp_path):
     client = TestClient(create_app(WebSettings(store_path=tmp_path / "s.duckdb",
-                                               max_active_runs=0)))
+                                               max_active_runs=0)), base_url="http://localhost")
     resp = client.post("/api/runs", json={"replications": 5, "days": 5})
     assert resp.status_code == 429 and "limit 0" in resp.json()["detail"]
 
@@ -353,7 +373,7 @@ def test_events_trend_appears_when_events_are_loaded(tmp_path):
     from siegeline.events.store import connect, write_events
 
     store_path = tmp_path / "s.duckdb"
-    client = TestClient(create_app(WebSettings(store_path=store_path)))
+    client = TestClient(create_app(WebSettings(store_path=store_path)), base_url="http://localhost")
     assert client.get("/api/events/trend").json() == {"available": False, "total": 0}
     sample = resources.files("siegeline.events") / "samples" / "acled_mali_synthetic_2024_2025.csv"
     with connect(store_path) as con:

@@ -27,7 +27,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     store = tmp_path_factory.mktemp("plan") / "store.duckdb"
-    with TestClient(create_app(WebSettings(store_path=store))) as c:
+    with TestClient(create_app(WebSettings(store_path=store)), base_url="http://localhost") as c:
         yield c
 
 

@@ -16,7 +16,7 @@ from siegeline.cli.common import (
     store_option,
 )
 
-TOKEN_ENV = "SIEGELINE_TOKEN"  # as siegeline.reliability.server.TOKEN_ENV (checked in the tests)
+TOKEN_ENV = "SIEGELINE_TOKEN"  # as siegeline.web.security.TOKEN_ENV (checked in the tests)
 
 
 @friendly_errors
@@ -31,21 +31,35 @@ def serve(
                                          help="Most replications one API request may ask for."),
     max_days: int = typer.Option(730, "--max-days", min=1, max=3650,
                                  help="Longest horizon (days) one API request may ask for."),
+    max_store_gb: float = typer.Option(10.0, "--max-store-gb", min=0.001,
+                                       help="Refuse new runs once the store is this large."),
     token: str | None = typer.Option(None, "--token", envvar=TOKEN_ENV, help="Require this "
-                                     "token (Bearer header, or open /?token=... once)."),
+                                     "token (Bearer header, or open /?token=... once). "
+                                     f"Prefer ${TOKEN_ENV} or --token-file: an option is "
+                                     "visible to every user in `ps`."),
+    token_file: Path | None = typer.Option(None, "--token-file", exists=True, dir_okay=False,
+                                           help="Read the token from the first line of this "
+                                           "file."),
 ) -> None:
-    """Serve the dashboard and HTTP API (OpenAPI at /docs and /openapi.json)."""
+    """Serve the dashboard and HTTP API (API reference at /docs, schema at /openapi.json)."""
+    import os
+
     import uvicorn
 
-    from siegeline.reliability.server import check_bind
     from siegeline.web import WebSettings, create_app
+    from siegeline.web.security import check_bind, read_token
 
     try:
+        token = read_token(token, str(token_file) if token_file else None)
         check_bind(host, token)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from None
+    if token and token_file is None and os.environ.get(TOKEN_ENV) != token:
+        console.print(f"[yellow]warning:[/] --token is visible to other users in `ps`; give it "
+                      f"as ${TOKEN_ENV} or with --token-file instead.")
     settings = WebSettings(store_path=store, workers=workers, max_replications=max_replications,
-                           max_days=max_days, token=token)
+                           max_days=max_days, token=token, host=host,
+                           max_store_bytes=int(max_store_gb * 2**30))
     app = create_app(settings)
     console.print(f"siegeline dashboard on [bold]http://{host}:{port}/[/] "
                   f"(API docs /docs, store {app.state.store.path}); Ctrl+C stops it.")

@@ -33,6 +33,19 @@ SUPPLY_VARIABLES: tuple[tuple[str, str], ...] = (
     ("escort_pool", "Escort units in the pool"),
 )
 TITLES = dict(FAN_VARIABLES + SUPPLY_VARIABLES)
+# What the y axis measures, in words (the outputs' units are terse: "day", "station", "-").
+Y_TITLES = {
+    "cover_days": "days of cover", "stations_open": "stations open",
+    "queue_wait_hours": "hours of waiting", "informal_price": "FCFA per litre",
+    "electricity_hours": "hours per day", "gate_litres": "litres",
+    "delivered_litres": "litres per day", "attack_intensity": "× segment hazard",
+    "escort_pool": "escort units",
+}
+# Outputs that follow the convoys' rhythm day by day (a convoy every few days makes their median
+# jump up and down): drawn as a 7-day centred mean, the daily median faint behind it.
+SMOOTHED = frozenset({"stations_open", "queue_wait_hours", "electricity_hours"})
+SMOOTHING_DAYS = 7
+DATE_AXIS = "date"
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 TIMELINE_COLOUR = "#7a3e9d"
 RUN_COLOURS = ("#1f5fa8", "#d9661f")  # run A, run B
@@ -60,7 +73,9 @@ def _base_layout(title: str, y_title: str = "", x_title: str = "") -> dict[str, 
         "xaxis": {"title": {"text": x_title}, "gridcolor": "#e6e6e6", "zeroline": False},
         "yaxis": {"title": {"text": y_title}, "gridcolor": "#e6e6e6", "zeroline": False,
                   "rangemode": "tozero"},
-        "legend": {"orientation": "h", "y": -0.18, "x": 0},
+        # Below the x axis's tick labels and title (dates take two lines of ticks).
+        "legend": {"orientation": "h", "y": -0.34 if x_title else -0.18, "x": 0,
+                   "yanchor": "top"},
     }
 
 
@@ -107,10 +122,25 @@ def fan_quantiles(result: SimulationResult, variable: str, item: str | None = No
     }
 
 
+def rolling_mean(values: Sequence[float], days: int = SMOOTHING_DAYS) -> list[float]:
+    """Centred moving mean over ``days`` days (shorter windows at the ends)."""
+    series = pd.Series(values, dtype=float)
+    smooth = series.rolling(days, center=True, min_periods=1).mean()
+    return [round(float(v), 6) for v in smooth]
+
+
 def _fan_traces(dates: list[str], bands: dict[str, list[float]], colour: str, name: str,
-                group: str) -> list[dict[str, Any]]:
-    """90% band, 50% band and median line; the band edges carry no hover text."""
+                group: str, smoothed: bool = False) -> list[dict[str, Any]]:
+    """90% band, 50% band and median line; the band edges carry no hover text. ``smoothed``:
+    bands and median as 7-day means, with the daily median as a faint line behind."""
     prefix = f"{name} " if name else ""
+    daily: list[dict[str, Any]] = []
+    if smoothed:
+        daily = [{"x": dates, "y": bands["0.5"], "type": "scatter", "mode": "lines",
+                  "line": {"color": _rgba(colour, 0.35), "width": 1},
+                  "name": f"{prefix}median, each day", "legendgroup": group}]
+        bands = {q: rolling_mean(v) for q, v in bands.items()}
+    median_name = f"{prefix}median" + (f", {SMOOTHING_DAYS}-day mean" if smoothed else "")
     edge = {"x": dates, "type": "scatter", "mode": "lines", "line": {"width": 0},
             "hoverinfo": "skip", "showlegend": False, "legendgroup": group}
     return [
@@ -120,8 +150,9 @@ def _fan_traces(dates: list[str], bands: dict[str, list[float]], colour: str, na
         {**edge, "y": bands["0.25"]},
         {**edge, "y": bands["0.75"], "fill": "tonexty", "fillcolor": _rgba(colour, 0.3),
          "name": f"{prefix}50% band", "showlegend": True},
+        *daily,
         {"x": dates, "y": bands["0.5"], "type": "scatter", "mode": "lines",
-         "line": {"color": colour, "width": 2.2}, "name": f"{prefix}median",
+         "line": {"color": colour, "width": 2.2}, "name": median_name,
          "legendgroup": group},
     ]
 
@@ -135,8 +166,34 @@ def fan_chart(result: SimulationResult, variable: str, item: str | None = None,
     """Fan chart (median, 50% and 90% bands over replications) of one daily output."""
     data = fan_quantiles(result, variable, item)
     title = _fan_title(title or TITLES.get(variable, variable), data["item"])
-    traces = _fan_traces(data["dates"], data["bands"], RUN_COLOURS[0], "", "a")
-    return {"data": traces, "layout": _base_layout(title, data["unit"])}
+    traces = _fan_traces(data["dates"], data["bands"], RUN_COLOURS[0], "", "a",
+                         variable in SMOOTHED)
+    return {"data": traces, "layout": _base_layout(title, _y_title(variable, data["unit"]),
+                                                   DATE_AXIS)}
+
+
+def _y_title(variable: str, unit: str) -> str:
+    return Y_TITLES.get(variable, unit)
+
+
+def add_queue_cap(figure: Figure, max_wait_hours: float) -> Figure:
+    """The queue-wait chart's cap: the model's motorists give up beyond ``max_wait_hours``."""
+    return add_cap_line(figure, max_wait_hours, f"cap: motorists give up beyond "
+                                                f"{max_wait_hours:g} h (stations.max_wait_hours)")
+
+
+def add_cap_line(figure: Figure, value: float, text: str) -> Figure:
+    """A dashed horizontal line at a value the model cannot exceed, named in the legend (so a
+    flat top reads as the cap, not as missing data), and the y axis opened above it."""
+    xs = [x for trace in figure["data"] for x in trace.get("x", []) if x is not None]
+    if not xs:
+        return figure
+    figure["data"] = [*figure["data"], {
+        "x": [min(xs), max(xs)], "y": [value, value], "type": "scatter", "mode": "lines",
+        "name": text, "line": {"color": "#8c2d04", "dash": "dash", "width": 1.2},
+        "hoverinfo": "name"}]
+    figure["layout"]["yaxis"]["range"] = [0, value * 1.1]
+    return figure
 
 
 def comparison_fan_chart(a: SimulationResult, b: SimulationResult, variable: str,
@@ -149,9 +206,10 @@ def comparison_fan_chart(a: SimulationResult, b: SimulationResult, variable: str
                                             strict=True):
         data = fan_quantiles(result, variable, item)
         unit = data["unit"]
-        traces += _fan_traces(data["dates"], data["bands"], colour, label, group)
+        traces += _fan_traces(data["dates"], data["bands"], colour, label, group,
+                              variable in SMOOTHED)
     title = _fan_title(title or TITLES.get(variable, variable), item or default_item(a, variable))
-    return {"data": traces, "layout": _base_layout(title, unit)}
+    return {"data": traces, "layout": _base_layout(title, _y_title(variable, unit), DATE_AXIS)}
 
 
 def weekly_convoys_chart(result: SimulationResult) -> Figure:
@@ -171,7 +229,8 @@ def weekly_convoys_chart(result: SimulationResult) -> Figure:
                        "arrayminus": (median - low).tolist(), "color": "#444", "width": 3},
            "hovertemplate": "week from %{x|%d %b}: median %{y:.0f} convoys<extra></extra>"}
     bar["showlegend"] = True
-    layout = _base_layout("Convoys arriving per week (all corridors)", "convoys / week")
+    layout = _base_layout("Convoys arriving per week (all corridors)", "convoys per week",
+                          "week starting")
     return {"data": [bar], "layout": layout}
 
 
@@ -258,15 +317,17 @@ def stockout_curves(result: SimulationResult) -> dict[str, list[float]]:
 
 
 def stockout_chart(result: SimulationResult) -> Figure:
+    """Any product as a wide grey line underneath, each product's line on top of it, so a
+    product whose curve is the same as "any product" (the first to run dry) stays visible."""
     dates = _dates(result)
     traces = []
     for i, (name, p) in enumerate(stockout_curves(result).items()):
+        line = ({"width": 7, "color": "rgba(34,34,34,0.28)"} if i == 0 else
+                {"width": 2, "color": PRODUCT_COLOURS[(i - 1) % len(PRODUCT_COLOURS)],
+                 "dash": ("solid", "dash", "dot", "dashdot")[(i - 1) % 4]})
         traces.append({"x": dates, "y": p, "type": "scatter", "mode": "lines", "name": name,
-                       "line": {"width": 3 if i == 0 else 1.5,
-                                "color": "#222222" if i == 0 else
-                                PRODUCT_COLOURS[(i - 1) % len(PRODUCT_COLOURS)],
-                                "dash": "solid" if i == 0 else "dot"}})
-    layout = _base_layout("P(stockout by day)", "probability")
+                       "line": line})
+    layout = _base_layout("P(stockout by day)", "probability", DATE_AXIS)
     layout["yaxis"].update({"range": [0, 1.02], "tickformat": ".0%"})
     return {"data": traces, "layout": layout}
 
@@ -277,7 +338,7 @@ def comparison_stockout_chart(a: SimulationResult, b: SimulationResult,
                "mode": "lines", "name": f"{label}: any product",
                "line": {"width": 2.5, "color": colour}}
               for r, label, colour in zip((a, b), labels, RUN_COLOURS, strict=True)]
-    layout = _base_layout("P(stockout by day), any product", "probability")
+    layout = _base_layout("P(stockout by day), any product", "probability", DATE_AXIS)
     layout["yaxis"].update({"range": [0, 1.02], "tickformat": ".0%"})
     return {"data": traces, "layout": layout}
 

@@ -21,6 +21,7 @@ from siegeline.reports.figures import (
     FAN_VARIABLES,
     SUPPLY_VARIABLES,
     Figure,
+    add_queue_cap,
     add_timeline_markers,
     fan_chart,
     stockout_chart,
@@ -43,6 +44,10 @@ SUMMARY_LABELS = {
     "tankers_lost_to_date": "Tankers lost to date",
     "delivered_litres_to_date": "Delivered to date (million L)",
 }
+
+
+VARIED_NONE = ("none: each replication draws every uncertain parameter from its range "
+               "(`siegeline sweep` and `sensitivity` runs set some per replication instead)")
 
 
 def _esc(value: Any) -> str:
@@ -136,6 +141,8 @@ def report_figures(result: SimulationResult, scenario_data: dict[str, Any]) -> d
         for item in variable_items(result, variable) or [None]:
             key = f"fan-{variable}" + (f"-{item}" if item else "")
             series[key] = fan_chart(result, variable, item, title)
+    if "fan-queue_wait_hours" in series:
+        add_queue_cap(series["fan-queue_wait_hours"], scenario.stations.max_wait_hours)
     if "convoys_arrived" in result.dataset:
         series["convoys-weekly"] = weekly_convoys_chart(result)
     series["stockout"] = stockout_chart(result)
@@ -161,7 +168,7 @@ def _parameter_rows(scenario: dict[str, Any], metadata: dict[str, Any],
         ["scenario", f"{scenario.get('name')}: {scenario.get('title', '')}"],
         ["label", label or "(none)"],
         ["changes to the scenario (path=value)", changes or "none"],
-        ["parameters varied along replications", ", ".join(drawn) or "none"],
+        ["parameters varied along replications", ", ".join(drawn) or VARIED_NONE],
         ["start date", sim.get("start_date", "")],
         ["replications × days", f"{metadata.get('replications')} × {metadata.get('days')}"],
         ["seed / engine", f"{metadata.get('seed')} / {metadata.get('engine')}"],

@@ -10,11 +10,13 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any, Literal
 
 from plotly.colors import sample_colorscale
+from shapely.geometry import MultiPoint, Polygon, box
+from shapely.ops import polylabel
 
 from siegeline.reports.figures import FONT, Figure
 from siegeline.results.result import SimulationResult
@@ -33,10 +35,10 @@ NODE_STYLE = {  # kind -> (marker symbol, size, colour)
 
 
 @functools.cache
-def country_outlines() -> tuple[tuple[str, tuple[float, float], list[float | None],
+def country_outlines() -> tuple[tuple[str, Polygon, list[float | None],
                                       list[float | None]], ...]:
-    """(name, label point, lons, lats) per country of the packaged Natural Earth outlines; rings
-    are separated by None so one trace draws a whole country."""
+    """(name, largest polygon, lons, lats) per country of the packaged Natural Earth outlines;
+    rings are separated by None so one trace draws a whole country."""
     text = (resources.files("siegeline") / "data" / "west-africa-countries.geojson").read_text(
         encoding="utf-8")
     out = []
@@ -52,10 +54,34 @@ def country_outlines() -> tuple[tuple[str, tuple[float, float], list[float | Non
                 biggest = ring
             lons += [p[0] for p in ring] + [None]
             lats += [p[1] for p in ring] + [None]
-        n = len(biggest)
-        label = (sum(p[0] for p in biggest) / n, sum(p[1] for p in biggest) / n)
-        out.append((feature["properties"]["name"], label, lons, lats))
+        out.append((feature["properties"]["name"], Polygon(biggest), lons, lats))
     return tuple(out)
+
+
+LABELLED_KINDS = ("port", "city")
+MIN_LABEL_AREA = 0.5  # square degrees of a country visible on the map before it is named
+
+
+LABEL_CLEARANCE_DEG = 1.2  # keep country names this far from the named places
+
+
+def country_label_point(polygon: Polygon, x_range: list[float], y_range: list[float],
+                        avoid: Sequence[tuple[float, float]] = ()) -> tuple[float, float] | None:
+    """Where to write a country's name: the point of its visible part, away from the places in
+    ``avoid`` (their names are written too), farthest from that part's edge (not the mean of
+    its vertices: Senegal's lies in the Gambia, which Senegal surrounds); None when too little
+    of it is on the map."""
+    visible = polygon.intersection(box(x_range[0], y_range[0], x_range[1], y_range[1]))
+    if visible.area < MIN_LABEL_AREA:
+        return None
+    if avoid:
+        clear = visible.difference(MultiPoint(list(avoid)).buffer(LABEL_CLEARANCE_DEG))
+        if clear.area >= MIN_LABEL_AREA / 4:
+            visible = clear
+    if visible.geom_type != "Polygon":
+        visible = max(visible.geoms, key=lambda g: g.area)
+    point = polylabel(visible, tolerance=0.01)
+    return point.x, point.y
 
 
 def attack_probability(scenario: Scenario, segment_id: str) -> float:
@@ -93,13 +119,15 @@ def network_map(scenario: Scenario, flows: Mapping[str, float] | None = None,
     x_range = [min(lons) - 1.5, max(lons) + 1.5]
     y_range = [min(lats) - 1.5, max(lats) + 1.5]
     mid_lat = 0.5 * (y_range[0] + y_range[1])
+    named = [(n.lon, n.lat) for n in scenario.nodes if n.kind in LABELLED_KINDS]
     traces: list[dict[str, Any]] = []
-    for name, (lx, ly), xs, ys in country_outlines():
+    for name, polygon, xs, ys in country_outlines():
         traces.append({"x": xs, "y": ys, "type": "scatter", "mode": "lines", "name": name,
                        "line": {"color": "#9a9a9a", "width": 0.8}, "fill": "toself",
                        "fillcolor": "#f4f1ea", "hoverinfo": "skip", "showlegend": False})
-        if x_range[0] < lx < x_range[1] and y_range[0] < ly < y_range[1]:
-            traces.append({"x": [lx], "y": [ly], "type": "scatter", "mode": "text",
+        label = country_label_point(polygon, x_range, y_range, named)
+        if label is not None:
+            traces.append({"x": [label[0]], "y": [label[1]], "type": "scatter", "mode": "text",
                            "text": [name.upper()], "hoverinfo": "skip", "showlegend": False,
                            "textfont": {"color": "#a0a0a0", "size": 10}})
     if colour_by == "flow":
@@ -133,12 +161,14 @@ def network_map(scenario: Scenario, flows: Mapping[str, float] | None = None,
         group = [n for n in scenario.nodes if n.kind == kind]
         if not group:
             continue
-        labelled = kind in ("port", "city")
+        labelled = kind in LABELLED_KINDS
         traces.append({
             "x": [n.lon for n in group], "y": [n.lat for n in group], "type": "scatter",
             "mode": "markers+text" if labelled else "markers", "name": kind,
             "text": [n.name for n in group] if labelled else None,
-            "textposition": "top center", "textfont": {"size": 11, "color": "#222"},
+            # The city's name to its right: corridors reach it from the north, west and south.
+            "textposition": "middle right" if kind == "city" else "top center",
+            "textfont": {"size": 11, "color": "#222"},
             "hovertext": [f"{n.name} ({kind})" for n in group], "hoverinfo": "text",
             "marker": {"symbol": symbol, "size": size, "color": colour,
                        "line": {"color": "white", "width": 1}},

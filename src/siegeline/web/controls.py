@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from siegeline.scenario.loader import ScenarioError
 
@@ -15,20 +15,21 @@ from siegeline.scenario.loader import ScenarioError
 class Controls(BaseModel):
     """What the dashboard's scenario controls can change; ``None`` keeps the scenario's value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # no bool for a number, no "yes"
 
     intensity_scale: float | None = Field(
         None, ge=0, le=10, description="Multiplies the adversary intensity (both ends of a range).")
-    escort_pool: int | None = Field(None, ge=0, le=1000, description="Escort units available.")
+    escort_pool: StrictInt | None = Field(None, ge=0, le=1000,
+                                          description="Escort units available.")
     convoy_mode: Literal["free", "convoy"] | None = Field(
         None, description="Convoy policy of the chosen corridors.")
-    convoy_interval_days: int | None = Field(None, ge=1, le=60,
+    convoy_interval_days: StrictInt | None = Field(None, ge=1, le=60,
                                              description="Days between convoys.")
-    escorts_per_convoy: int | None = Field(None, ge=0, le=100,
+    escorts_per_convoy: StrictInt | None = Field(None, ge=0, le=100,
                                            description="Escort units each convoy asks for.")
     corridors: list[str] | None = Field(
         None, max_length=50, description="Corridors the convoy settings apply to (None: all).")
-    rationing: bool | None = Field(None, description="False removes every rationing level.")
+    rationing: StrictBool | None = Field(None, description="False removes every rationing level.")
     rationing_start_cover_days: float | None = Field(
         None, gt=0, le=60, description="Cover at which the first (mildest) rationing level starts.")
 
@@ -47,12 +48,14 @@ def _scaled(value: Any, factor: float) -> Any:
 
 def controls_to_overrides(raw: dict[str, Any], controls: Controls) -> list[str]:
     """Override strings for ``load_scenario(name, overrides)``; ``raw`` is the scenario document
-    (needed to scale the current intensity and to name corridors and rationing levels)."""
+    (needed to scale the current intensity and to name corridors and rationing levels). An
+    intensity scale of 1 and the scenario's own escort pool give no string."""
     out: list[str] = []
-    if controls.intensity_scale is not None:
+    # A control left at the scenario's value changes nothing and is not listed as a change.
+    if controls.intensity_scale not in (None, 1.0):
         current = raw.get("adversary", {}).get("intensity", 1.0)
         out.append(f"adversary.intensity={json.dumps(_scaled(current, controls.intensity_scale))}")
-    if controls.escort_pool is not None:
+    if controls.escort_pool not in (None, control_defaults(raw)["escort_pool"]):
         out.append(f"escorts.pool_size={controls.escort_pool}")
     names = [c["name"] for c in raw.get("corridors", [])]
     chosen = names if controls.corridors is None else controls.corridors

@@ -11,12 +11,43 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from siegeline.reports.figures import FigureError
 from siegeline.results.store import RunNotFound
 from siegeline.scenario.loader import ScenarioError
-from siegeline.web.jobs import QueueFull
+from siegeline.web.jobs import NotCancellable, QueueFull
+
+
+class StoreFull(RuntimeError):
+    """The results store has reached the server's size limit."""
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a message, or FastAPI's list of ``{loc, msg, type}`` (422)."""
+
+    detail: str | list[dict[str, Any]]
+
+
+ERROR_MEANINGS = {
+    400: "the Host header does not name this server (no token configured)",
+    401: "missing or wrong token",
+    404: "no such scenario or run (an ambiguous run-id prefix too)",
+    409: "the run is queued, running, failed, cancelled or interrupted: it has no data (or "
+         "cannot be cancelled)",
+    413: "request body larger than the server's limit",
+    422: "invalid input, or a run beyond the server's limits; `loc` names the field",
+    429: "too many runs queued, or a planning solve already running",
+    503: "the solver found no plan within its time limit",
+    504: "no response within the server's deadline",
+    507: "the results store has reached the server's size limit: no new run is accepted",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI descriptions of the error answers a route can give."""
+    return {code: {"model": ErrorBody, "description": ERROR_MEANINGS[code]} for code in codes}
 
 
 def scenario_error_detail(exc: ScenarioError) -> list[dict[str, object]]:
@@ -44,6 +75,13 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _unfinished(state: dict[str, Any]) -> str:
+    if state["status"] in ("queued", "running", "saving"):
+        return (f"run {state['run_id']} is {state['status']} (day {state['days_done']} of "
+                f"{state['days']}); its data can be read when it is done")
+    return f"run {state['run_id']} was {state['status']} and has no data: {state['error']}"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -60,8 +98,20 @@ def install_error_handlers(app: FastAPI) -> None:
                                          "type": "value_error"}]}, status_code=422)
 
     @app.exception_handler(RunNotFound)
-    async def _not_found(_: Request, exc: RunNotFound) -> JSONResponse:
+    async def _not_found(request: Request, exc: RunNotFound) -> JSONResponse:
+        state = request.app.state.jobs.status(str(exc.args[0]))
+        if state is not None and state["status"] != "done":  # known, but has no data (yet)
+            return JSONResponse({"detail": _unfinished(state), "status": state["status"],
+                                 "error": state["error"]}, status_code=409)
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(NotCancellable)
+    async def _ended(_: Request, exc: NotCancellable) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(StoreFull)
+    async def _full(_: Request, exc: StoreFull) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=507)
 
     @app.exception_handler(QueueFull)
     async def _busy(_: Request, exc: QueueFull) -> JSONResponse:

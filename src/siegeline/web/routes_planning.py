@@ -30,8 +30,10 @@ from siegeline.reports.figures import FONT, Figure
 from siegeline.reports.maps import NODE_STYLE, network_map
 from siegeline.scenario.loader import load_scenario, packaged_scenarios
 from siegeline.scenario.schema import Scenario
+from siegeline.web.errors import error_responses
 
-router = APIRouter(prefix="/api/plan", tags=["planning"])
+router = APIRouter(prefix="/api/plan", tags=["planning"],
+                   responses=error_responses(404, 422, 429, 503))
 
 MAX_BUDGET = 10
 MAX_ESCORTS = 10
@@ -49,6 +51,7 @@ HazardQuery = Query("central", description="Hazard of each segment: central valu
 BudgetQuery = Query(2, ge=0, le=MAX_BUDGET, description="Segments the adversary can cut.")
 
 COLOURS = {"attacked": "#d62728", "defended": "#1a7f37", "flow": "#1f5fa8", "unused": "#b8b8b8"}
+MIDPOINT_SYMBOLS = {"attacked": "x", "defended": "diamond"}
 LEGEND = {"attacked": "attacked (cut)", "defended": "escorted (cannot be cut)",
           "flow": "flow (width ∝ tanker/day)", "unused": "no flow"}
 
@@ -126,7 +129,10 @@ def plan_map(scenario: Scenario, rows: list[dict[str, Any]], title: str) -> Figu
     coords = {n.id: (n.lon, n.lat) for n in scenario.nodes}
     ends = {s.id: (coords[s.a], coords[s.b]) for s in scenario.segments}
     top = max([r["flow"] for r in rows] + [1e-9])
-    lines, crosses, shown = [], [], set()
+    lines: list[dict[str, Any]] = []
+    highlights: list[dict[str, Any]] = []
+    marks: dict[str, list[tuple[float, float, str, str]]] = {}
+    shown: set[str] = set()
     for r in rows:
         kind = ("attacked" if r["attacked"] else "defended" if r["defended"]
                 else "flow" if r["flow"] > 1e-9 else "unused")
@@ -144,19 +150,23 @@ def plan_map(scenario: Scenario, rows: list[dict[str, Any]], title: str) -> Figu
                       "line": {"color": COLOURS[kind], "width": width},
                       "text": [hover, hover], "hoverinfo": "text", "meta": r["segment"]})
         shown.add(kind)
-        if kind == "attacked":
-            crosses.append(((x0 + x1) / 2, (y0 + y1) / 2, hover, r["segment"]))
-    if crosses:
-        xs, ys, texts, ids = zip(*crosses, strict=True)
-        lines.append({"x": list(xs), "y": list(ys), "type": "scatter", "mode": "markers",
-                      "name": "attacked", "legendgroup": "attacked", "showlegend": False,
-                      "marker": {"symbol": "x", "size": 13, "color": COLOURS["attacked"],
-                                 "line": {"color": "white", "width": 1}},
-                      "text": list(texts), "hoverinfo": "text", "meta": list(ids)})
+        if kind in MIDPOINT_SYMBOLS:
+            marks.setdefault(kind, []).append(((x0 + x1) / 2, (y0 + y1) / 2, hover,
+                                               r["segment"]))
+    # A symbol at the middle of each attacked or escorted segment, drawn over the places: a
+    # short segment next to the city would otherwise be hidden under its star and name.
+    for kind, found in marks.items():
+        xs, ys, texts, ids = zip(*found, strict=True)
+        highlights.append({"x": list(xs), "y": list(ys), "type": "scatter", "mode": "markers",
+                           "name": kind, "legendgroup": kind, "showlegend": False,
+                           "marker": {"symbol": MIDPOINT_SYMBOLS[kind], "size": 13,
+                                      "color": COLOURS[kind],
+                                      "line": {"color": "white", "width": 1.5}},
+                           "text": list(texts), "hoverinfo": "text", "meta": list(ids)})
     # The legend goes under the map: in its corner it would hide the coastal ports.
     layout = {**base["layout"], "margin": {**base["layout"]["margin"], "b": 60},
               "legend": {"orientation": "h", "x": 0, "y": -0.01, "yanchor": "top"}}
-    return {"data": background + lines + nodes, "layout": layout}
+    return {"data": background + lines + nodes + highlights, "layout": layout}
 
 
 def loss_curve_figure(curve: LossCurve, demand: float, city: str) -> Figure:

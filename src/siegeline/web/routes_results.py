@@ -6,16 +6,18 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Iterator
-from typing import Any, Literal
+from collections.abc import Callable, Iterator
+from typing import Any, Literal, TypeVar
 
 import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
+from siegeline.model.outputs import OUTPUTS
 from siegeline.reports.figures import (
     Figure,
+    add_queue_cap,
     add_timeline_markers,
     comparison_fan_chart,
     comparison_stockout_chart,
@@ -31,9 +33,12 @@ from siegeline.reports.timeline import regime_rows, timeline_rows
 from siegeline.results.result import SimulationResult
 from siegeline.scenario.loader import validate_scenario
 from siegeline.scenario.schema import Scenario
+from siegeline.web.errors import error_responses
 
-router = APIRouter(tags=["results"])
+router = APIRouter(tags=["results"], responses=error_responses(404, 409, 422))
 CSV_CHUNK_ROWS = 50_000
+T = TypeVar("T")
+OutputName = Literal[tuple(v.name for v in OUTPUTS)]  # type: ignore[valid-type]
 Chart = Literal["cover_days", "stations_open", "queue_wait_hours", "informal_price",
                 "electricity_hours", "delivered_litres", "gate_litres", "attack_intensity",
                 "escort_pool", "convoys_weekly", "stockout"]
@@ -52,9 +57,14 @@ def _load(request: Request, run_id: str) -> SimulationResult:
     return request.app.state.store.load(run_id)
 
 
-def _label(result: SimulationResult) -> str:
-    """Short name of a run in legends: the end of its random id part."""
-    return f"…{str(result.run_id)[-8:]}"
+def _legend(request: Request, result: SimulationResult) -> str:
+    """Name of a run in legends: its label, else the end of its random id part."""
+    return request.app.state.store.label(str(result.run_id)) or f"…{str(result.run_id)[-8:]}"
+
+
+def _cached(request: Request, run_ids: tuple[str, ...], key: tuple[Any, ...],
+            compute: Callable[[], T]) -> T:
+    return request.app.state.store.answer(run_ids, key, compute)
 
 
 def _stored_scenario(record: dict[str, Any]) -> Scenario:
@@ -63,23 +73,22 @@ def _stored_scenario(record: dict[str, Any]) -> Scenario:
     return Scenario.model_validate(record["scenario"])
 
 
-def _label_of(request: Request, run_id: str) -> str:
-    runs = request.app.state.store.list_runs()
-    labels = runs.loc[runs["run_id"] == run_id, "label"]
-    return str(labels.iloc[0] or "") if len(labels) else ""
-
-
 @router.get("/api/runs/{run_id}")
 def get_run(run_id: str, request: Request) -> dict[str, Any]:
     """A stored run's metadata and label, its scenario's dated timeline (numbered in the order
     the changes take effect, as the markers on the charts) and campaign regimes (the whole
     scenario is at /scenario)."""
-    record = request.app.state.store.record(run_id)
-    scenario = _stored_scenario(record)
-    return {"run_id": record["run_id"], "label": _label_of(request, record["run_id"]),
-            "metadata": record["metadata"],
-            "timeline": [r.to_dict() for r in timeline_rows(scenario)],
-            "regimes": regime_rows(scenario)}
+    store = request.app.state.store
+
+    def compute() -> dict[str, Any]:
+        record = store.record(run_id)
+        scenario = _stored_scenario(record)
+        return {"run_id": record["run_id"], "label": store.label(run_id),
+                "metadata": record["metadata"],
+                "timeline": [r.to_dict() for r in timeline_rows(scenario)],
+                "regimes": regime_rows(scenario)}
+
+    return _cached(request, (run_id,), ("run",), compute)
 
 
 @router.get("/api/runs/{run_id}/scenario")
@@ -91,24 +100,31 @@ def get_run_scenario(run_id: str, request: Request) -> dict[str, Any]:
 @router.get("/api/runs/{run_id}/summary")
 def get_summary(run_id: str, request: Request) -> dict[str, Any]:
     """Headline indicators at days 30, 60, 90 and the horizon: median, 5% and 95%."""
-    result = _load(request, run_id)
-    return {"run_id": result.run_id, "summary": _records(result.summary())}
+    def compute() -> dict[str, Any]:
+        result = _load(request, run_id)
+        return {"run_id": result.run_id, "summary": _records(result.summary())}
+
+    return _cached(request, (run_id,), ("summary",), compute)
 
 
 @router.get("/api/runs/{run_id}/quantiles/{variable}")
-def get_quantiles(run_id: str, variable: str, request: Request,
+def get_quantiles(run_id: str, variable: OutputName, request: Request,
                   item: str | None = Query(None, max_length=64)) -> dict[str, Any]:
     """5/25/50/75/95% quantiles over replications per day of one output (and product,
     corridor or sector for outputs that have one: ``item``, default diesel or the first)."""
-    return fan_quantiles(_load(request, run_id), variable, item)
+    return _cached(request, (run_id,), ("quantiles", variable, item),
+                   lambda: fan_quantiles(_load(request, run_id), variable, item))
 
 
 @router.get("/api/runs/{run_id}/stockout")
 def get_stockout(run_id: str, request: Request) -> dict[str, Any]:
     """P(first stockout on or before each day), any product and per product."""
-    result = _load(request, run_id)
-    dates = [str(d)[:10] for d in result.dataset["date"].values]
-    return {"dates": dates, "curves": stockout_curves(result)}
+    def compute() -> dict[str, Any]:
+        result = _load(request, run_id)
+        dates = [str(d)[:10] for d in result.dataset["date"].values]
+        return {"dates": dates, "curves": stockout_curves(result)}
+
+    return _cached(request, (run_id,), ("stockout",), compute)
 
 
 @router.get("/api/runs/{run_id}/charts/{chart}")
@@ -116,14 +132,20 @@ def get_chart(run_id: str, chart: Chart, request: Request,
               item: str | None = Query(None, max_length=64)) -> dict[str, Any]:
     """A Plotly figure (data and layout) of a run: a fan chart, the convoys arriving per week or
     the stockout curve, with the dates of the scenario's timeline marked."""
-    result = _load(request, run_id)
-    if chart == "stockout":
-        figure = stockout_chart(result)
-    elif chart == "convoys_weekly":
-        figure = weekly_convoys_chart(result)
-    else:
-        figure = fan_chart(result, chart, item)
-    return _with_timeline(figure, request, run_id, result)
+    def compute() -> Figure:
+        result = _load(request, run_id)
+        if chart == "stockout":
+            figure = stockout_chart(result)
+        elif chart == "convoys_weekly":
+            figure = weekly_convoys_chart(result)
+        else:
+            figure = fan_chart(result, chart, item)
+        if chart == "queue_wait_hours":
+            add_queue_cap(figure, _stored_scenario(request.app.state.store.record(run_id))
+                          .stations.max_wait_hours)
+        return _with_timeline(figure, request, run_id, result)
+
+    return _cached(request, (run_id,), ("chart", chart, item), compute)
 
 
 def _with_timeline(figure: Figure, request: Request, run_id: str,
@@ -138,10 +160,13 @@ def _with_timeline(figure: Figure, request: Request, run_id: str,
 def get_map(run_id: str, request: Request,
             colour_by: Literal["risk", "flow"] = Query("flow")) -> dict[str, Any]:
     """The run's network map, segments coloured by delivered flow or by attack risk."""
-    record = request.app.state.store.record(run_id)
-    scenario = validate_scenario(record["scenario"], "stored scenario")
-    flows = corridor_flows(_load(request, run_id)) if colour_by == "flow" else None
-    return network_map(scenario, flows, colour_by)
+    def compute() -> dict[str, Any]:
+        record = request.app.state.store.record(run_id)
+        scenario = validate_scenario(record["scenario"], "stored scenario")
+        flows = corridor_flows(_load(request, run_id)) if colour_by == "flow" else None
+        return network_map(scenario, flows, colour_by)
+
+    return _cached(request, (run_id,), ("map", colour_by), compute)
 
 
 def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
@@ -150,7 +175,10 @@ def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
         yield part.to_csv(index=False, header=start == 0).encode()
 
 
-@router.get("/api/runs/{run_id}/download", response_model=None)
+@router.get("/api/runs/{run_id}/download", response_model=None,
+            response_class=StreamingResponse, responses={200: {
+    "description": "Parquet (format=parquet) or CSV (format=csv, summary.csv) as a download",
+    "content": {"application/vnd.apache.parquet": {}, "text/csv": {}}}})
 def download(run_id: str, request: Request,
              format: Literal["parquet", "csv", "summary.csv"] = Query("parquet"),
              ) -> FileResponse | StreamingResponse:
@@ -175,26 +203,37 @@ def compare(request: Request, a: str = Query(max_length=64),
             b: str = Query(max_length=64)) -> dict[str, Any]:
     """Two runs side by side: summary indicators with B − A of the medians, and P(stockout by
     day) of each with B − A, over the days both runs cover."""
-    ra, rb = _load(request, a), _load(request, b)
-    days = min(ra.days, rb.days)
-    pa = ra.stockout_probability().to_numpy()[:days]
-    pb = rb.stockout_probability().to_numpy()[:days]
-    return {
-        "a": {"run_id": ra.run_id, "label": _label(ra)},
-        "b": {"run_id": rb.run_id, "label": _label(rb)},
-        "table": _records(comparison_table(ra, rb)),
-        "p_stockout": {"day": list(range(days)), "a": pa.tolist(), "b": pb.tolist(),
-                       "diff": (pb - pa).tolist()},
-    }
+    def compute() -> dict[str, Any]:
+        ra, rb = _load(request, a), _load(request, b)
+        days = min(ra.days, rb.days)
+        pa = ra.stockout_probability().to_numpy()[:days]
+        pb = rb.stockout_probability().to_numpy()[:days]
+        return {
+            "a": {"run_id": ra.run_id, "label": _legend(request, ra)},
+            "b": {"run_id": rb.run_id, "label": _legend(request, rb)},
+            "table": _records(comparison_table(ra, rb)),
+            "p_stockout": {"day": list(range(days)), "a": pa.tolist(), "b": pb.tolist(),
+                           "diff": (pb - pa).tolist()},
+        }
+
+    return _cached(request, (a, b), ("compare",), compute)
 
 
 @router.get("/api/compare/charts/{chart}", tags=["compare"])
 def compare_chart(chart: Chart, request: Request, a: str = Query(max_length=64),
                   b: str = Query(max_length=64),
                   item: str | None = Query(None, max_length=64)) -> dict[str, Any]:
-    """A Plotly figure of two runs on one chart (A blue, B orange)."""
-    ra, rb = _load(request, a), _load(request, b)
-    labels = (f"A {_label(ra)}", f"B {_label(rb)}")
-    if chart == "stockout":
-        return comparison_stockout_chart(ra, rb, labels)
-    return comparison_fan_chart(ra, rb, chart, item, labels)
+    """A Plotly figure of two runs on one chart (A blue, B orange), each named by its label."""
+    def compute() -> Figure:
+        ra, rb = _load(request, a), _load(request, b)
+        labels = (f"A {_legend(request, ra)}", f"B {_legend(request, rb)}")
+        if chart == "stockout":
+            return comparison_stockout_chart(ra, rb, labels)
+        figure = comparison_fan_chart(ra, rb, chart, item, labels)
+        if chart == "queue_wait_hours":
+            caps = {_stored_scenario(request.app.state.store.record(r)).stations.max_wait_hours
+                    for r in (a, b)}
+            add_queue_cap(figure, max(caps))
+        return figure
+
+    return _cached(request, (a, b), ("compare_chart", chart, item), compute)

@@ -8,74 +8,67 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import Field
+from fastapi.responses import StreamingResponse
+from pydantic import Field, StrictInt
 
-from siegeline.engines import available_engines
 from siegeline.results.store import RunNotFound
-from siegeline.scenario.loader import ScenarioError
-from siegeline.web.jobs import Job
-from siegeline.web.routes_scenarios import ScenarioChanges, resolve_changes
+from siegeline.web.errors import StoreFull, error_responses
+from siegeline.web.jobs import ENDED_BADLY
+from siegeline.web.models import Progress, RunList, RunStarted
+from siegeline.web.routes_scenarios import (
+    RunSize,
+    ScenarioName,
+    check_run_size,
+    resolve_changes,
+)
 
-router = APIRouter(prefix="/api/runs", tags=["runs"])
+ENDED = ("done", *ENDED_BADLY)
+
+router = APIRouter(prefix="/api/runs", tags=["runs"],
+                   responses=error_responses(404, 409, 422, 429, 507))
 STREAM_INTERVAL_S = 0.25
 
 
-class RunRequest(ScenarioChanges):
-    scenario: str = Field("bamako-2025", max_length=64, description="Packaged scenario name.")
-    replications: int | None = Field(None, ge=1, le=1_000_000,
-                                     description="Default: the scenario's (server limit applies).")
-    days: int | None = Field(None, ge=1, le=3650,
-                             description="Horizon; default: the scenario's (server limit applies).")
-    seed: int | None = Field(None, ge=0, le=2**63 - 1)
-    engine: str = Field("vectorized", max_length=32)
+class RunRequest(RunSize):
+    scenario: ScenarioName = Field("bamako-2025", description="Packaged scenario name.")
+    seed: StrictInt | None = Field(None, ge=0, le=2**63 - 1)
     label: str = Field("", max_length=200)
 
 
-def _limit_error(field: str, msg: str) -> JSONResponse:
-    return JSONResponse({"detail": [{"loc": ["body", field], "msg": msg,
-                                     "type": "limit_exceeded"}]}, status_code=422)
-
-
-@router.post("", status_code=202)
+@router.post("", status_code=202, response_model=RunStarted)
 def start_run(body: RunRequest, request: Request) -> Any:
     """Validate and queue a run; returns its run id at once (poll its progress)."""
-    settings = request.app.state.settings
-    if body.engine not in available_engines():
-        raise ScenarioError([("engine", f"unknown engine {body.engine!r}; available: "
-                                        f"{', '.join(available_engines())}")], "body")
     scenario, overrides = resolve_changes(body.scenario, body, in_body=True)
-    reps = body.replications or scenario.simulation.replications
-    days = body.days or scenario.simulation.horizon_days
-    if reps > settings.max_replications:
-        return _limit_error("replications", f"at most {settings.max_replications} replications "
-                                            "per run on this server")
-    if days > settings.max_days:
-        return _limit_error("days", f"at most {settings.max_days} days per run on this server")
-    if reps * days > settings.max_replication_days:
-        return _limit_error("replications", f"{reps} replications × {days} days exceeds this "
-                                            f"server's {settings.max_replication_days:,} "
-                                            "replication-days per run")
+    settings = request.app.state.settings
+    cost = check_run_size(scenario, body, settings)
+    used = request.app.state.store.size_bytes()
+    if used >= settings.max_store_bytes:
+        raise StoreFull(f"the results store holds {used / 2**30:,.2f} GiB, this server's limit "
+                        f"is {settings.max_store_bytes / 2**30:,.2f} GiB: delete old runs (or "
+                        "start the server with a larger --max-store-gb or another --store)")
+    reps, days = cost.replications, cost.days
     job = request.app.state.jobs.submit(scenario, replications=reps, days=days, seed=body.seed,
                                         engine=body.engine, label=body.label, overrides=overrides)
     return {**job.to_dict(), "progress_url": f"/api/runs/{job.run_id}/progress",
             "stream_url": f"/api/runs/{job.run_id}/stream"}
 
 
-@router.get("")
+@router.get("", response_model=RunList)
 def list_runs(request: Request) -> dict[str, Any]:
-    """Stored runs (newest first) and runs still queued or running."""
-    frame = request.app.state.store.list_runs()
-    frame["created"] = frame["created"].astype(str)
-    return {"runs": frame.to_dict(orient="records"),
-            "active": [j.to_dict() for j in request.app.state.jobs.active_jobs()]}
+    """Stored runs (newest first), runs still queued or running (``active``) and the latest
+    runs that failed, were cancelled or were interrupted by a server stop (``ended``)."""
+    jobs = request.app.state.jobs
+    return {"runs": request.app.state.store.run_records(),
+            "active": [j.to_dict() for j in jobs.active_jobs()],
+            "ended": jobs.ended_badly()}
 
 
 def job_or_stored(request: Request, run_id: str) -> dict[str, Any]:
-    """Progress of a job this server runs, else of a stored run (complete); 404 otherwise."""
-    job: Job | None = request.app.state.jobs.get(run_id)
-    if job is not None:
-        return job.to_dict()
+    """Progress of a job this server or an earlier one ran (the journal), else of a stored
+    run (complete); 404 otherwise."""
+    state = request.app.state.jobs.status(run_id)
+    if state is not None and state["status"] != "done":
+        return state
     record = request.app.state.store.record(run_id)
     meta = record["metadata"]
     days = int(meta.get("days", 0))
@@ -84,13 +77,23 @@ def job_or_stored(request: Request, run_id: str) -> dict[str, Any]:
             "fraction": 1.0, "error": None}
 
 
-@router.get("/{run_id}/progress")
+@router.get("/{run_id}/progress", response_model=Progress)
 def progress(run_id: str, request: Request) -> dict[str, Any]:
-    """State (queued, running, saving, done, failed) and days simulated so far."""
+    """State (queued, running, saving, done, failed, cancelled, interrupted) and days
+    simulated so far."""
     return job_or_stored(request, run_id)
 
 
-@router.get("/{run_id}/stream")
+@router.delete("/{run_id}", response_model=Progress)
+def cancel(run_id: str, request: Request) -> dict[str, Any]:
+    """Cancel a queued or running run (its process is killed; nothing is stored); 409 when
+    the run has already ended."""
+    return request.app.state.jobs.cancel(run_id)
+
+
+@router.get("/{run_id}/stream", response_class=StreamingResponse, responses={200: {
+    "description": "server-sent events, each `data:` a progress object as /progress gives",
+    "content": {"text/event-stream": {}}}})
 async def stream(run_id: str, request: Request) -> StreamingResponse:
     """Server-sent events: one progress message every 0.25 s until the run ends."""
     first = job_or_stored(request, run_id)  # 404 before the stream starts
@@ -99,7 +102,7 @@ async def stream(run_id: str, request: Request) -> StreamingResponse:
         state = first
         while True:
             yield f"data: {json.dumps(state)}\n\n"
-            if state["status"] in ("done", "failed") or await request.is_disconnected():
+            if state["status"] in ENDED or await request.is_disconnected():
                 return
             await asyncio.sleep(STREAM_INTERVAL_S)
             try:

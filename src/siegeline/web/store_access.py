@@ -1,31 +1,55 @@
-"""The results store as the web server uses it from many threads.
+"""The results store as the web server reads it from many threads.
 
-DuckDB refuses a read-only and a read-write connection to the same file open at once in one
-process, so every access goes through one lock. Loaded results are cached (a few, least recently
-used first out) because every chart of a run would otherwise re-read the whole run.
+A stored run never changes, so what is read or computed from it is kept: the list of runs
+(until the store's files change: a run saved by the server's workers or by `siegeline run`),
+each run's record, the last few loaded results, and the JSON answers computed from them
+(summaries, quantiles, charts). Under load nearly every read is answered from memory instead of
+opening DuckDB and recomputing. DuckDB reads still go through one lock: one process may not hold
+differently configured connections to one file at once.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from siegeline.results.result import SimulationResult
-from siegeline.results.store import ResultStore
+from siegeline.results.store import ResultStore, RunNotFound
+
+T = TypeVar("T")
+ANSWERS_CACHED = 512
+
+
+class _Lru(OrderedDict[Hashable, Any]):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: Hashable, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
 
 
 class StoreAccess:
     def __init__(self, path: str | Path | None = None, cache_size: int = 4) -> None:
         self.store = ResultStore(path)
-        self.lock = threading.RLock()
-        self._cache: OrderedDict[str, SimulationResult] = OrderedDict()
-        self._cache_size = cache_size
+        self.lock = threading.RLock()  # DuckDB connections, one at a time
+        self._cache_lock = threading.Lock()  # the caches below (never held while reading)
+        self._results = _Lru(cache_size)
+        self._records = _Lru(ANSWERS_CACHED)
+        self._answers = _Lru(ANSWERS_CACHED)
+        self._flights: dict[Hashable, threading.Lock] = {}
+        self._runs: pd.DataFrame | None = None
+        self._run_records: list[dict[str, Any]] = []
+        self._signature: tuple[int, ...] | None = None
 
     @property
     def path(self) -> Path:
@@ -36,30 +60,94 @@ class StoreAccess:
         with self.lock:
             yield
 
-    def list_runs(self) -> pd.DataFrame:
+    def _files_signature(self) -> tuple[int, ...]:
+        """Size and modification time of the store and its write-ahead log."""
+        out: list[int] = []
+        for f in (self.path, self.path.with_name(self.path.name + ".wal")):
+            try:
+                st = f.stat()
+                out += [st.st_mtime_ns, st.st_size]
+            except FileNotFoundError:
+                out += [0, 0]
+        return tuple(out)
+
+    def size_bytes(self) -> int:
+        """The store's size on disk, its write-ahead log included."""
+        signature = self._files_signature()
+        return signature[1] + signature[3]
+
+    def invalidate(self) -> None:
+        """Forget the list of runs (a run was just saved)."""
+        with self._cache_lock:
+            self._runs = None
+
+    def _current_runs(self) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        signature = self._files_signature()
+        with self._cache_lock:
+            if self._runs is not None and signature == self._signature:
+                return self._runs, self._run_records
         with self.lock:
-            return self.store.list_runs()
+            frame = self.store.list_runs()
+        records = frame.assign(created=frame["created"].astype(str)).to_dict(orient="records")
+        with self._cache_lock:
+            self._runs, self._run_records, self._signature = frame, records, signature
+        return frame, records
+
+    def list_runs(self) -> pd.DataFrame:
+        """Stored runs, newest first (a copy: callers may change it)."""
+        return self._current_runs()[0].copy()
+
+    def run_records(self) -> list[dict[str, Any]]:
+        """Stored runs as JSON-ready rows, newest first (not to be modified)."""
+        return self._current_runs()[1]
 
     def resolve(self, run_id: str) -> str:
+        """Full run id from an id, a unique prefix or 'latest' (as ``ResultStore.resolve``)."""
+        ids = [r["run_id"] for r in self.run_records()]
+        if run_id == "latest" and ids:
+            return str(ids[0])
+        if run_id in ids:
+            return run_id
+        matches = [r for r in ids if r.startswith(run_id)]
+        if len(matches) != 1 or run_id == "latest":
+            raise RunNotFound(run_id)
+        return str(matches[0])
+
+    def label(self, run_id: str) -> str:
+        full = self.resolve(run_id)
+        return next(str(r["label"] or "") for r in self.run_records() if r["run_id"] == full)
+
+    def _once(self, cache: _Lru, key: Hashable, compute: Callable[[], T]) -> T:
+        """``cache[key]``, computed by one thread when many ask for it at once."""
+        with self._cache_lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+            flight = self._flights.setdefault((id(cache), key), threading.Lock())
+        with flight:
+            with self._cache_lock:
+                if key in cache:
+                    return cache[key]
+            value = compute()
+            with self._cache_lock:
+                cache.put(key, value)
+                self._flights.pop((id(cache), key), None)
+        return value
+
+    def _read(self, method: Callable[[str], T], full: str) -> T:
         with self.lock:
-            return self.store.resolve(run_id)
+            return method(full)
 
     def record(self, run_id: str) -> dict[str, Any]:
-        with self.lock:
-            return self.store.run_record(run_id)
+        full = self.resolve(run_id)
+        return self._once(self._records, full, lambda: self._read(self.store.run_record, full))
 
     def load(self, run_id: str) -> SimulationResult:
-        with self.lock:
-            full = self.store.resolve(run_id)
-            if full in self._cache:
-                self._cache.move_to_end(full)
-                return self._cache[full]
-            result = self.store.load(full)
-            self._cache[full] = result
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-            return result
+        full = self.resolve(run_id)
+        return self._once(self._results, full, lambda: self._read(self.store.load, full))
 
-    def save(self, result: SimulationResult, scenario_json: str, label: str) -> str:
-        with self.lock:
-            return self.store.save(result, scenario_json, label=label)
+    def answer(self, run_ids: tuple[str, ...], key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per (runs, key): a stored run's data never change. Callers must
+        not modify what they get."""
+        full = (tuple(self.resolve(r) for r in run_ids), key)
+        return self._once(self._answers, full, compute)

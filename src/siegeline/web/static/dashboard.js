@@ -49,6 +49,15 @@ function showErrors(messages, listId = "errors") {
   }));
 }
 
+function clearErrors() {
+  for (const id of ["errors", "run-errors"]) showErrors([], id);
+}
+
+// Any rejected promise of a user action ends up on screen, in the list next to what was done.
+function reportTo(listId) {
+  return (error) => showErrors(errorMessages(error), listId);
+}
+
 function errorMessages(error) {
   if (Array.isArray(error.detail)) {
     return error.detail.map((d) => `${(d.loc || []).join(".")}: ${d.msg}`);
@@ -91,11 +100,15 @@ function numberOrNull(id) {
   return text === "" ? null : Number(text);
 }
 
+// Only what differs from the scenario: a control at its scenario value is no change.
 function controlsFromForm() {
-  const controls = {
-    intensity_scale: parseFloat($("intensity").value),
-    escort_pool: numberOrNull("escort-pool"),
-  };
+  const controls = {};
+  const scale = parseFloat($("intensity").value);
+  if (scale !== 1) controls.intensity_scale = scale;
+  const pool = numberOrNull("escort-pool");
+  if (pool !== null && (!controlDefaults || pool !== controlDefaults.escort_pool)) {
+    controls.escort_pool = pool;
+  }
   const mode = $("convoy-mode").value;
   if (mode) controls.convoy_mode = mode;
   const interval = numberOrNull("convoy-interval");
@@ -109,8 +122,37 @@ function controlsFromForm() {
 }
 
 // ---------------------------------------------------------------- runs
+// The run bar when the store has no run yet: say so, colour the map by risk (there is no flow
+// to show), and offer no download or comparison.
+function showEmptyStore(empty) {
+  $("no-runs").hidden = !empty;
+  $("downloads").hidden = empty;
+  for (const id of ["run-a", "run-b", "compare-btn"]) $(id).disabled = empty;
+  const flow = document.querySelector("input[name=map-colour][value=flow]");
+  flow.disabled = empty;
+  const toolbar = flow.closest(".toolbar");
+  if (empty) {
+    document.querySelector("input[name=map-colour][value=risk]").checked = true;
+    toolbar.dataset.riskForEmptyStore = "1";
+  } else if (toolbar.dataset.riskForEmptyStore) {  // the first run is in: back to the default
+    flow.checked = true;
+    delete toolbar.dataset.riskForEmptyStore;
+  }
+}
+
+// Runs that failed, were cancelled or were interrupted by a server stop: they have no data, but
+// they are not forgotten.
+function showEndedRuns(ended) {
+  $("ended-box").hidden = !ended.length;
+  $("ended-list").replaceChildren(...ended.map((r) => element("li", `status-${r.status}`,
+    `${r.created.slice(0, 19)} · ${r.replications}×${r.days}` + (r.label ? ` · ${r.label}` : "") +
+    ` · …${r.run_id.slice(-8)}: ${r.status}` + (r.error ? ` (${r.error})` : ""))));
+}
+
 async function refreshRuns(selectA) {
-  const { runs } = await api("/api/runs");
+  const { runs, ended } = await api("/api/runs");
+  showEmptyStore(!runs.length);
+  showEndedRuns(ended || []);
   for (const id of ["run-a", "run-b"]) {
     const select = $(id);
     const keep = select.value;
@@ -189,6 +231,25 @@ function showTimeline(entries, regimes, metadata) {
     (r.role ? `; ${r.role}` : "") + ")").join(" · ") : "";
 }
 
+// "corridors.X.policy.mode=convoy" for every corridor reads as one change, not one per corridor.
+function describeChanges(overrides, corridors) {
+  const perCorridor = new Map();
+  const other = [];
+  for (const text of overrides) {
+    const m = /^corridors\.([^.=]+)\.(.+)$/.exec(text);
+    if (m && corridors.includes(m[1])) {
+      if (!perCorridor.has(m[2])) perCorridor.set(m[2], []);
+      perCorridor.get(m[2]).push(m[1]);
+    } else {
+      other.push(text);
+    }
+  }
+  const grouped = [...perCorridor].map(([change, names]) =>
+    names.length === corridors.length ? `every corridor: ${change}` :
+      `${names.join(", ")}: ${change}`);
+  return [...other, ...grouped];
+}
+
 async function showRun(runId) {
   const enc = encodeURIComponent(runId);
   const meta = await api(`/api/runs/${enc}`);
@@ -196,10 +257,11 @@ async function showRun(runId) {
   fillProducts(products);
   const product = $("product").value;
   const overrides = JSON.parse(meta.metadata.scenario_overrides || "[]");
+  const changes = describeChanges(overrides, JSON.parse(meta.metadata.corridors || "[]"));
   $("run-summary").textContent = `Run ${meta.run_id}` + (meta.label ? ` “${meta.label}”` : "") +
     `: ${meta.metadata.scenario_name}, ${meta.metadata.replications} replications × ` +
     `${meta.metadata.days} days from ${meta.metadata.start_date}, seed ${meta.metadata.seed}` +
-    (overrides.length ? ` · changes: ${overrides.join(", ")}` : "");
+    ` · ${changes.length ? "changes: " + changes.join("; ") : "the scenario as packaged"}`;
   showTimeline(meta.timeline, meta.regimes, meta.metadata);
   for (const [id, fmtName] of [["dl-parquet", "parquet"], ["dl-csv", "csv"],
                                ["dl-summary", "summary.csv"]]) {
@@ -225,23 +287,64 @@ async function showRun(runId) {
   }));
   await Promise.all(charts);
   $("charts").dataset.runId = meta.run_id;
+  await refreshComparison();
 }
 
+const ENDED_BADLY = new Set(["failed", "cancelled", "interrupted"]);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Poll the run's progress until it ends. While the server does not answer (restarting), keep
+// asking for a minute and say so, instead of freezing on "Failed to fetch".
 async function waitForRun(runId) {
   $("progress-box").hidden = false;
-  for (;;) {
-    const state = await api(`/api/runs/${encodeURIComponent(runId)}/progress`);
-    $("progress").value = state.fraction;
-    $("progress-text").textContent = `${state.status}: day ${state.days_done}/${state.days}`;
-    if (state.status === "done") return;
-    if (state.status === "failed") throw new Error(state.error || "the run failed");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+  $("cancel-btn").hidden = false;
+  $("cancel-btn").dataset.runId = runId;
+  let unreachableSince = null;
+  try {
+    for (;;) {
+      let state;
+      try {
+        state = await api(`/api/runs/${encodeURIComponent(runId)}/progress`);
+        unreachableSince = null;
+      } catch (error) {
+        if (error.status) throw error;  // the server answered with an error
+        unreachableSince = unreachableSince || Date.now();
+        if (Date.now() - unreachableSince > 60_000) throw new Error("the server does not answer");
+        $("progress-text").textContent = "the server does not answer; retrying…";
+        await sleep(1000);
+        continue;
+      }
+      $("progress").value = state.fraction;
+      $("progress-text").textContent = `${state.status}: day ${state.days_done}/${state.days}`;
+      if (state.status === "done") return;
+      if (ENDED_BADLY.has(state.status)) {
+        throw new Error(`run ${state.status}` + (state.error ? `: ${state.error}` : ""));
+      }
+      await sleep(300);
+    }
+  } finally {
+    $("cancel-btn").hidden = true;
+  }
+}
+
+async function cancelRun() {
+  const runId = $("cancel-btn").dataset.runId;
+  if (!runId) return;
+  $("cancel-btn").disabled = true;
+  try {
+    await api(`/api/runs/${encodeURIComponent(runId)}`, { method: "DELETE" });
+  } catch (error) {
+    showErrors(errorMessages(error));
+  } finally {
+    $("cancel-btn").disabled = false;
   }
 }
 
 async function startRun(event) {
   event.preventDefault();
-  showErrors([]);
+  clearErrors();
+  $("progress").value = 0;
+  $("progress-text").textContent = "";
   const body = {
     scenario: $("scenario").value,
     replications: numberOrNull("reps"),
@@ -261,16 +364,31 @@ async function startRun(event) {
     await showRun(job.run_id);
   } catch (error) {
     showErrors(errorMessages(error));
+    refreshRuns().catch(() => {});  // a failed or cancelled run joins the list of ended runs
   } finally {
     $("run-btn").disabled = false;
   }
 }
 
 // ---------------------------------------------------------------- comparison
+// Once shown, the comparison follows the choices above it (runs A and B, the product); it is
+// never left showing runs or a product no longer chosen.
+async function refreshComparison() {
+  if ($("comparison").hidden) return;
+  const a = $("run-a").value;
+  const b = $("run-b").value;
+  if (!a || !b || a === b) {
+    $("comparison").hidden = true;
+    delete $("comparison").dataset.pair;
+    return;
+  }
+  await compareRuns();
+}
+
 async function compareRuns() {
   const a = $("run-a").value;
   const b = $("run-b").value;
-  if (!a || !b) return showErrors(["choose two runs to compare"]);
+  if (!a || !b) return showErrors(["choose two runs to compare"], "run-errors");
   const q = `a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`;
   const product = encodeURIComponent($("product").value);
   $("comparison").hidden = false;
@@ -297,6 +415,7 @@ async function compareRuns() {
   summaryTable($("cmp-table"), rows, ["indicator", "day", `A ${result.a.label}`,
                                       `B ${result.b.label}`, "B − A"]);
   $("comparison").dataset.pair = `${result.a.run_id}|${result.b.run_id}`;
+  $("comparison").dataset.product = $("product").value;
 }
 
 // ---------------------------------------------------------------- events
@@ -431,19 +550,49 @@ async function init() {
   } else {
     draw("map", await api(`/api/scenarios/${encodeURIComponent($("scenario").value)}/map`));
   }
+  resumeActiveRun().catch(reportTo("errors"));
   loadEvents().catch(() => {});
   document.body.dataset.ready = "1";
 }
 
+// A run still queued or running when the page is opened (or reloaded) shows its progress and
+// can be cancelled.
+async function resumeActiveRun() {
+  const { active } = await api("/api/runs");
+  if (!active || !active.length || !$("cancel-btn").hidden) return;
+  const runId = active[0].run_id;
+  $("run-btn").disabled = true;
+  try {
+    await waitForRun(runId);
+    await refreshRuns(runId);
+    await showRun(runId);
+  } catch (error) {
+    showErrors(errorMessages(error));
+    refreshRuns().catch(() => {});
+  } finally {
+    $("run-btn").disabled = false;
+  }
+}
+
+function showRunA() {
+  showErrors([], "run-errors");
+  return showRun($("run-a").value).catch(reportTo("run-errors"));
+}
+
 $("intensity").addEventListener("input", updateIntensity);
 $("controls").addEventListener("submit", startRun);
-$("compare-btn").addEventListener("click", () =>
-  compareRuns().catch((e) => showErrors(errorMessages(e))));
-$("run-a").addEventListener("change", () => showRun($("run-a").value));
-$("product").addEventListener("change", () => showRun($("run-a").value));
-$("scenario").addEventListener("change", () => loadScenario($("scenario").value));
+$("cancel-btn").addEventListener("click", cancelRun);
+$("compare-btn").addEventListener("click", () => {
+  showErrors([], "run-errors");
+  compareRuns().catch(reportTo("run-errors"));
+});
+$("run-a").addEventListener("change", showRunA);
+$("run-b").addEventListener("change", () => refreshComparison().catch(reportTo("run-errors")));
+$("product").addEventListener("change", showRunA);
+$("scenario").addEventListener("change", () =>
+  loadScenario($("scenario").value).catch(reportTo("errors")));
 for (const radio of document.querySelectorAll("input[name=map-colour]")) {
-  radio.addEventListener("change", () => $("run-a").value && showRun($("run-a").value));
+  radio.addEventListener("change", () => $("run-a").value && showRunA());
 }
 $("plan-form").addEventListener("submit", solvePlan);
 $("plan-problem").addEventListener("change", planProblemChanged);

@@ -1,5 +1,6 @@
-"""Safety of the HTTP server: token authentication, a response deadline, and the rule that a
-server reachable from other machines must have a token.
+"""Safety of the HTTP server: token authentication, a Host allow-list (against DNS rebinding
+of a loopback server without a token), security headers on every response, a response
+deadline, and the rule that a server reachable from other machines must have a token.
 
 The token is accepted as ``Authorization: Bearer <token>`` (API clients) or as the
 ``siegeline_token`` cookie, which ``GET /?token=<token>`` sets once so the dashboard's own
@@ -87,6 +88,83 @@ class TokenAuth:
             await _send_json(send, 401, "missing or wrong token: send 'Authorization: Bearer "
                              "<token>', or open /?token=<token> once in the browser",
                              [(b"www-authenticate", b"Bearer")])
+
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# Plotly injects its own <style> element, hence 'unsafe-inline' for styles (not for scripts).
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header, without port or IPv6 brackets, lower case."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class HostCheck:
+    """ASGI middleware: 400 unless the Host header names this machine (localhost, 127.0.0.1,
+    [::1]) or one of ``allowed``. A web page on another site that rebinds its own name to
+    127.0.0.1 sends its own name as Host, so it cannot reach a server that has no token."""
+
+    def __init__(self, app: ASGIApp, allowed: frozenset[str] = frozenset()) -> None:
+        self.app = app
+        self.allowed = LOCAL_HOSTS | {host_name(h) for h in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        name = host_name(headers.get(b"host", b"").decode("latin-1"))
+        if name not in self.allowed:
+            await _send_json(send, 400, f"Host {name!r} is not served here; use "
+                             "http://127.0.0.1 or http://localhost (or start the server with "
+                             "--host naming this address)")
+            return
+        await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    """ASGI middleware: CSP (only this server's own resources, no framing), nosniff,
+    X-Frame-Options DENY and no referrer on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  *SECURITY_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def read_token(value: str | None, file: str | None) -> str | None:
+    """The token from ``--token-file`` (first line, the file readable by its owner only is
+    advised), else from the option or environment value."""
+    if file is not None:
+        with open(file, encoding="utf-8") as f:
+            token = f.readline().strip()
+        if not token:
+            raise ValueError(f"the token file {file} is empty")
+        return token
+    return value
 
 
 class ResponseDeadline:
