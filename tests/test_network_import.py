@@ -174,7 +174,7 @@ def test_cli_import_then_plan(tmp_path, roads, places):
     assert "5 (2 one-way)" in res.output and "loop" in res.output
     out = tmp_path / "r.json"
     res = runner.invoke(app, ["plan", "interdict", "--network", str(net), "-b", "1",
-                              "--json", str(out), "--map", str(tmp_path / "m.png")])
+                              "-o", str(out), "--map", str(tmp_path / "m.png")])
     assert res.exit_code == 0, res.output  # port and city found from the places' kinds
     body = json.loads(out.read_text())
     assert body["objective"] == pytest.approx(7.0) and body["baseline"] == pytest.approx(15.0)

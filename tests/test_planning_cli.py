@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from siegeline.cli.main import app
@@ -9,10 +10,26 @@ from siegeline.cli.main import app
 runner = CliRunner()
 
 
+def strict_loads(text: str):
+    """JSON as the standard has it: NaN and Infinity are errors."""
+    def refuse(name: str):
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture
+def one_road(tmp_path):
+    """s-a-t, one road of two segments: a budget of 1 cuts the sink off."""
+    path = tmp_path / "one-road.csv"
+    path.write_text("a,b,id,capacity_tankers_per_day,length_km\ns,a,sa,10,1\na,t,at,10,1\n")
+    return ["--network", str(path), "--source", "s", "--sink", "t"]
+
+
 def test_interdict_writes_map_and_json(tmp_path):
     png, out = tmp_path / "map.png", tmp_path / "r.json"
     res = runner.invoke(
-        app, ["plan", "interdict", "-b", "1", "--map", str(png), "--json", str(out)]
+        app, ["plan", "interdict", "-b", "1", "--map", str(png), "-o", str(out)]
     )
     assert res.exit_code == 0, res.output
     assert "max-flow interdiction" in res.output and "Optimal" in res.output
@@ -47,11 +64,54 @@ def test_user_errors_exit_2_without_traceback():
         ["plan", "interdict", "--cost", "no-such-road=2"],
         ["plan", "interdict", "--cost", "oops"],
         ["plan", "route", "--demand", "100000"],
-        ["plan", "interdict", "--scenario", "no-such-scenario"],
+        ["plan", "interdict", "bamako-2024"],
+        ["plan", "interdict", "--hazard-level", "hihg"],
+        ["plan", "route", "-s", "7"],  # -s is the seed, and route draws nothing
     ):
         res = runner.invoke(app, args)
         assert res.exit_code == 2, (args, res.output)
         assert "Traceback" not in res.output
+    assert "did you mean 'bamako-2025'" in runner.invoke(app, ["plan", "escorts",
+                                                              "bamako-2024"]).output
+    assert "did you mean 'high'" in runner.invoke(app, ["plan", "route", "--hazard-level",
+                                                        "hihg"]).output
+
+
+def test_json_switch_prints_strict_json_on_stdout(one_road, tmp_path):
+    """Cut off, the shortest route is infinite: null in the JSON, which is all stdout holds."""
+    res = runner.invoke(app, ["plan", "shortest-path", *one_road, "-b", "1", "--json"])
+    assert res.exit_code == 0, res.output
+    body = strict_loads(res.stdout)
+    assert body["objective"] is None and body["attack"] in (["sa"], ["at"])
+    out = tmp_path / "r.json"
+    res = runner.invoke(app, ["plan", "shortest-path", *one_road, "-b", "1", "-o", str(out)])
+    assert res.exit_code == 0 and "cut off" in res.output
+    written = strict_loads(out.read_text())
+    assert {**written, "time_s": 0} == {**body, "time_s": 0}
+
+
+def test_scenario_positional_or_network_not_both(one_road):
+    res = runner.invoke(app, ["plan", "interdict", "bamako-2025", "-b", "1", "--json"])
+    assert res.exit_code == 0, res.output
+    assert strict_loads(res.stdout)["attack"] == ["siby-bamako"]
+    res = runner.invoke(app, ["plan", "interdict", "bamako-2025", *one_road])
+    assert res.exit_code == 2 and "not both" in res.output
+    res = runner.invoke(app, ["plan", "interdict", *one_road, "-b", "1", "--json"])
+    assert strict_loads(res.stdout)["objective"] == 0.0
+
+
+def test_names_are_whole_in_piped_tables():
+    """Piped, the route and segment tables print every name in full (no '…')."""
+    body = strict_loads(runner.invoke(app, ["plan", "route", "--json"]).stdout)
+    res = runner.invoke(app, ["plan", "route"])
+    assert res.exit_code == 0 and "…" not in res.output
+    for r in body["details"]["routes"]:
+        assert f"│ {r['route']} " in res.output, r["route"]
+    res = runner.invoke(app, ["plan", "escorts", "-k", "1", "-b", "1"])
+    assert res.exit_code == 0 and "…" not in res.output
+    assert all(f"│ {s} " in res.output for s, f in strict_loads(runner.invoke(
+        app, ["plan", "escorts", "-k", "1", "-b", "1", "--json"]).stdout)["flows"].items()
+        if f > 1e-9)
 
 
 def test_escorts_curve_and_note_when_escorts_gain_nothing(tmp_path):
@@ -74,8 +134,24 @@ def test_escorts_curve_and_note_when_escorts_gain_nothing(tmp_path):
 
 def test_robust_route(tmp_path):
     out = tmp_path / "robust.json"
-    res = runner.invoke(app, ["plan", "robust-route", "--samples", "60", "--json", str(out)])
+    res = runner.invoke(app, ["plan", "robust-route", "--samples", "60", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert "CVaR 0.9" in res.output and "robust" in res.output
-    body = json.loads(out.read_text())
+    body = strict_loads(out.read_text())
     assert [p["plan"] for p in body["details"]["plans"]] == ["central", "expected", "robust"]
+
+
+def test_robust_route_seed_is_s():
+    """-s seeds the planning draws: the same seed gives the API's plans, another seed others."""
+    from siegeline.planning.uncertainty import robust_scenario_routing
+    from siegeline.scenario.loader import load_scenario
+
+    def means(args):
+        res = runner.invoke(app, ["plan", "robust-route", "bamako-2025", "-N", "20", *args,
+                                  "--json"])
+        assert res.exit_code == 0, res.output
+        return strict_loads(res.stdout)["details"]["in_sample_mean"]
+
+    api = robust_scenario_routing(load_scenario("bamako-2025"), samples=20, seed=7)
+    assert means(["-s", "7"]) == pytest.approx(api.details["in_sample_mean"], rel=1e-9)
+    assert means(["-s", "8"]) != pytest.approx(api.details["in_sample_mean"], rel=1e-9)

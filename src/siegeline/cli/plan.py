@@ -1,60 +1,64 @@
-"""`siegeline plan interdict | shortest-path | escorts | route`."""
+"""`siegeline plan interdict | shortest-path | escorts | route | robust-route | policy`.
+
+The options follow the CLI's vocabulary (README): the scenario is positional, `-s` is the seed,
+`--json` prints the result on stdout and `-o` writes it. NetworkX, HiGHS and the engines are
+imported inside the commands, so `siegeline plan ... --help` stays fast.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import typer
+from rich.console import Console
 from rich.table import Table
 
-from siegeline.cli.common import UserError, console, friendly_errors
-from siegeline.network.roads import read_network
-from siegeline.planning import (
-    PlanResult,
-    escort_placement,
-    interdiction_curve,
-    max_flow_interdiction,
-    network_planning_graph,
-    planning_graph,
-    risk_aware_routing,
-    shortest_path_interdiction,
+from siegeline.cli.common import (
+    DEFAULT_SCENARIO,
+    UserError,
+    choice_option,
+    console,
+    days_option,
+    err_console,
+    existing_scenario,
+    friendly_errors,
+    output_option,
+    print_table,
+    scenario_argument,
+    seed_option,
+    set_option,
 )
-from siegeline.planning.graphs import edge_label, edge_records
-from siegeline.scenario.loader import load_scenario
+from siegeline.cli.run_commands import strict_json
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from siegeline.planning import PlanResult
+    from siegeline.planning.policy_search import PolicyDimension, PolicySearchResult
+    from siegeline.planning.results import LossCurve
 
 plan_app = typer.Typer(
     help="Plan against the adversary: interdiction, escort placement, risk-aware routing.",
     no_args_is_help=True,
 )
 
-
-class HazardLevel(StrEnum):
-    central = "central"
-    low = "low"
-    high = "high"
-
-
-class Length(StrEnum):
-    km = "km"
-    risk = "risk"
-
-
-class Candidates(StrEnum):
-    all = "all"
-    hazardous = "hazardous"
-
+HAZARD_LEVELS = ("central", "low", "high")
+LENGTHS = ("km", "risk")
+CANDIDATES = ("all", "hazardous")
+# The names of siegeline.planning.policy_search.OBJECTIVES, copied: that module imports the
+# engines, and the help must not.
+OBJECTIVES = ("p_no_stockout", "served", "delivered", "losses", "days_supplied")
 
 ScenarioArg = typer.Argument(
-    None, help="Scenario: packaged name or file (same as --scenario).", show_default=False
+    None, metavar="SCENARIO", parser=existing_scenario, show_default=False,
+    help=f"Packaged scenario name or YAML/JSON file (default {DEFAULT_SCENARIO}); "
+    "not with --network.",
 )
-ScenarioOpt = typer.Option("bamako-2025", "--scenario", "-s", help="Packaged name or file.")
 NetworkOpt = typer.Option(
     None,
     "--network",
@@ -65,7 +69,8 @@ SourceOpt = typer.Option(
     None, "--source", help="Source node (repeatable; default: the nodes of kind port)."
 )
 SinkOpt = typer.Option(None, "--sink", help="Sink node (repeatable; default: the city).")
-HazardOpt = typer.Option(HazardLevel.central, "--hazard-level", help="Which hazard to use.")
+HazardOpt = choice_option("central", "--hazard-level", kind="hazard level",
+                          choices=HAZARD_LEVELS, help="Which of the scenario's hazards to use.")
 IntensityOpt = typer.Option(
     None, "--intensity", help="Adversary intensity (default: day 0; a network file's, else 1)."
 )
@@ -73,8 +78,44 @@ CostOpt = typer.Option(
     None, "--cost", help="Interdiction cost of a segment, SEGMENT=COST (repeatable; default 1)."
 )
 MapOpt = typer.Option(None, "--map", help="Write a PNG map of the result here.")
-JsonOpt = typer.Option(None, "--json", help="Write the full result as JSON here.")
+JsonOpt = typer.Option(False, "--json", help="Print the full result as JSON on stdout instead "
+                       "of the tables (null where a value is not finite).")
+OutputOpt = output_option(None, "Write the full result as JSON to this file.")
 TimeOpt = typer.Option(60.0, "--time-limit", help="HiGHS time limit per solve (s).", min=0.1)
+BudgetHelp = "Adversary budget (interdiction cost it may spend)."
+
+
+@dataclass(frozen=True)
+class Report:
+    """Where a command's output goes: tables on stdout, or (--json) one JSON document on stdout
+    with the notes on stderr; -o also writes the JSON to a file."""
+
+    as_json: bool
+    output: Path | None
+
+    @property
+    def notes(self) -> Console:
+        return err_console if self.as_json else console
+
+    def show(self, renderable: Any, whole: Iterable[str] = ()) -> None:
+        """A table or line of the human-readable view (none with --json)."""
+        if self.as_json:
+            return
+        if isinstance(renderable, Table):
+            print_table(renderable, whole)
+        else:
+            console.print(renderable)
+
+    def note(self, text: str) -> None:
+        self.notes.print(f"[yellow]note:[/] {text}")
+
+    def finish(self, payload: dict[str, Any]) -> None:
+        text = json.dumps(strict_json(payload), indent=2, allow_nan=False)
+        if self.output is not None:
+            self.output.write_text(text + "\n", encoding="utf-8")
+            self.notes.print(f"result written to {self.output}")
+        if self.as_json:
+            typer.echo(text)
 
 
 def _parse_costs(items: list[str] | None) -> dict[str, float]:
@@ -92,11 +133,10 @@ def _parse_costs(items: list[str] | None) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Where:
-    """What to plan on: a scenario (positional or --scenario) or a network file, and the
-    terminals given on the command line."""
+    """What to plan on: a scenario or a network file, and the terminals given on the command
+    line."""
 
-    scenario_arg: str | None
-    scenario: str
+    scenario: str | None
     network: Path | None
     sources: list[str] | None
     sinks: list[str] | None
@@ -107,6 +147,9 @@ class Where:
 
 
 def _network_graph(where: Where, intensity: float | None, costs: list[str] | None) -> nx.Graph:
+    from siegeline.network.roads import read_network
+    from siegeline.planning import network_planning_graph
+
     try:
         g = network_planning_graph(
             read_network(where.network),
@@ -123,27 +166,26 @@ def _network_graph(where: Where, intensity: float | None, costs: list[str] | Non
     return g
 
 
-def _graph(where: Where, hazard: HazardLevel, intensity: float | None, costs: list[str] | None):
+def _graph(where: Where, hazard: str, intensity: float | None,
+           costs: list[str] | None) -> nx.Graph:
     if where.network is not None:
-        if where.scenario_arg is not None:
+        if where.scenario is not None:
             raise UserError("give a scenario or --network, not both")
-        return None, _network_graph(where, intensity, costs)
-    s = load_scenario(where.scenario_arg or where.scenario)
+        return _network_graph(where, intensity, costs)
+    from siegeline.planning import planning_graph
+    from siegeline.scenario.loader import load_scenario
+
+    s = load_scenario(where.scenario or DEFAULT_SCENARIO)
     try:
-        g = planning_graph(
-            s,
-            interdiction_costs=_parse_costs(costs),
-            hazard_level=hazard.value,
-            intensity=intensity,
-        )
+        return planning_graph(s, interdiction_costs=_parse_costs(costs), hazard_level=hazard,
+                              intensity=intensity)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    return s, g
 
 
 def _solve(label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
-        with console.status(label):
+        with err_console.status(label):  # on stderr: stdout may be the JSON
             return fn(*args, **kwargs)
     except ValueError as exc:
         raise UserError(str(exc)) from None
@@ -157,10 +199,20 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _summary(result: PlanResult) -> None:
-    t = Table(title=result.problem, show_header=False)
-    t.add_column("", style="bold")
-    t.add_column("")
+def _table(title: str, columns: Iterable[str], right: Iterable[str] = (),
+           **kwargs: Any) -> Table:
+    """A table whose cells wrap or fold at a narrow terminal, never end in '…' (figures are
+    read, names copied)."""
+    t = Table(title=title, **kwargs)
+    right = set(right)
+    for col in columns:
+        t.add_column(col, justify="right" if col in right else "left", overflow="fold")
+    return t
+
+
+def _summary(result: PlanResult) -> Table:
+    t = _table(result.problem, ("field", "value"), show_header=False)
+    t.columns[0].style = "bold"
     for key, value in result.summary().items():
         t.add_row(key, _fmt(value))
     if result.check is not None:
@@ -173,19 +225,21 @@ def _summary(result: PlanResult) -> None:
             )
         elif result.attack or result.defence or result.budget is not None:
             t.add_row("brute force", "not run (too many candidates)")
-    console.print(t)
+    return t
 
 
-def _segments(g: nx.Graph, result: PlanResult, only_used: bool = True) -> None:
-    t = Table(title="Segments")
-    for col in ("segment", "km", "capacity (tanker/day)", "flow", "attacked", "defended"):
-        t.add_column(col, justify="right" if col in ("km", "flow") else "left")
+def _segments(g: nx.Graph, result: PlanResult) -> Table:
+    """The segments that carry flow, are attacked or are defended."""
+    from siegeline.planning.graphs import edge_label, edge_records
+
+    t = _table("Segments", ("segment", "km", "capacity (tanker/day)", "flow", "attacked",
+                            "defended"), right=("km", "flow"))
     attacked, defended = set(result.attack), set(result.defence)
     shown = set()
     for u, v, key, d in edge_records(g):
         label = edge_label(g, u, v, key)
         flow = result.flows.get(label, 0.0)
-        if label in shown or (only_used and flow <= 1e-9 and label not in attacked | defended):
+        if label in shown or (flow <= 1e-9 and label not in attacked | defended):
             continue
         shown.add(label)
         t.add_row(
@@ -196,154 +250,143 @@ def _segments(g: nx.Graph, result: PlanResult, only_used: bool = True) -> None:
             "[red]yes[/]" if label in attacked else "",
             "[blue]yes[/]" if label in defended else "",
         )
-    console.print(t)
+    return t
 
 
-def _outputs(g: nx.Graph, result: PlanResult, map_path: Path | None, json_path: Path | None):
-    if map_path is not None:
-        from siegeline.planning.plots import plot_plan_map
+def _show_plan(report: Report, g: nx.Graph, result: PlanResult) -> None:
+    report.show(_summary(result), whole=("field",))
+    report.show(_segments(g, result), whole=("segment",))
 
-        try:
-            console.print(f"map written to {plot_plan_map(g, result, map_path)}")
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-    if json_path is not None:
-        json_path.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
-        console.print(f"result written to {json_path}")
+
+def _write_map(report: Report, g: nx.Graph, result: PlanResult, path: Path | None) -> None:
+    if path is None:
+        return
+    from siegeline.planning.plots import plot_plan_map
+
+    try:
+        report.notes.print(f"map written to {plot_plan_map(g, result, path)}")
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 @plan_app.command("interdict")
 @friendly_errors
 def interdict(
-    scenario_arg: str = ScenarioArg,
-    scenario: str = ScenarioOpt,
+    scenario: str | None = ScenarioArg,
     network: Path = NetworkOpt,
-    source: list[str] = SourceOpt,
-    sink: list[str] = SinkOpt,
-    budget: float = typer.Option(2.0, "--budget", "-b", help="Adversary budget.", min=0),
+    sources: list[str] = SourceOpt,
+    sinks: list[str] = SinkOpt,
+    budget: float = typer.Option(2.0, "--budget", "-b", help=BudgetHelp, min=0),
     curve: bool = typer.Option(False, "--curve", help="Solve every budget 0..--max-budget."),
     max_budget: int = typer.Option(6, "--max-budget", help="Largest budget of the curve.", min=0),
     curve_png: Path = typer.Option(None, "--curve-png", help="Write the loss curve as PNG."),
-    hazard_level: HazardLevel = HazardOpt,
+    hazard_level: str = HazardOpt,
     intensity: float = IntensityOpt,
     cost: list[str] = CostOpt,
     time_limit: float = TimeOpt,
     map_path: Path = MapOpt,
-    json_path: Path = JsonOpt,
+    as_json: bool = JsonOpt,
+    output: Path | None = OutputOpt,
 ) -> None:
     """Max-flow interdiction (Wood 1993): the segments an adversary with a budget would cut to
     minimise the tankers/day that can reach the city from all ports."""
-    where = Where(scenario_arg, scenario, network, source, sink)
-    _, g = _graph(where, hazard_level, intensity, cost)
+    from siegeline.planning import interdiction_curve, max_flow_interdiction
+
+    report = Report(as_json, output)
+    where = Where(scenario, network, sources, sinks)
+    g = _graph(where, hazard_level, intensity, cost)
     if curve:
         budgets = list(range(max_budget + 1))
-        lc = _solve(
-            f"Solving {len(budgets)} interdiction MILPs…",
-            interdiction_curve,
-            g,
-            budgets,
-            time_limit=time_limit,
-            **where.terminals(),
-        )
-        t = Table(title="Loss curve: max flow to the city against the adversary's budget")
-        for col in ("budget", "max flow (tanker/day)", "lost", "lost %", "attack", "check"):
-            t.add_column(col)
-        for row in lc.to_frame().itertuples():
-            t.add_row(
-                f"{row.budget:g}",
-                f"{row.max_flow:,.1f}",
-                f"{row.loss:,.1f}",
-                f"{100 * row.loss_share:.0f}",
-                row.attack or "-",
-                "ok" if row.check_ok else "[red]MISMATCH[/]",
-            )
-        console.print(t)
+        lc = _solve(f"Solving {len(budgets)} interdiction MILPs…", interdiction_curve, g,
+                    budgets, time_limit=time_limit, **where.terminals())
+        report.show(_loss_curve_table(lc), whole=("attack",))
         if curve_png is not None:
             from siegeline.planning.plots import plot_loss_curve
 
-            console.print(f"loss curve written to {plot_loss_curve(lc, curve_png)}")
-        if json_path is not None:
-            json_path.write_text(json.dumps(lc.to_dict(), indent=2), encoding="utf-8")
-            console.print(f"curve written to {json_path}")
+            report.notes.print(f"loss curve written to {plot_loss_curve(lc, curve_png)}")
+        report.finish(lc.to_dict())
         return
-    result = _solve(
-        "Solving the interdiction MILP…",
-        max_flow_interdiction,
-        g,
-        budget,
-        time_limit=time_limit,
-        **where.terminals(),
-    )
-    _summary(result)
-    _segments(g, result)
-    _outputs(g, result, map_path, json_path)
+    result = _solve("Solving the interdiction MILP…", max_flow_interdiction, g, budget,
+                    time_limit=time_limit, **where.terminals())
+    _show_plan(report, g, result)
+    _write_map(report, g, result, map_path)
+    report.finish(result.to_dict())
+
+
+def _loss_curve_table(lc: LossCurve) -> Table:
+    t = _table("Loss curve: max flow to the city against the adversary's budget",
+               ("budget", "max flow (tanker/day)", "lost", "lost %", "attack", "check"))
+    for row in lc.to_frame().itertuples():
+        t.add_row(
+            f"{row.budget:g}",
+            f"{row.max_flow:,.1f}",
+            f"{row.loss:,.1f}",
+            f"{100 * row.loss_share:.0f}",
+            row.attack or "-",
+            "ok" if row.check_ok else "[red]MISMATCH[/]",
+        )
+    return t
 
 
 @plan_app.command("shortest-path")
 @friendly_errors
 def shortest_path(
-    scenario_arg: str = ScenarioArg,
-    scenario: str = ScenarioOpt,
+    scenario: str | None = ScenarioArg,
     network: Path = NetworkOpt,
-    source: list[str] = SourceOpt,
-    sink: list[str] = SinkOpt,
-    budget: float = typer.Option(1.0, "--budget", "-b", help="Adversary budget.", min=0),
-    length: Length = typer.Option(Length.km, "--length", help="Route length: km or risk."),
+    sources: list[str] = SourceOpt,
+    sinks: list[str] = SinkOpt,
+    budget: float = typer.Option(1.0, "--budget", "-b", help=BudgetHelp, min=0),
+    length: str = choice_option("km", "--length", kind="length", choices=LENGTHS,
+                                help="What the route's length counts: km, or risk."),
     delay: float = typer.Option(
         None,
         "--delay",
         help="What an interdiction adds to a segment's length (km or risk); default: closure.",
         min=0,
     ),
-    hazard_level: HazardLevel = HazardOpt,
+    hazard_level: str = HazardOpt,
     intensity: float = IntensityOpt,
     cost: list[str] = CostOpt,
     time_limit: float = TimeOpt,
     map_path: Path = MapOpt,
-    json_path: Path = JsonOpt,
+    as_json: bool = JsonOpt,
+    output: Path | None = OutputOpt,
 ) -> None:
     """Shortest-path interdiction (Israeli & Wood 2002): the attack that makes the defender's
     best route from any port to the city as long (or as risky) as possible."""
-    where = Where(scenario_arg, scenario, network, source, sink)
-    _, g = _graph(where, hazard_level, intensity, cost)
-    weight = "length_km" if length is Length.km else "risk"
-    result = _solve(
-        "Solving the interdiction MILP…",
-        shortest_path_interdiction,
-        g,
-        budget,
-        weight=weight,
-        delay=delay,
-        time_limit=time_limit,
-        **where.terminals(),
-    )
-    _summary(result)
+    from siegeline.planning import shortest_path_interdiction
+
+    report = Report(as_json, output)
+    where = Where(scenario, network, sources, sinks)
+    g = _graph(where, hazard_level, intensity, cost)
+    weight = "length_km" if length == "km" else "risk"
+    result = _solve("Solving the interdiction MILP…", shortest_path_interdiction, g, budget,
+                    weight=weight, delay=delay, time_limit=time_limit, **where.terminals())
+    report.show(_summary(result), whole=("field",))
     d = result.details
-    console.print(f"best route before the attack: {' → '.join(d['baseline_route'])}")
+    report.show(f"best route before the attack: {' → '.join(d['baseline_route'])}")
     after = " → ".join(d["route"]) if d["route"] else "[red]none: the city is cut off[/]"
-    console.print(f"best route after the attack:  {after}")
+    report.show(f"best route after the attack:  {after}")
     if "survival" in d:
-        console.print(
-            f"survival of one crossing: {d['baseline_survival']:.4f} before, "
-            f"{d['survival']:.4f} after the attack"
-        )
-    _outputs(g, result, map_path, json_path)
+        report.show(f"survival of one crossing: {d['baseline_survival']:.4f} before, "
+                    f"{d['survival']:.4f} after the attack")
+    _write_map(report, g, result, map_path)
+    report.finish(result.to_dict())
 
 
 @plan_app.command("escorts")
 @friendly_errors
 def escorts(
-    scenario_arg: str = ScenarioArg,
-    scenario: str = ScenarioOpt,
+    scenario: str | None = ScenarioArg,
     network: Path = NetworkOpt,
-    source: list[str] = SourceOpt,
-    sink: list[str] = SinkOpt,
+    sources: list[str] = SourceOpt,
+    sinks: list[str] = SinkOpt,
     k: int = typer.Option(2, "--escorts", "-k", help="Segments the defender protects.", min=0),
-    budget: float = typer.Option(2.0, "--budget", "-b", help="Adversary budget.", min=0),
-    candidates: Candidates = typer.Option(
-        Candidates.all, "--candidates", help="Segments that may be protected."
-    ),
-    hazard_level: HazardLevel = HazardOpt,
+    budget: float = typer.Option(2.0, "--budget", "-b", help=BudgetHelp, min=0),
+    candidates: str = choice_option("all", "--candidates", kind="candidate set",
+                                    choices=CANDIDATES, help="Segments that may be protected: "
+                                    "all, or those with a hazard."),
+    hazard_level: str = HazardOpt,
     intensity: float = IntensityOpt,
     cost: list[str] = CostOpt,
     time_limit: float = typer.Option(300.0, "--time-limit", help="Overall limit (s).", min=1),
@@ -351,29 +394,26 @@ def escorts(
         False, "--curve", help="Also solve 0..k escorts: how many before they pay."
     ),
     map_path: Path = MapOpt,
-    json_path: Path = JsonOpt,
+    as_json: bool = JsonOpt,
+    output: Path | None = OutputOpt,
 ) -> None:
     """Defender-attacker-defender escort placement (Brown et al. 2006): where k escort units
     keep the most tankers/day reaching the city against the adversary's best reply."""
-    where = Where(scenario_arg, scenario, network, source, sink)
-    _, g = _graph(where, hazard_level, intensity, cost)
+    from siegeline.planning import escort_placement
+    from siegeline.planning.graphs import edge_label, edge_records
+
+    report = Report(as_json, output)
+    where = Where(scenario, network, sources, sinks)
+    g = _graph(where, hazard_level, intensity, cost)
     cand = None
-    if candidates is Candidates.hazardous:
+    if candidates == "hazardous":
         cand = sorted({edge_label(g, u, v, key) for u, v, key, d in edge_records(g)
                        if d["hazard_per_100km"] > 0})
-    result = _solve(
-        "Solving the defender-attacker-defender decomposition…",
-        escort_placement,
-        g,
-        k,
-        budget,
-        candidates=cand,
-        time_limit=time_limit,
-        **where.terminals(),
-    )
-    _summary(result)
+    result = _solve("Solving the defender-attacker-defender decomposition…", escort_placement,
+                    g, k, budget, candidates=cand, time_limit=time_limit, **where.terminals())
+    report.show(_summary(result), whole=("field",))
     d = result.details
-    console.print(
+    report.show(
         f"no attack: {d['no_attack_flow']:,.1f} tanker/day; best attack without escorts "
         f"({', '.join(d['attack_without_defence']) or '-'}): {result.baseline:,.1f}; "
         f"with escorts on {', '.join(result.defence) or '-'}: {result.objective:,.1f} "
@@ -381,27 +421,40 @@ def escorts(
         f"{d['iterations']} iterations, {d['attack_plans']} attack plans"
     )
     for line in _escort_notes(result):
-        console.print(f"[yellow]note:[/] {line}")
+        report.note(line)
+    payload = result.to_dict()
     if curve:
-        _escort_curve(g, k, budget, cand, time_limit, where)
-    _segments(g, result)
-    _outputs(g, result, map_path, json_path)
+        rows = _escort_curve(g, k, budget, cand, time_limit, where)
+        report.show(_escort_curve_table(rows, budget),
+                    whole=("defence", "attacker's reply"))
+        payload["curve"] = rows
+    report.show(_segments(g, result), whole=("segment",))
+    _write_map(report, g, result, map_path)
+    report.finish(payload)
 
 
-def _escort_curve(g: nx.Graph, k: int, budget: float, cand, time_limit: float,
-                  where: Where) -> None:
+def _escort_curve(g: nx.Graph, k: int, budget: float, cand: list[str] | None,
+                  time_limit: float, where: Where) -> list[dict[str, Any]]:
     """The value of 0, 1, ... k escorts against the same adversary."""
-    t = Table(title=f"Escorts against budget {budget:g}: tanker/day reaching the sink")
-    for col in ("escorts", "tanker/day", "gain", "defence", "attacker's reply", "status"):
-        t.add_column(col)
-    base = None
+    from siegeline.planning import escort_placement
+
+    rows: list[dict[str, Any]] = []
     for n in range(k + 1):
         r = _solve(f"Solving for {n} escorts…", escort_placement, g, n, budget, candidates=cand,
                    time_limit=time_limit, check=False, **where.terminals())
-        base = r.objective if base is None else base
-        t.add_row(str(n), f"{r.objective:,.1f}", f"{r.objective - base:+,.1f}",
-                  ", ".join(r.defence) or "-", ", ".join(r.attack) or "-", r.status)
-    console.print(t)
+        base = rows[0]["tankers_per_day"] if rows else r.objective
+        rows.append({"escorts": n, "tankers_per_day": r.objective, "gain": r.objective - base,
+                     "defence": list(r.defence), "attack": list(r.attack), "status": r.status})
+    return rows
+
+
+def _escort_curve_table(rows: list[dict[str, Any]], budget: float) -> Table:
+    t = _table(f"Escorts against budget {budget:g}: tanker/day reaching the sink",
+               ("escorts", "tanker/day", "gain", "defence", "attacker's reply", "status"))
+    for r in rows:
+        t.add_row(str(r["escorts"]), f"{r['tankers_per_day']:,.1f}", f"{r['gain']:+,.1f}",
+                  ", ".join(r["defence"]) or "-", ", ".join(r["attack"]) or "-", r["status"])
+    return t
 
 
 def _escort_notes(result: PlanResult) -> list[str]:
@@ -439,53 +492,51 @@ def _route_objective(d: dict[str, Any], objective: float) -> str:
 @plan_app.command("route")
 @friendly_errors
 def route(
-    scenario_arg: str = ScenarioArg,
-    scenario: str = ScenarioOpt,
+    scenario: str | None = ScenarioArg,
     network: Path = NetworkOpt,
-    source: list[str] = SourceOpt,
-    sink: list[str] = SinkOpt,
+    sources: list[str] = SourceOpt,
+    sinks: list[str] = SinkOpt,
     demand: float = typer.Option(
         None, "--demand", help="Tankers/day to deliver (default: the city's demand).", min=0
     ),
     time_weight: float = typer.Option(
         1e-4, "--time-weight", help="Tankers lost per tanker-day of travel (tie-breaker).", min=0
     ),
-    hazard_level: HazardLevel = HazardOpt,
+    hazard_level: str = HazardOpt,
     intensity: float = IntensityOpt,
     time_limit: float = TimeOpt,
     map_path: Path = MapOpt,
-    json_path: Path = JsonOpt,
+    as_json: bool = JsonOpt,
+    output: Path | None = OutputOpt,
 ) -> None:
     """Risk-aware routing: the daily tankers allocated over the corridors at least expected
     loss (min-cost flow), compared with the scenario's order shares."""
-    where = Where(scenario_arg, scenario, network, source, sink)
-    _, g = _graph(where, hazard_level, intensity, None)
+    from siegeline.planning import risk_aware_routing
+
+    report = Report(as_json, output)
+    where = Where(scenario, network, sources, sinks)
+    g = _graph(where, hazard_level, intensity, None)
     if demand is None and "demand_tankers_per_day" not in g.graph:
         raise UserError("the network file has no demand: pass --demand (tankers/day)")
-    result = _solve(
-        "Solving the min-cost flow…",
-        risk_aware_routing,
-        g,
-        demand,
-        time_weight=time_weight,
-        time_limit=time_limit,
-        **where.terminals(),
-    )
-    _summary(result)
+    result = _solve("Solving the min-cost flow…", risk_aware_routing, g, demand,
+                    time_weight=time_weight, time_limit=time_limit, **where.terminals())
+    report.show(_summary(result), whole=("field",))
     d = result.details
-    t = Table(title=f"Routes for {d['demand']:,.1f} tankers/day")
-    cols = (
-        "route",
-        "km",
-        "loss/tanker",
-        "optimal tanker/day",
-        "optimal share",
-        "exp. loss/day",
-        "scenario share",
-        "scenario exp. loss/day",
+    report.show(_routes_table(d), whole=("route",))
+    ref = d["reference_loss"]
+    report.show(
+        f"expected tankers lost per day: {d['expected_loss']:.3f} with the risk-aware allocation"
+        + ("" if ref is None else f", {ref:.3f} with the scenario's order shares")
     )
-    for col in cols:
-        t.add_column(col, justify="left" if col == "route" else "right")
+    report.show(_route_objective(d, result.objective))
+    _write_map(report, g, result, map_path)
+    report.finish(result.to_dict())
+
+
+def _routes_table(d: dict[str, Any]) -> Table:
+    cols = ("route", "km", "loss/tanker", "optimal tanker/day", "optimal share", "exp. loss/day",
+            "scenario share", "scenario exp. loss/day")
+    t = _table(f"Routes for {d['demand']:,.1f} tankers/day", cols, right=cols[1:])
     for r in d["routes"]:
         t.add_row(
             r["route"],
@@ -497,121 +548,139 @@ def route(
             "-" if r["scenario_share"] is None else f"{100 * r['scenario_share']:.0f} %",
             "-" if r["scenario_expected_loss"] is None else f"{r['scenario_expected_loss']:.3f}",
         )
-    console.print(t)
-    ref = d["reference_loss"]
-    console.print(
-        f"expected tankers lost per day: {d['expected_loss']:.3f} with the risk-aware allocation"
-        + ("" if ref is None else f", {ref:.3f} with the scenario's order shares")
-    )
-    console.print(_route_objective(d, result.objective))
-    _outputs(g, result, map_path, json_path)
+    return t
+
+
+INTO_CITY = "into the city (tanker/day)"
 
 
 @plan_app.command("robust-route")
 @friendly_errors
 def robust_route(
-    scenario_arg: str = ScenarioArg,
-    scenario: str = ScenarioOpt,
-    samples: int = typer.Option(500, "--samples", min=10, max=20_000,
+    scenario: str = scenario_argument(),
+    samples: int = typer.Option(500, "--samples", "-N", min=10, max=20_000,
                                 help="Draws of the uncertain hazards, intensity, destroy share."),
     alpha: float = typer.Option(0.9, "--alpha", min=0.0, max=0.999,
                                 help="The robust plan minimises the mean of the worst 1-alpha."),
-    seed: int = typer.Option(1, "--seed", min=0, help="Seed of the draws the plans are made on."),
+    seed: int = seed_option(1, help="Seed of the draws the plans are made on."),
     eval_seed: int = typer.Option(2, "--eval-seed", min=0, help="Seed of the judging draws."),
     demand: float = typer.Option(None, "--demand", min=0, help="Tankers/day (default: demand)."),
     time_weight: float = typer.Option(1e-4, "--time-weight", min=0,
                                       help="Tankers lost per tanker-day of travel."),
     time_limit: float = TimeOpt,
-    json_path: Path = JsonOpt,
+    as_json: bool = JsonOpt,
+    output: Path | None = OutputOpt,
 ) -> None:
     """Routing under uncertainty: the central, expected-value and CVaR-robust allocations of the
     daily tankers, each judged on independent draws of the scenario's uncertain ranges."""
     from siegeline.planning.uncertainty import robust_scenario_routing
+    from siegeline.scenario.loader import load_scenario
 
-    sc = load_scenario(scenario_arg or scenario)
+    report = Report(as_json, output)
+    sc = load_scenario(scenario)
     result = _solve(
         f"Solving over {samples} samples…", robust_scenario_routing, sc, samples=samples,
         seed=seed, eval_seed=eval_seed, alpha=alpha, demand=demand, time_weight=time_weight,
         time_limit=time_limit,
     )
     d = result.details
-    t = Table(title=f"Expected tankers lost per day over {d['evaluation_samples']} independent "
-                    f"draws (seed {eval_seed}); plans made on {d['samples']} (seed {seed})")
-    last = "into the city (tanker/day)"
-    for col in ("plan", "mean", "5 %", "median", "95 %", "worst", f"CVaR {alpha:g}", last):
-        t.add_column(col, justify="left" if col in ("plan", last) else "right")
     into_city = {x.id for x in sc.segments if sc.city.node in (x.a, x.b)}
+    report.show(_robust_table(d, alpha, seed, eval_seed, into_city), whole=("plan", INTO_CITY))
+    flows = [p["flows"] for p in d["plans"]]
+    if all(max(abs(f[k] - flows[0][k]) for k in f) < 1e-6 for f in flows[1:]):
+        report.note("the three plans send the same flows: no spreading of the tankers over "
+                    "other routes lowers the expected loss or its tail here.")
+    report.finish(result.to_dict())
+
+
+def _robust_table(d: dict[str, Any], alpha: float, seed: int, eval_seed: int,
+                  into_city: set[str]) -> Table:
+    figures = ("mean", "5 %", "median", "95 %", "worst", f"CVaR {alpha:g}")
+    t = _table(f"Expected tankers lost per day over {d['evaluation_samples']} independent "
+               f"draws (seed {eval_seed}); plans made on {d['samples']} (seed {seed})",
+               ("plan", *figures, INTO_CITY), right=figures)
     for p in d["plans"]:
         used = ", ".join(f"{k} {v:,.1f}" for k, v in p["flows"].items()
                          if v > 1e-6 and k in into_city)
         t.add_row(p["plan"], *(f"{p[k]:.3f}" for k in ("mean", "p05", "p50", "p95", "worst",
                                                        "cvar")), used or "-")
-    console.print(t)
-    flows = [p["flows"] for p in d["plans"]]
-    if all(max(abs(f[k] - flows[0][k]) for k in f) < 1e-6 for f in flows[1:]):
-        console.print("[yellow]note:[/] the three plans send the same flows: no spreading of "
-                      "the tankers over other routes lowers the expected loss or its tail here.")
-    if json_path is not None:
-        json_path.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
-        console.print(f"result written to {json_path}")
+    return t
 
 
 @plan_app.command("policy")
 @friendly_errors
 def policy(
+    scenario: str = scenario_argument(),
     search: list[str] = typer.Option(
         ..., "--search", help="A decision to search: path=lo:hi, path=lo:hi:step or "
         "path=a,b,c (e.g. corridors.abidjan-zegoua.policy.escorts_per_convoy=0:4). Repeatable."),
-    scenario: str = typer.Option("bamako-2025", "--scenario", help="Scenario name or file."),
-    objective: str = typer.Option("served", "--objective",
-                                  help="served, p_no_stockout, delivered, losses or "
-                                       "days_supplied."),
+    objective: str = choice_option(
+        "served", "--objective", kind="objective", choices=OBJECTIVES,
+        help="What the search optimises: probability of no stockout, share of demand served, "
+        "litres delivered, tankers lost (minimised) or days with no stockout."),
     screen_reps: int = typer.Option(200, "--screen-reps", min=10, max=20_000,
                                     help="Replications per candidate while screening."),
     final_reps: int = typer.Option(1000, "--final-reps", min=10, max=100_000,
                                    help="Replications for the finalists and the baseline."),
-    finalists: int = typer.Option(5, "--finalists", min=1, max=50),
-    max_candidates: int = typer.Option(64, "--max-candidates", min=1, max=4096),
-    days: int | None = typer.Option(None, "--days", min=1, max=3650),
-    seed: int | None = typer.Option(None, "--seed", min=0),
-    set_: list[str] = typer.Option([], "--set", help="Scenario override path=value."),
+    finalists: int = typer.Option(5, "--finalists", min=1, max=50,
+                                  help="Best screened candidates re-run with --final-reps."),
+    max_candidates: int = typer.Option(
+        64, "--max-candidates", min=1, max=4096,
+        help="Most candidates screened (a larger grid is sampled at random)."),
+    days: int | None = days_option(),
+    seed: int | None = seed_option(help="Root random seed (default: the scenario's)."),
+    set_: list[str] = set_option(),
     csv: Path | None = typer.Option(None, "--csv", help="Write the screened candidates here."),
+    as_json: bool = JsonOpt,
+    output: Path | None = OutputOpt,
 ) -> None:
     """Simulation-based search over convoy and rationing policy (common random numbers)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from siegeline.planning.policy_search import OBJECTIVES, PolicyDimension, search_policies
+    from siegeline.planning.policy_search import PolicyDimension, search_policies
+    from siegeline.scenario.loader import load_scenario
 
+    report = Report(as_json, output)
     sc = load_scenario(scenario, set_)
     dims = [PolicyDimension.parse(text, sc) for text in search]
     with Progress(TextColumn("[bold]policy search[/]"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} runs"), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
+                  console=err_console, transient=True) as bar:
         task = bar.add_task("runs", total=None)
         res = search_policies(
             sc, dims, objective, screen_replications=screen_reps,
             final_replications=final_reps, finalists=finalists, max_candidates=max_candidates,
             days=days, seed=seed,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
-    _, direction, description = OBJECTIVES[objective]
-    t = Table(title=f"Best policies for {objective} ({direction}imise {description}); "
-                    f"{res.candidates} candidates screened, 95% intervals, paired vs baseline")
-    t.add_column("rank")
-    for d in dims:
-        t.add_column(d.path.replace(".policy.", " ").replace("corridors.", ""))
-    for col in ("estimate", "95% interval", "vs baseline", "95% interval"):
-        t.add_column(col, justify="right")
+    columns = [d.path.replace(".policy.", " ").replace("corridors.", "") for d in dims]
+    report.show(_policy_table(res, dims, columns), whole=("rank", *columns))
+    for note in res.notes:
+        report.note(note)
+    report.show(f"[dim]{res.seconds:.1f} s; seed {res.seed}; the baseline is the scenario's own "
+                "policy (its central values).[/]")
+    if csv:
+        res.screened.to_csv(csv, index=False)
+        report.notes.print(f"Wrote {csv}")
+    report.finish({"objective": res.objective, "direction": res.direction, "seed": res.seed,
+                   "candidates": res.candidates, "seconds": res.seconds,
+                   "notes": list(res.notes),
+                   "policies": res.to_frame().to_dict(orient="records")})
+
+
+def _policy_table(res: PolicySearchResult, dims: list[PolicyDimension],
+                  columns: list[str]) -> Table:
+    """The baseline and the finalists, best first, with intervals paired against the baseline."""
+    from siegeline.planning.policy_search import OBJECTIVES as DESCRIBED
+
+    _, direction, description = DESCRIBED[res.objective]
+    figures = ("estimate", "95% interval", "vs baseline", "95% interval")
+    t = _table(f"Best policies for {res.objective} ({direction}imise {description}); "
+               f"{res.candidates} candidates screened, 95% intervals, paired vs baseline",
+               ("rank", *columns, *figures), right=figures)
     for rank, ev in [("baseline", res.baseline),
                      *[(str(i + 1), ev) for i, ev in enumerate(res.best)]]:
         t.add_row(rank, *[_fmt(ev.policy[d.path]) for d in dims], f"{ev.mean:.4g}",
                   f"{ev.ci_low:.4g} – {ev.ci_high:.4g}",
                   "" if rank == "baseline" else f"{ev.diff_mean:+.4g}",
                   "" if rank == "baseline" else f"{ev.diff_low:+.4g} – {ev.diff_high:+.4g}")
-    console.print(t)
-    for note in res.notes:
-        console.print(f"[yellow]note:[/] {note}")
-    console.print(f"[dim]{res.seconds:.1f} s; seed {res.seed}; the baseline is the scenario's own "
-                  "policy (its central values).[/]")
-    if csv:
-        res.screened.to_csv(csv, index=False)
-        console.print(f"Wrote {csv}")
+    return t
