@@ -56,12 +56,14 @@ class Executor:
     def __init__(self, model: SummaryModel, client: Any | None = None) -> None:
         self.model = model
         self.client = client
+        self.simulated = 0  # replications simulated through this executor
         self._remote_model = client.scatter(model, broadcast=True) if client else None
 
     def summaries(self, paths: Sequence[str], theta: np.ndarray, seed: int, generation: int,
                   first_chunk: int, done: Callable[[int], None] | None = None) -> np.ndarray:
         """(n, K) summaries of ``theta``, chunk ``first_chunk + i`` seeded by its index;
         ``done(n_rows)`` is called as each chunk finishes."""
+        self.simulated += len(theta)
         starts = list(range(0, len(theta), CHUNK))
         seeds = [chunk_seed(seed, generation, first_chunk + i) for i in range(len(starts))]
         parts = [theta[s:s + CHUNK] for s in starts]

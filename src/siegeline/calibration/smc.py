@@ -108,6 +108,7 @@ class CalibrationResult:
     stopped: str
     screening: pd.DataFrame | None = None  # None when the parameters were named
     resumed_from: int | None = None
+    simulated: int = 0  # replications simulated in this call (a dropped generation included)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -316,7 +317,7 @@ def calibrate(scenario: Scenario, log: pd.DataFrame, until: dt.date,
     final = gens[-1]
     rows = rng.choice(len(final.weights), size=N, p=final.weights)
     result = CalibrationResult(prior, targets, gens, disc, final.theta[rows], stopped, table,
-                               resumed)
+                               resumed, simulated=executor.simulated)
     for row in result.parameters().itertuples():
         if row.on_bound:
             result.warnings.append(f"the posterior of {row.parameter} piles up at its "
