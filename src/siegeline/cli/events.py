@@ -171,9 +171,9 @@ def ingest(
         None, "--api-since", help="API: events on or after this date (YYYY-MM-DD)."
     ),
     show_problems: int = typer.Option(20, "--show-problems", help="Rejected rows to list."),
-    strict: bool = typer.Option(False, "--strict", help="Store nothing if any row is rejected "
-                                "(exit status 2); without it the good rows are stored and the "
-                                "exit status is 1 when some were rejected."),
+    strict: bool = typer.Option(False, "--strict", help="Store nothing if any row is rejected; "
+                                "without it the good rows are stored. Either way the exit "
+                                "status is 1 when a row was rejected, with a count by reason."),
     store_path: Path | None = StoreOpt,
 ) -> None:
     """Load events into the store; re-ingesting updates events instead of duplicating them."""
@@ -214,7 +214,10 @@ def ingest(
     if strict and rejected:
         for label, problem in rejected[:show_problems]:
             err_console.print(f"  {label}: rejected {problem}", highlight=False, markup=False)
-        raise UserError(f"{len(rejected)} rows rejected; nothing stored (--strict)")
+        _print_rejections([p for _, p in rejected])
+        err_console.print(f"error: {len(rejected)} rows rejected; nothing stored (--strict)",
+                          highlight=False, markup=False)
+        raise typer.Exit(code=1)
     with store.connect(store_path) as con:
         for i, (label, parsed) in enumerate(batches):
             summary = store.write_events(
@@ -235,7 +238,17 @@ def ingest(
         total = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     console.print(f"store now holds {total} events")
     if rejected:  # the good rows are stored; tell scripts that some were not
+        _print_rejections([p for _, p in rejected])
         raise typer.Exit(code=1)
+
+
+def _print_rejections(problems: list[Any]) -> None:
+    """Rejected rows counted by reason (the rule each broke)."""
+    from siegeline.events.ingest import rejection_counts
+
+    counts = ", ".join(f"{reason} {n}" for reason, n in rejection_counts(problems))
+    err_console.print(f"rejected {len(problems)} rows by reason: {counts}",
+                      highlight=False, markup=False)
 
 
 @events_app.command("summary")
@@ -326,7 +339,7 @@ def trend(
 def share(
     actor: str = typer.Option(..., "--actor", help="Actor name or prefix (e.g. JNIM)."),
     regions: str = typer.Option(
-        "Kayes,Koulikoro,Sikasso", "--regions", help="Comma-separated admin1 names."
+        ..., "--regions", help="Comma-separated admin1 names (e.g. Kayes,Koulikoro,Sikasso)."
     ),
     period: str = HalfPeriodOpt,
     and_or: str = AndOrOpt,
@@ -341,6 +354,12 @@ def share(
     rule = _rule(actor, and_or, assoc)
     region_list = [r.strip() for r in regions.split(",") if r.strip()]
     events = _load(store_path, event_types=event_type)
+    known = {r.casefold() for r in events["admin1"].dropna()}
+    unknown = [r for r in region_list if r.casefold() not in known]
+    if unknown or not region_list:
+        common = ", ".join(events["admin1"].value_counts().index[:8])
+        raise UserError(f"no event in admin1 {', '.join(unknown) or '(none given)'} "
+                        f"(most frequent: {common})")
     table = an.regional_share(events, rule, region_list, period)
     title = f"{actor} events in {', '.join(region_list)}"
     _print_table(table, title)
