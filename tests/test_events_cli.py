@@ -9,9 +9,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from acled_sample import SAMPLE_PATH
 from siegeline.cli.main import app
 from siegeline.events.schema import ACLED_COLUMNS
-from siegeline.events.synthetic import SAMPLE_PATH
 from siegeline.scenario import load_scenario
 
 runner = CliRunner()

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from acled_sample import SAMPLE_PATH
 from siegeline.events import store
 from siegeline.events.ingest import (
     IngestError,
@@ -20,7 +21,6 @@ from siegeline.events.ingest import (
     rejection_counts,
 )
 from siegeline.events.schema import ACLED_COLUMNS, UCDP_GED_COLUMNS
-from siegeline.events.synthetic import SAMPLE_PATH
 
 
 def acled_row(**over: str) -> dict[str, str]:
@@ -317,3 +317,17 @@ def test_rejections_are_counted_by_reason() -> None:
     parsed = parse_csv_text(acled_csv(rows) + "E,2025-01-01\n")
     assert rejection_counts(parsed.problems) == [
         ("unknown sub_event_type", 2), ("empty admin1", 1), ("wrong field count", 1)]
+
+
+def test_the_sample_generator_is_a_tool_outside_the_package(tmp_path: Path) -> None:
+    """The synthetic sample's generator lives in tools/ (a fixture builder, not part of the
+    monitor) and still rebuilds the packaged sample byte for byte."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    assert importlib.util.find_spec("siegeline.events.synthetic") is None
+    tool = Path(__file__).resolve().parents[1] / "tools" / "make_acled_sample.py"
+    out = tmp_path / "sample.csv"
+    subprocess.run([sys.executable, str(tool), str(out)], check=True, capture_output=True)
+    assert out.read_bytes() == SAMPLE_PATH.read_bytes()
