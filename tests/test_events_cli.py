@@ -248,3 +248,22 @@ def test_share_needs_regions_that_exist_in_the_data(db: Path) -> None:
     assert "Kayes" in typo.output
     out = run(db, "share", "--actor", "JNIM", "--regions", "kayes")
     assert "JNIM events in kayes" in out
+
+
+def test_hazard_commands_take_their_default_actor_from_the_data(db: Path, tmp_path: Path) -> None:
+    """exposure/calibrate/backtest no longer assume JNIM: without --actor they use the data's
+    most frequent first actor and say so (JNIM in the sample, the same table as --actor JNIM);
+    in data where another actor leads, that one."""
+    derived = run(db, "exposure", "--csv", str(tmp_path / "a.csv"))
+    assert "actor: JNIM (the most frequent first actor" in derived
+    run(db, "exposure", "--actor", "JNIM", "--csv", str(tmp_path / "b.csv"))
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+    with SAMPLE_PATH.open(encoding="utf-8", newline="") as fh:
+        template = next(r for r in csv.DictReader(fh) if r["event_type"] == "Battles")
+    rows = [{**template, "event_id_cnty": f"A{i}", "actor1": "Katiba Serma"} for i in range(3)]
+    rows.append({**template, "event_id_cnty": "B0"})
+    other = tmp_path / "o.duckdb"
+    ingest = runner.invoke(app, ["events", "ingest", str(_write_rows(tmp_path / "o.csv", rows)),
+                                 "--store", str(other)])
+    assert ingest.exit_code == 0, ingest.output
+    assert "actor: Katiba Serma (the most frequent" in run(other, "exposure")

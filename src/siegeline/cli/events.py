@@ -59,7 +59,9 @@ HalfPeriodOpt = choice_option("half", "--period", kind="period", choices=PERIODS
 MeasureOpt = choice_option("events", "--measure", kind="measure", choices=MEASURES,
                           help="Count events, or sum their fatalities.")
 ScenarioArg = scenario_argument("Scenario whose corridor segments the events are tied to.")
-JnimOpt = typer.Option("JNIM", "--actor", help="Actor (empty for all).")
+HazardActorOpt = typer.Option(
+    None, "--actor", help="Actor whose events count (default: the data's most frequent first "
+    "actor among the event types, printed); '' for every actor.")
 BufferOpt = typer.Option(10.0, "--buffer-km", help="Distance to a segment (km).")
 CsvOpt = typer.Option(None, "--csv", help="Write the table as CSV here.")
 
@@ -434,10 +436,20 @@ def export(
 
 
 def _matched(store_path, actor, and_or, assoc, event_type, start, end) -> pd.DataFrame:
+    """The events of ``actor`` ('' for every actor; None for the most frequent first actor of
+    the events of these types and dates, said so) of the chosen types and dates."""
+    types = event_type or DEFAULT_TYPES
+    if actor is None:
+        from siegeline.events import analytics as an
+
+        actor = an.primary_actor(_load(store_path, event_types=types, start=start,
+                                       end=end)).value_counts().index[0]
+        console.print(f"actor: {actor} (the most frequent first actor; --actor to choose, "
+                      "--actor '' for every actor)", highlight=False)
     return _load(
         store_path,
-        actor=_rule(actor, and_or, assoc),
-        event_types=event_type or DEFAULT_TYPES,
+        actor=_rule(actor or None, and_or, assoc),
+        event_types=types,
         start=start,
         end=end,
     )
@@ -449,7 +461,7 @@ def exposure_cmd(
     scenario: str = ScenarioArg,
     buffer_km: float = BufferOpt,
     period: str = HalfPeriodOpt,
-    actor: str | None = JnimOpt,
+    actor: str | None = HazardActorOpt,
     and_or: str = AndOrOpt,
     assoc: bool = AssocOpt,
     event_type: list[str] = TypeOpt,
@@ -464,7 +476,7 @@ def exposure_cmd(
     from siegeline.scenario import load_scenario
 
     sc = load_scenario(scenario)
-    events = _matched(store_path, actor or None, and_or, assoc, event_type, start, end)
+    events = _matched(store_path, actor, and_or, assoc, event_type, start, end)
     try:
         assigned = exposure.assign_segments(events, sc, buffer_km)
     except ValueError as exc:
@@ -502,7 +514,7 @@ def calibrate_cmd(
     groups_per_day: float = typer.Option(
         6.0, "--groups-per-day", help="Assumed traffic groups crossing each segment per day."
     ),
-    actor: str | None = JnimOpt,
+    actor: str | None = HazardActorOpt,
     and_or: str = AndOrOpt,
     assoc: bool = AssocOpt,
     event_type: list[str] = TypeOpt,
@@ -520,7 +532,7 @@ def calibrate_cmd(
     from siegeline.scenario import load_scenario
 
     sc = load_scenario(scenario)
-    events = _matched(store_path, actor or None, and_or, assoc, event_type, start, end)
+    events = _matched(store_path, actor, and_or, assoc, event_type, start, end)
     try:
         assigned = exposure.assign_segments(events, sc, buffer_km)
         with console.status("fitting segment hazards"):
@@ -583,7 +595,7 @@ def calibrate_cmd(
 @friendly_errors
 def backtest_cmd(
     holdout: int = typer.Option(6, "--holdout", help="Months held back and forecast."),
-    actor: str | None = JnimOpt,
+    actor: str | None = HazardActorOpt,
     and_or: str = AndOrOpt,
     assoc: bool = AssocOpt,
     event_type: list[str] = TypeOpt,
@@ -597,7 +609,7 @@ def backtest_cmd(
     from siegeline.events import backtest as bt
     from siegeline.events.calibrate import monthly_series
 
-    events = _matched(store_path, actor or None, and_or, assoc, event_type, start, end)
+    events = _matched(store_path, actor, and_or, assoc, event_type, start, end)
     try:
         monthly = monthly_series(events, _data_span(store_path, start, end))
         with console.status(f"backtesting {holdout} months"):
