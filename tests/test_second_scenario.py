@@ -158,3 +158,23 @@ def test_a_malformed_currency_is_refused(currency: str) -> None:
     data["currency"] = currency
     with pytest.raises(ScenarioError, match="currency"):
         validate_scenario(data, "bad currency")
+
+
+def test_exposure_buffer_is_in_true_km_on_the_djibo_road(djibo) -> None:
+    """An event 5.0 km (geodesic) to the side of the middle of bourzanga-djibo is tied to that
+    segment with a 5.2 km buffer and not with a 4.8 km one."""
+    import pandas as pd
+
+    from siegeline.events.exposure import assign_segments
+
+    nodes = {n.id: n for n in djibo.nodes}
+    a, b = nodes["bourzanga"], nodes["djibo"]
+    azimuth, _, metres = GEOD.inv(a.lon, a.lat, b.lon, b.lat)
+    mid_lon, mid_lat, back = GEOD.fwd(a.lon, a.lat, azimuth, metres / 2)
+    lon, lat, _ = GEOD.fwd(mid_lon, mid_lat, back + 180 + 90, 5000.0)
+    events = pd.DataFrame({"longitude": [lon], "latitude": [lat],
+                           "event_date": [pd.Timestamp("2022-03-01")]})
+    near = assign_segments(events, djibo, 5.2)
+    assert near["segment"].tolist() == ["bourzanga-djibo"]
+    assert abs(near["distance_km"].iloc[0] - 5.0) < 0.01
+    assert assign_segments(events, djibo, 4.8).empty
