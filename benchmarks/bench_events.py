@@ -14,8 +14,10 @@ from siegeline.events import backtest as bt
 from siegeline.events import calibrate as cal
 from siegeline.events import exposure, store
 from siegeline.events.ingest import parse_csv
-from siegeline.events.synthetic import SAMPLE_PATH
 from siegeline.scenario import load_scenario
+
+SAMPLE_PATH = (Path(__file__).resolve().parents[1] / "src" / "siegeline" / "events" / "samples"
+               / "acled_mali_synthetic_2024_2025.csv")  # SYNTHETIC (tools/make_acled_sample.py)
 
 
 def main() -> None:

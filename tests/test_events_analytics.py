@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from acled_sample import SAMPLE_PATH
 from siegeline.events import analytics as an
 from siegeline.events import store
 from siegeline.events.ingest import parse_csv
-from siegeline.events.synthetic import SAMPLE_PATH
 
 JNIM = "JNIM: Group for Support of Islam and Muslims"
 

@@ -44,7 +44,7 @@ def api_event(i: int) -> dict[str, object]:
         geo_precision=1,
         source="SYNTHETIC",
         fatalities=i,
-        timestamp=1740000000 + i,
+        timestamp=1745000000 + i,
     )
     return row
 
@@ -54,7 +54,7 @@ class FakeAcled:
 
     def __init__(self, n: int = 5) -> None:
         self.data = [api_event(i) for i in range(1, n + 1)]
-        self.deleted = [{"event_id_cnty": "MLI2", "deleted_timestamp": 1740000100}]
+        self.deleted = [{"event_id_cnty": "MLI2", "deleted_timestamp": 1745000100}]
         self.failures: list[int] = []  # statuses to answer before the next data request
         self.log: list[tuple[str, dict[str, list[str]]]] = []
 
@@ -146,7 +146,7 @@ def test_paging_token_and_deleted(fake: tuple[FakeAcled, str]) -> None:
         rows = list(c.events(country="Mali"))
         deleted = c.deleted()
     assert [r["event_id_cnty"] for r in rows] == [f"MLI{i}" for i in range(1, 6)]
-    assert deleted == [("MLI2", 1740000100)]
+    assert deleted == [("MLI2", 1745000100)]
     pages = [q["page"][0] for path, q in state.log if path == "/api/acled/read"]
     assert pages == ["1", "2", "3"]  # 2 + 2 + 1 rows: the short page ends the loop
     assert sum(path == "/oauth/token" for path, _ in state.log) == 1

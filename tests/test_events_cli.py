@@ -9,9 +9,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from acled_sample import SAMPLE_PATH
 from siegeline.cli.main import app
 from siegeline.events.schema import ACLED_COLUMNS
-from siegeline.events.synthetic import SAMPLE_PATH
 from siegeline.scenario import load_scenario
 
 runner = CliRunner()
@@ -53,7 +53,8 @@ def test_summary_trend_share_with_charts(db: Path, tmp_path: Path) -> None:
         "--csv",
         str(tmp_path / "t.csv"),
     )
-    run(db, "share", "--actor", "JNIM", "--png", str(tmp_path / "s.png"))
+    run(db, "share", "--actor", "JNIM", "--regions", "Kayes,Koulikoro,Sikasso",
+        "--png", str(tmp_path / "s.png"))
     assert (tmp_path / "t.png").read_bytes()[:8] == PNG_MAGIC
     assert (tmp_path / "s.png").read_bytes()[:8] == PNG_MAGIC
     with (tmp_path / "t.csv").open() as fh:
@@ -127,11 +128,15 @@ def test_user_errors_are_one_clear_line(tmp_path: Path) -> None:
 
 def test_rejected_rows_set_the_exit_status_and_strict_stores_nothing(tmp_path: Path) -> None:
     """With a bad row the good ones are stored and the exit status is 1; with --strict nothing
-    is stored and the exit status is 2, the bad rows listed by line."""
+    is stored and the exit status is also 1 (the issue's contract), the bad rows listed by line
+    and counted by reason."""
     with SAMPLE_PATH.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))[:3]
+        rows = list(csv.DictReader(fh))[:5]
     rows[1]["event_date"] = "2099-01-01"
     rows[1]["year"] = "2099"
+    rows[2]["sub_event_type"] = "Peaceful protest"  # not a sub-event type of its event type
+    rows[3]["event_date"] = "2098-01-01"
+    rows[3]["year"] = "2098"
     path = tmp_path / "bad.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(ACLED_COLUMNS))
@@ -139,12 +144,15 @@ def test_rejected_rows_set_the_exit_status_and_strict_stores_nothing(tmp_path: P
         writer.writerows(rows)
     strict = runner.invoke(app, ["events", "ingest", str(path), "--strict",
                                  "--store", str(tmp_path / "strict.duckdb")])
-    assert strict.exit_code == 2 and "nothing stored" in strict.output
+    assert strict.exit_code == 1 and "nothing stored" in strict.output
     assert "line 3" in strict.output and "in the future" in strict.output
+    assert ("rejected 3 rows by reason: date in the future 2, unknown sub_event_type 1"
+            in strict.output)
     assert not (tmp_path / "strict.duckdb").exists()
     lenient = runner.invoke(app, ["events", "ingest", str(path),
                                   "--store", str(tmp_path / "lenient.duckdb")])
-    assert lenient.exit_code == 1 and "2 new" in lenient.output and "1 rejected" in lenient.output
+    assert lenient.exit_code == 1 and "2 new" in lenient.output and "3 rejected" in lenient.output
+    assert "date in the future 2" in lenient.output
 
 
 def test_summary_by_actor_groups_by_first_actor_and_an_unknown_actor_is_an_error(db: Path) -> None:
@@ -164,8 +172,8 @@ def test_movers_skip_a_partial_last_period(tmp_path: Path) -> None:
     with SAMPLE_PATH.open(encoding="utf-8", newline="") as fh:
         template = next(csv.DictReader(fh))
     dates = ["2025-09-05", "2025-09-20", "2025-10-02", "2025-10-09", "2025-10-15", "2025-11-20"]
-    rows = [{**template, "event_id_cnty": f"T{i}", "event_date": d, "year": d[:4]}
-            for i, d in enumerate(dates)]
+    rows = [{**template, "event_id_cnty": f"T{i}", "event_date": d, "year": d[:4],
+             "timestamp": "1764547200"} for i, d in enumerate(dates)]
     path = tmp_path / "partial.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(ACLED_COLUMNS))
@@ -215,9 +223,9 @@ def test_calibrate_counts_months_over_the_data_range_not_the_filtered_events(
     with SAMPLE_PATH.open(encoding="utf-8", newline="") as fh:
         template = next(r for r in csv.DictReader(fh) if r["actor1"].startswith("JNIM"))
     rows = [{**template, "event_id_cnty": f"J{m}", "event_date": f"2024-{m:02d}-15",
-             "year": "2024", "timestamp": "1"} for m in range(1, 13)]
+             "year": "2024", "timestamp": "1735689600"} for m in range(1, 13)]
     rows += [{**template, "event_id_cnty": f"O{i}", "event_date": d, "year": "2024",
-              "actor1": "Military Forces of Mali (2021-)", "actor2": "", "timestamp": "1"}
+              "actor1": "Military Forces of Mali (2021-)", "actor2": "", "timestamp": "1735689600"}
              for i, d in enumerate(["2024-01-01", "2024-12-31"])]
     db = tmp_path / "c.duckdb"
     ingest = runner.invoke(app, ["events", "ingest", str(_write_rows(tmp_path / "c.csv", rows)),
@@ -227,3 +235,35 @@ def test_calibrate_counts_months_over_the_data_range_not_the_filtered_events(
     assert "from 12 months" in out
     out = run(db, "calibrate", "-o", str(tmp_path / "cal.yaml"), "--start", "2024-03-01")
     assert "from 10 months" in out  # --start bounds the range: March to December
+
+
+def test_share_needs_regions_that_exist_in_the_data(db: Path) -> None:
+    """No default regions (they were three Malian ones): --regions is required, and a name
+    that no event has is an error listing the data's admin1 names."""
+    missing = runner.invoke(app, ["events", "share", "--actor", "JNIM", "--store", str(db)])
+    assert missing.exit_code == 2 and "--regions" in missing.output
+    typo = runner.invoke(app, ["events", "share", "--actor", "JNIM", "--regions", "Kays",
+                               "--store", str(db)])
+    assert typo.exit_code == 2 and "no event in admin1 Kays" in typo.output
+    assert "Kayes" in typo.output
+    out = run(db, "share", "--actor", "JNIM", "--regions", "kayes")
+    assert "JNIM events in kayes" in out
+
+
+def test_hazard_commands_take_their_default_actor_from_the_data(db: Path, tmp_path: Path) -> None:
+    """exposure/calibrate/backtest no longer assume JNIM: without --actor they use the data's
+    most frequent first actor and say so (JNIM in the sample, the same table as --actor JNIM);
+    in data where another actor leads, that one."""
+    derived = run(db, "exposure", "--csv", str(tmp_path / "a.csv"))
+    assert "actor: JNIM (the most frequent first actor" in derived
+    run(db, "exposure", "--actor", "JNIM", "--csv", str(tmp_path / "b.csv"))
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+    with SAMPLE_PATH.open(encoding="utf-8", newline="") as fh:
+        template = next(r for r in csv.DictReader(fh) if r["event_type"] == "Battles")
+    rows = [{**template, "event_id_cnty": f"A{i}", "actor1": "Katiba Serma"} for i in range(3)]
+    rows.append({**template, "event_id_cnty": "B0"})
+    other = tmp_path / "o.duckdb"
+    ingest = runner.invoke(app, ["events", "ingest", str(_write_rows(tmp_path / "o.csv", rows)),
+                                 "--store", str(other)])
+    assert ingest.exit_code == 0, ingest.output
+    assert "actor: Katiba Serma (the most frequent" in run(other, "exposure")

@@ -11,15 +11,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from acled_sample import SAMPLE_PATH
 from siegeline.events import store
 from siegeline.events.ingest import (
     IngestError,
     ParsedEvents,
     parse_csv,
     parse_csv_text,
+    rejection_counts,
 )
 from siegeline.events.schema import ACLED_COLUMNS, UCDP_GED_COLUMNS
-from siegeline.events.synthetic import SAMPLE_PATH
 
 
 def acled_row(**over: str) -> dict[str, str]:
@@ -50,7 +51,7 @@ def acled_row(**over: str) -> dict[str, str]:
         source_scale="Local partner-National",
         notes="Fuel tankers burned.",
         fatalities="2",
-        timestamp="1747000000",
+        timestamp="1747440000",
     )
     row.update(over)
     return row
@@ -142,20 +143,20 @@ def test_upsert_updates_instead_of_duplicating_and_applies_deletions(tmp_path: P
         changed = parse_csv_text(
             acled_csv(
                 [
-                    acled_row(fatalities="9", timestamp="1747100000"),
+                    acled_row(fatalities="9", timestamp="1747540000"),
                     acled_row(event_id_cnty="MLI2"),
                     acled_row(event_id_cnty="MLI3"),
                 ]
             )
         )
-        s2 = store.write_events(con, changed, "v2", deletions=[("MLI2", 1747050000)])
+        s2 = store.write_events(con, changed, "v2", deletions=[("MLI2", 1747490000)])
         assert (s2.inserted, s2.updated, s2.unchanged, s2.deleted) == (1, 1, 1, 1)
         rows = con.execute("SELECT source_id, fatalities FROM events ORDER BY source_id").fetchall()
         assert rows == [("MLI1", 9), ("MLI3", 2)]
         # An older copy of a deleted event is not brought back; a newer revision is.
         again = parse_csv_text(acled_csv([acled_row(event_id_cnty="MLI2")]))
         assert store.write_events(con, again, "v3").skipped_deleted == 1
-        newer = parse_csv_text(acled_csv([acled_row(event_id_cnty="MLI2", timestamp="1747060000")]))
+        newer = parse_csv_text(acled_csv([acled_row(event_id_cnty="MLI2", timestamp="1747500000")]))
         assert store.write_events(con, newer, "v4").inserted == 1
         assert con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 3
         assert con.execute("SELECT count(*) FROM event_ingests").fetchall()[0][0] == 4
@@ -209,7 +210,8 @@ def test_ucdp_ged_rows_are_normalised_and_upserted(tmp_path: Path) -> None:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(UCDP_GED_COLUMNS), lineterminator="\n")
     w.writeheader()
-    w.writerows([ucdp_row(), ucdp_row(id="512346", type_of_violence="1", best="3")])
+    w.writerows([ucdp_row(),
+                 ucdp_row(id="512346", type_of_violence="1", best="3", low="3", high="4")])
     parsed = parse_csv_text(buf.getvalue())
     assert parsed.dataset == "ucdp" and parsed.problems == []
     rec = parsed.records[0]
@@ -239,6 +241,14 @@ def test_store_path_defaults_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyP
     ({"admin1": ""}, "admin1 is empty"),
     ({"latitude": "-11.44", "longitude": "14.45"}, "look swapped"),
     ({"latitude": "5.6", "longitude": "-0.2"}, "lies outside Mali"),  # Accra
+    ({"sub_event_type": "Armed clash"}, "is not one of 'Violence against civilians'"),
+    ({"sub_event_type": ""}, "sub_event_type None is not one of"),
+    ({"inter1": "Alien forces"}, "actor type 'Alien forces' is not in ACLED's codebook"),
+    ({"interaction": "State forces-Civilians"}, "does not match inter1 'Rebel group'"),
+    ({"interaction": "Rebel group only"}, "does not match inter1"),
+    ({"interaction": "Rebel group-Aliens"}, "interaction 'Rebel group-Aliens' is not in"),
+    ({"inter1": "2", "inter2": "7", "interaction": "17"}, "does not match inter1"),
+    ({"event_date": "2025-05-20"}, "after the row was recorded"),
 ])
 def test_impossible_rows_are_rejected_with_their_line(over, message) -> None:
     """A date no event can have, an event type outside the codebook or an empty admin1 is
@@ -257,13 +267,13 @@ def test_an_older_copy_never_overwrites_a_newer_version(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     with store.connect(db) as con:
         store.write_events(con, parse_csv_text(acled_csv([acled_row(
-            fatalities="7", timestamp="1747200000")])), "new")
+            fatalities="7", timestamp="1747200000", event_date="2025-05-10")])), "new")
         old = store.write_events(con, parse_csv_text(acled_csv([acled_row(
-            fatalities="2", timestamp="1747000000")])), "old")
+            fatalities="2", timestamp="1747000000", event_date="2025-05-10")])), "old")
         assert (old.skipped_stale, old.updated, old.inserted) == (1, 0, 0)
         assert con.execute("SELECT fatalities FROM events").fetchall() == [(7,)]
         newer = store.write_events(con, parse_csv_text(acled_csv([acled_row(
-            fatalities="9", timestamp="1747300000")])), "newer")
+            fatalities="9", timestamp="1747300000", event_date="2025-05-10")])), "newer")
         assert (newer.skipped_stale, newer.updated) == (0, 1)
         assert con.execute("SELECT fatalities FROM events").fetchall() == [(9,)]
 
@@ -277,3 +287,47 @@ def test_points_on_a_border_or_without_an_outline_are_kept(lat: str, lon: str) -
     country = "Mali" if float(lat) < 30 else "United States"
     parsed = parse_csv_text(acled_csv([acled_row(latitude=lat, longitude=lon, country=country)]))
     assert not parsed.problems and len(parsed.records) == 1
+
+
+@pytest.mark.parametrize(("over", "reason"), [
+    ({"type_of_violence": "4"}, "unknown type_of_violence"),
+    ({"where_prec": "8"}, "bad where_prec"),
+    ({"date_prec": "0"}, "bad date_prec"),
+    ({"best": "12"}, "best outside low-high"),
+    ({"deaths_a": "1", "deaths_civilians": "5"}, "deaths do not add up to best"),
+    ({"date_end": "2024-03-01 00:00:00.000"}, "date_end before date_start"),
+])
+def test_ucdp_rows_outside_the_codebook_are_rejected_with_their_reason(over, reason) -> None:
+    """UCDP GED rows are checked against its codebook (violence type, precision codes, deaths
+    estimates); a row whose deaths by side add up to best passes."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(UCDP_GED_COLUMNS), lineterminator="\n")
+    w.writeheader()
+    w.writerows([ucdp_row(deaths_a="2", deaths_civilians="5"), ucdp_row(id="2", **over)])
+    parsed = parse_csv_text(buf.getvalue())
+    assert [r["source_id"] for r in parsed.records] == ["512345"]
+    assert [(p.line, p.reason) for p in parsed.problems] == [(3, reason)]
+
+
+def test_rejections_are_counted_by_reason() -> None:
+    rows = [acled_row(event_id_cnty="A", sub_event_type="Grenade"),
+            acled_row(event_id_cnty="B", admin1=""),
+            acled_row(event_id_cnty="C", sub_event_type="Mob violence"),
+            acled_row(event_id_cnty="D")]
+    parsed = parse_csv_text(acled_csv(rows) + "E,2025-01-01\n")
+    assert rejection_counts(parsed.problems) == [
+        ("unknown sub_event_type", 2), ("empty admin1", 1), ("wrong field count", 1)]
+
+
+def test_the_sample_generator_is_a_tool_outside_the_package(tmp_path: Path) -> None:
+    """The synthetic sample's generator lives in tools/ (a fixture builder, not part of the
+    monitor) and still rebuilds the packaged sample byte for byte."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    assert importlib.util.find_spec("siegeline.events.synthetic") is None
+    tool = Path(__file__).resolve().parents[1] / "tools" / "make_acled_sample.py"
+    out = tmp_path / "sample.csv"
+    subprocess.run([sys.executable, str(tool), str(out)], check=True, capture_output=True)
+    assert out.read_bytes() == SAMPLE_PATH.read_bytes()

@@ -59,7 +59,9 @@ HalfPeriodOpt = choice_option("half", "--period", kind="period", choices=PERIODS
 MeasureOpt = choice_option("events", "--measure", kind="measure", choices=MEASURES,
                           help="Count events, or sum their fatalities.")
 ScenarioArg = scenario_argument("Scenario whose corridor segments the events are tied to.")
-JnimOpt = typer.Option("JNIM", "--actor", help="Actor (empty for all).")
+HazardActorOpt = typer.Option(
+    None, "--actor", help="Actor whose events count (default: the data's most frequent first "
+    "actor among the event types, printed); '' for every actor.")
 BufferOpt = typer.Option(10.0, "--buffer-km", help="Distance to a segment (km).")
 CsvOpt = typer.Option(None, "--csv", help="Write the table as CSV here.")
 
@@ -171,9 +173,9 @@ def ingest(
         None, "--api-since", help="API: events on or after this date (YYYY-MM-DD)."
     ),
     show_problems: int = typer.Option(20, "--show-problems", help="Rejected rows to list."),
-    strict: bool = typer.Option(False, "--strict", help="Store nothing if any row is rejected "
-                                "(exit status 2); without it the good rows are stored and the "
-                                "exit status is 1 when some were rejected."),
+    strict: bool = typer.Option(False, "--strict", help="Store nothing if any row is rejected; "
+                                "without it the good rows are stored. Either way the exit "
+                                "status is 1 when a row was rejected, with a count by reason."),
     store_path: Path | None = StoreOpt,
 ) -> None:
     """Load events into the store; re-ingesting updates events instead of duplicating them."""
@@ -214,7 +216,10 @@ def ingest(
     if strict and rejected:
         for label, problem in rejected[:show_problems]:
             err_console.print(f"  {label}: rejected {problem}", highlight=False, markup=False)
-        raise UserError(f"{len(rejected)} rows rejected; nothing stored (--strict)")
+        _print_rejections([p for _, p in rejected])
+        err_console.print(f"error: {len(rejected)} rows rejected; nothing stored (--strict)",
+                          highlight=False, markup=False)
+        raise typer.Exit(code=1)
     with store.connect(store_path) as con:
         for i, (label, parsed) in enumerate(batches):
             summary = store.write_events(
@@ -235,7 +240,17 @@ def ingest(
         total = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     console.print(f"store now holds {total} events")
     if rejected:  # the good rows are stored; tell scripts that some were not
+        _print_rejections([p for _, p in rejected])
         raise typer.Exit(code=1)
+
+
+def _print_rejections(problems: list[Any]) -> None:
+    """Rejected rows counted by reason (the rule each broke)."""
+    from siegeline.events.ingest import rejection_counts
+
+    counts = ", ".join(f"{reason} {n}" for reason, n in rejection_counts(problems))
+    err_console.print(f"rejected {len(problems)} rows by reason: {counts}",
+                      highlight=False, markup=False)
 
 
 @events_app.command("summary")
@@ -326,7 +341,7 @@ def trend(
 def share(
     actor: str = typer.Option(..., "--actor", help="Actor name or prefix (e.g. JNIM)."),
     regions: str = typer.Option(
-        "Kayes,Koulikoro,Sikasso", "--regions", help="Comma-separated admin1 names."
+        ..., "--regions", help="Comma-separated admin1 names (e.g. Kayes,Koulikoro,Sikasso)."
     ),
     period: str = HalfPeriodOpt,
     and_or: str = AndOrOpt,
@@ -341,6 +356,12 @@ def share(
     rule = _rule(actor, and_or, assoc)
     region_list = [r.strip() for r in regions.split(",") if r.strip()]
     events = _load(store_path, event_types=event_type)
+    known = {r.casefold() for r in events["admin1"].dropna()}
+    unknown = [r for r in region_list if r.casefold() not in known]
+    if unknown or not region_list:
+        common = ", ".join(events["admin1"].value_counts().index[:8])
+        raise UserError(f"no event in admin1 {', '.join(unknown) or '(none given)'} "
+                        f"(most frequent: {common})")
     table = an.regional_share(events, rule, region_list, period)
     title = f"{actor} events in {', '.join(region_list)}"
     _print_table(table, title)
@@ -415,10 +436,20 @@ def export(
 
 
 def _matched(store_path, actor, and_or, assoc, event_type, start, end) -> pd.DataFrame:
+    """The events of ``actor`` ('' for every actor; None for the most frequent first actor of
+    the events of these types and dates, said so) of the chosen types and dates."""
+    types = event_type or DEFAULT_TYPES
+    if actor is None:
+        from siegeline.events import analytics as an
+
+        actor = an.primary_actor(_load(store_path, event_types=types, start=start,
+                                       end=end)).value_counts().index[0]
+        console.print(f"actor: {actor} (the most frequent first actor; --actor to choose, "
+                      "--actor '' for every actor)", highlight=False)
     return _load(
         store_path,
-        actor=_rule(actor, and_or, assoc),
-        event_types=event_type or DEFAULT_TYPES,
+        actor=_rule(actor or None, and_or, assoc),
+        event_types=types,
         start=start,
         end=end,
     )
@@ -430,7 +461,7 @@ def exposure_cmd(
     scenario: str = ScenarioArg,
     buffer_km: float = BufferOpt,
     period: str = HalfPeriodOpt,
-    actor: str | None = JnimOpt,
+    actor: str | None = HazardActorOpt,
     and_or: str = AndOrOpt,
     assoc: bool = AssocOpt,
     event_type: list[str] = TypeOpt,
@@ -445,7 +476,7 @@ def exposure_cmd(
     from siegeline.scenario import load_scenario
 
     sc = load_scenario(scenario)
-    events = _matched(store_path, actor or None, and_or, assoc, event_type, start, end)
+    events = _matched(store_path, actor, and_or, assoc, event_type, start, end)
     try:
         assigned = exposure.assign_segments(events, sc, buffer_km)
     except ValueError as exc:
@@ -483,7 +514,7 @@ def calibrate_cmd(
     groups_per_day: float = typer.Option(
         6.0, "--groups-per-day", help="Assumed traffic groups crossing each segment per day."
     ),
-    actor: str | None = JnimOpt,
+    actor: str | None = HazardActorOpt,
     and_or: str = AndOrOpt,
     assoc: bool = AssocOpt,
     event_type: list[str] = TypeOpt,
@@ -501,7 +532,7 @@ def calibrate_cmd(
     from siegeline.scenario import load_scenario
 
     sc = load_scenario(scenario)
-    events = _matched(store_path, actor or None, and_or, assoc, event_type, start, end)
+    events = _matched(store_path, actor, and_or, assoc, event_type, start, end)
     try:
         assigned = exposure.assign_segments(events, sc, buffer_km)
         with console.status("fitting segment hazards"):
@@ -564,7 +595,7 @@ def calibrate_cmd(
 @friendly_errors
 def backtest_cmd(
     holdout: int = typer.Option(6, "--holdout", help="Months held back and forecast."),
-    actor: str | None = JnimOpt,
+    actor: str | None = HazardActorOpt,
     and_or: str = AndOrOpt,
     assoc: bool = AssocOpt,
     event_type: list[str] = TypeOpt,
@@ -578,7 +609,7 @@ def backtest_cmd(
     from siegeline.events import backtest as bt
     from siegeline.events.calibrate import monthly_series
 
-    events = _matched(store_path, actor or None, and_or, assoc, event_type, start, end)
+    events = _matched(store_path, actor, and_or, assoc, event_type, start, end)
     try:
         monthly = monthly_series(events, _data_span(store_path, start, end))
         with console.status(f"backtesting {holdout} months"):

@@ -67,11 +67,10 @@ def print_summary(result: SimulationResult) -> None:
                                  for d in checkpoints])
     t.add_row("queue wait (h)", *[_band(ds["queue_wait_hours"].values[:, d - 1])
                                   for d in checkpoints])
-    for prod in ("gasoline", "diesel"):
-        if prod in ds["product"].values:
-            t.add_row(f"informal price {prod} (FCFA/L)", *[
-                _band(ds["informal_price"].sel(product=prod).values[:, d - 1], "{:,.0f}")
-                for d in checkpoints])
+    for prod in ds["product"].values:
+        t.add_row(f"informal price {prod} ({result.price_unit})", *[
+            _band(ds["informal_price"].sel(product=prod).values[:, d - 1], "{:,.0f}")
+            for d in checkpoints])
     t.add_row("electricity (h/day)", *[_band(ds["electricity_hours"].values[:, d - 1])
                                        for d in checkpoints])
     lost = ds["tankers_lost"].sum("corridor").values.cumsum(axis=1)
@@ -150,6 +149,7 @@ def run(
         result = simulate(sc, engine=engine, replications=replications, days=days,
                           seed=seed, backend=backend,
                           progress=lambda done, total: bar.update(task, completed=done))
+    result.set_currency(sc.currency)
     print_summary(result)
     console.print(f"[dim]{result.metadata['elapsed_seconds']:.2f} s of simulation "
                   f"({engine} engine, seed {result.metadata['seed']}).[/]")

@@ -1,7 +1,8 @@
 """Tie events to corridor segments: an event counts for the nearest segment within a buffer.
 
-Distances are measured in the metric projection of :mod:`siegeline.network.geometry` (Lambert
-azimuthal equal-area centred on Mali), so the buffer is in real kilometres. An event equally
+Distances are to each segment's geodesic, measured in a projection centred on that segment
+(:func:`siegeline.network.geometry.distances_to_segments_km`), so the buffer is in real
+kilometres wherever the scenario lies. An event equally
 near several segments (at a town where they meet, or beyond it) is shared equally among them:
 each of k such segments gets a share 1/k, so every event within the buffer counts once in all.
 """
@@ -10,28 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from siegeline.events.analytics import Period, all_periods, period_label
-from siegeline.network import segment_lines
-from siegeline.network.geometry import project
+from siegeline.network.geometry import distances_to_segments_km
 from siegeline.scenario.schema import Scenario
-
-
-def project_points(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Shapely points in the network's metric projection."""
-    xy = np.column_stack(project(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)))
-    if len(xy) == 0:
-        return np.empty(0, dtype=object)
-    return shapely.points(xy[:, 0], xy[:, 1])
 
 
 def distances_km(events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Distance (km) from every event (rows) to every segment (columns)."""
-    points = project_points(events["longitude"].to_numpy(), events["latitude"].to_numpy())
-    lines = segment_lines(scenario, projected=True)
     return pd.DataFrame(
-        {sid: shapely.distance(points, line) / 1000.0 for sid, line in lines.items()},
+        distances_to_segments_km(scenario, events["longitude"].to_numpy(),
+                                 events["latitude"].to_numpy()),
         index=events.index,
     )
 

@@ -105,8 +105,36 @@ INTER_CODES: dict[int, str] = {
     8: "External/Other forces",
 }
 
+# ACLED's codebook (2023 onwards): the sub-event types of each event type.
+ACLED_SUB_EVENT_TYPES: dict[str, frozenset[str]] = {
+    "Battles": frozenset({
+        "Armed clash", "Government regains territory", "Non-state actor overtakes territory",
+    }),
+    "Explosions/Remote violence": frozenset({
+        "Chemical weapon", "Air/drone strike", "Suicide bomb", "Shelling/artillery/missile attack",
+        "Remote explosive/landmine/IED", "Grenade",
+    }),
+    "Violence against civilians": frozenset({
+        "Sexual violence", "Attack", "Abduction/forced disappearance",
+    }),
+    "Protests": frozenset({
+        "Peaceful protest", "Protest with intervention", "Excessive force against protesters",
+    }),
+    "Riots": frozenset({"Violent demonstration", "Mob violence"}),
+    "Strategic developments": frozenset({
+        "Agreement", "Arrests", "Change to group/activity", "Disrupted weapons use",
+        "Headquarters or base established", "Looting/property destruction",
+        "Non-violent transfer of territory", "Other",
+    }),
+}
+
 # Fields ACLED exports as one string of values separated by semicolons.
 ACLED_MULTI_VALUE = ("assoc_actor_1", "assoc_actor_2", "source", "tags")
+
+# UCDP GED codebook: ranges of the precision codes.
+UCDP_WHERE_PREC = range(1, 8)  # 1 exact location ... 7 international waters/airspace
+UCDP_DATE_PREC = range(1, 6)  # 1 exact day ... 5 longer than a month
+UCDP_DEATH_COLUMNS = ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown")
 
 # UCDP type_of_violence → (ACLED-like event_type, civilian_targeting).
 UCDP_VIOLENCE = {

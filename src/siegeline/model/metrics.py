@@ -22,7 +22,10 @@ class Metric:
     name: str
     output: str
     reduction: str
-    unit: str
+    unit: str  # "{currency}" stands for the scenario's currency
+
+    def unit_in(self, currency: str) -> str:
+        return self.unit.format(currency=currency)
 
 
 METRICS: tuple[Metric, ...] = (
@@ -35,7 +38,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("drivers_kidnapped", "drivers_kidnapped", "sum", "drivers"),
     Metric("days_in_stockout", "stockout", "days_any", "days"),
     Metric("mean_queue_wait_hours", "queue_wait_hours", "mean", "h"),
-    Metric("final_informal_price", "informal_price", "last_max", "FCFA/L"),
+    Metric("final_informal_price", "informal_price", "last_max", "{currency}/L"),
     Metric("first_stockout_day", "stockout", "first_any", "day (horizon if never)"),
 )
 METRIC_BY_NAME = {m.name: m for m in METRICS}

@@ -6,14 +6,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+DEFAULT_CURRENCY = "FCFA"  # of runs stored before scenarios named their currency
+
 
 @dataclass(frozen=True)
 class OutputVariable:
     name: str
     dims: tuple[str, ...]  # after ("replication", "day")
-    unit: str
+    unit: str  # "{currency}" stands for the scenario's currency
     description: str
     dtype: type = np.float64
+
+    def unit_in(self, currency: str) -> str:
+        """The unit with the scenario's currency filled in (``FCFA/L``, ``GNF/L``)."""
+        return self.unit.format(currency=currency)
 
 
 OUTPUTS: tuple[OutputVariable, ...] = (
@@ -57,7 +63,8 @@ OUTPUTS: tuple[OutputVariable, ...] = (
     OutputVariable("stations_open_by_product", ("product",), "station",
                    "Stations with this product to sell."),
     OutputVariable("queue_wait_hours", (), "h", "Mean wait at an open station."),
-    OutputVariable("informal_price", ("product",), "FCFA/L", "Informal (street) price."),
+    OutputVariable("informal_price", ("product",), "{currency}/L",
+                   "Informal (street) price, in the scenario's currency per litre."),
     OutputVariable("goods_price_index", (), "-", "Goods price index (1 = before the blockade)."),
     OutputVariable("served_share", ("sector",), "share", "Share of normal demand served."),
     OutputVariable("electricity_hours", (), "h/day", "Hours of electricity supply."),

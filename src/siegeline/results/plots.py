@@ -17,7 +17,7 @@ FAN_CHARTS = (
     ("cover_days", "Days of cover in depots"),
     ("stations_open", "Filling stations open"),
     ("queue_wait_hours", "Mean queue wait at an open station (h)"),
-    ("informal_price", "Informal fuel price (FCFA/L)"),
+    ("informal_price", "Informal fuel price"),  # the unit is the run's (its y label)
     ("electricity_hours", "Hours of electricity per day"),
     ("delivered_litres", "Fuel delivered per day (L)"),
 )

@@ -16,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from siegeline.model.metrics import METRICS, reduce_daily
-from siegeline.model.outputs import OUTPUT_BY_NAME, OUTPUTS
+from siegeline.model.outputs import DEFAULT_CURRENCY, OUTPUT_BY_NAME, OUTPUTS
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 NEVER = -1  # first-stockout day of a replication that never runs out
@@ -62,10 +62,11 @@ class SimulationResult:
             "sector": list(sectors),
         }
         data_vars = {}
+        currency = str(metadata.get("currency") or DEFAULT_CURRENCY)
         for name, arr in arrays.items():
             spec = OUTPUT_BY_NAME[name]
             data_vars[name] = xr.Variable(("replication", "day") + spec.dims, arr,
-                                          attrs={"unit": spec.unit,
+                                          attrs={"unit": spec.unit_in(currency),
                                                  "description": spec.description})
         ds = xr.Dataset(data_vars, coords=coords, attrs={k: str(v) for k, v in metadata.items()})
         frame = pd.DataFrame(samples or {}, index=pd.RangeIndex(reps, name="replication"))
@@ -86,6 +87,22 @@ class SimulationResult:
 
     def __getitem__(self, name: str) -> xr.DataArray:
         return self.dataset[name]
+
+    @property
+    def currency(self) -> str:
+        """The scenario's currency (runs stored before scenarios named one: FCFA)."""
+        return str(self.metadata.get("currency") or DEFAULT_CURRENCY)
+
+    @property
+    def price_unit(self) -> str:
+        return OUTPUT_BY_NAME["informal_price"].unit_in(self.currency)
+
+    def set_currency(self, currency: str) -> None:
+        """Record the scenario's currency in the metadata and the outputs' units."""
+        self.metadata["currency"] = currency
+        self.dataset.attrs["currency"] = currency
+        for spec in OUTPUTS:
+            self.dataset[spec.name].attrs["unit"] = spec.unit_in(currency)
 
     # ------------------------------------------------------------- summaries
     def quantiles(self, name: str, q: Sequence[float] = DEFAULT_QUANTILES) -> xr.DataArray:
@@ -144,10 +161,9 @@ class SimulationResult:
                          float("nan"), float("nan")))
             rows.append(("stations_open", "", d, *band(ds["stations_open"].values[:, i])))
             rows.append(("queue_wait_hours", "", d, *band(ds["queue_wait_hours"].values[:, i])))
-            for prod in ds["product"].values:
+            for prod in ds["product"].values:  # every product, in self.price_unit
                 price = ds["informal_price"].sel(product=prod).values[:, i]
-                if np.any(price != price[0]) or prod in ("gasoline", "diesel"):
-                    rows.append(("informal_price", f"{prod}", d, *band(price)))
+                rows.append(("informal_price", f"{prod}", d, *band(price)))
             rows.append(("electricity_hours", "", d, *band(ds["electricity_hours"].values[:, i])))
             cum_lost = ds["tankers_lost"].sum("corridor").values[:, :d].sum(axis=1)
             rows.append(("tankers_lost_to_date", "", d, *band(cum_lost)))

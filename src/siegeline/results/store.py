@@ -79,6 +79,10 @@ class ResultStore:
         run_id = result.metadata.get("run_id") or new_run_id()
         result.metadata["run_id"] = run_id
         result.dataset.attrs["run_id"] = run_id
+        if "currency" not in result.metadata:  # engines leave it out; the scenario has it
+            currency = json.loads(scenario_json).get("currency") if scenario_json else None
+            if currency:
+                result.set_currency(str(currency))
         meta = result.metadata
         frame = result.to_wide_frame()
         frame.insert(0, "run_id", run_id)

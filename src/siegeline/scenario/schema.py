@@ -8,6 +8,7 @@ per replication. Every field carries ``unit`` in its JSON-schema extras.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -161,7 +162,10 @@ class Product(StrictModel):
         45_000.0, unit="L", description="Load of one tanker of this product.", gt=0, le=100_000
     )
     official_price: float = param(
-        unit="FCFA/L", description="Regulated pump price.", gt=0, allow_inf_nan=False
+        unit="currency/L",
+        description="Regulated pump price, in the scenario's currency per litre.",
+        gt=0,
+        allow_inf_nan=False,
     )
     dispatch_weight: Uncertain = uparam(
         1.0,
@@ -724,6 +728,15 @@ class Scenario(StrictModel):
     name: Identifier = param(unit="-", description="Scenario identifier.")
     title: str = param("", unit="-", description="Title.")
     description: str = param("", unit="-", description="What the scenario represents.")
+    currency: str = param(
+        "FCFA",
+        unit="-",
+        description="Currency of every price (official and informal prices are per litre in "
+        "it), as printed in summaries, charts and reports (e.g. FCFA, GNF, USD).",
+        min_length=1,
+        max_length=12,
+        pattern=r"^\S+$",
+    )
     simulation: Simulation
     products: list[Product] = param(unit="-", description="Fuel products.", min_length=1)
     nodes: list[Node] = param(unit="-", description="Network nodes.", min_length=2)
@@ -739,7 +752,9 @@ class Scenario(StrictModel):
     sources: dict[str, SourceRef] = param(
         default_factory=dict,
         unit="-",
-        description="Source of each figure, keyed by parameter path (e.g. adversary.intensity).",
+        description="Source of each figure, keyed by parameter path (e.g. adversary.intensity; "
+        "list items by id, name or index); a path that names nothing is a validation error "
+        "(timeline.N paths are not checked: --set may drop entries).",
     )
     timeline: list[TimelineEntry] = param(
         default_factory=list,
@@ -775,6 +790,11 @@ class Scenario(StrictModel):
             problems.append(f"city.node {self.city.node!r} is not a node")
         elif nodes[self.city.node].kind != "city":
             problems.append(f"city.node {self.city.node!r} is not of kind 'city'")
+        # The model supplies one city; another node of kind 'city' would be silently ignored.
+        for n in self.nodes:
+            if n.kind == "city" and n.id != self.city.node:
+                problems.append(f"node {n.id!r} is a second city (the scenario's city is "
+                                f"city.node {self.city.node!r}); make it a 'town'")
         for n in self.nodes:
             for prod in n.loading_capacity_tankers_per_day:
                 if prod not in product_names:
@@ -859,9 +879,20 @@ class Scenario(StrictModel):
                 problems.append(
                     f"timeline[{i}] ({when}): outside the horizon (day {day}; the scenario runs "
                     f"days 0-{horizon - 1} from {self.simulation.start_date.isoformat()})")
+        for path in self.sources:
+            if path.startswith("timeline."):  # --set may drop entries; each has a source field
+                continue
+            missing = _missing_path(self, path)
+            if missing:
+                problems.append(f"sources: {path!r} is not a parameter path ({missing})")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def price_unit(self) -> str:
+        """Unit of every price in the scenario and its outputs (e.g. ``FCFA/L``)."""
+        return f"{self.currency}/L"
 
     def node(self, node_id: str) -> Node:
         return next(n for n in self.nodes if n.id == node_id)
@@ -899,3 +930,41 @@ def _unique(where: str, names: list[str], problems: list[str]) -> None:
         if n in seen:
             problems.append(f"{where}: duplicate name {n!r}")
         seen.add(n)
+
+
+def _child_names(node: Any) -> list[str]:
+    if isinstance(node, BaseModel):
+        return list(type(node).model_fields)
+    if isinstance(node, dict):
+        return [str(k) for k in node]
+    names = [getattr(x, "id", None) or getattr(x, "name", None) for x in node]
+    return [str(n) for n in names if n]
+
+
+def _missing_path(root: BaseModel, path: str) -> str | None:
+    """Why ``path`` (dotted, list items by id, name or index) names nothing in ``root``; None
+    when it does. A field left unset (None) counts as present only as the last key."""
+    node: Any = root
+    keys = path.split(".")
+    for i, key in enumerate(keys):
+        where = ".".join(keys[:i]) or "the scenario"
+        if node is None:
+            return f"{where} is not set"
+        if isinstance(node, BaseModel):
+            found = key in type(node).model_fields
+            nxt = getattr(node, key, None)
+        elif isinstance(node, dict):
+            found, nxt = key in node, node.get(key)
+        elif isinstance(node, list):
+            match = [x for x in node if key in (getattr(x, "id", None), getattr(x, "name", None))]
+            if not match and key.isdigit() and int(key) < len(node):
+                match = [node[int(key)]]  # list items by index, as overrides allow
+            found, nxt = bool(match), match[0] if match else None
+        else:
+            return f"{where} has no parts"
+        if not found:
+            close = difflib.get_close_matches(key, _child_names(node), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            return f"{where} has no {key!r}{hint}"
+        node = nxt
+    return None

@@ -57,7 +57,10 @@ _CACHE: dict[int, tuple[weakref.ref, list[Phase]]] = {}
 
 def _build_phases(scenario: Scenario) -> list[Phase]:
     data = scenario.model_dump(mode="json")
+    # A phase is the parameters in force; the timeline and the sources (checked against the
+    # whole scenario, timeline entries included) are the parent's.
     data["timeline"] = []
+    data["sources"] = {}
     by_day: dict[int, list[int]] = {}
     # Entries before day 0 (a run continuing a stored one) are in force from day 0, in order.
     for i in sorted(range(len(scenario.timeline)),

@@ -1,12 +1,13 @@
 """Generate the SYNTHETIC ACLED-format sample shipped for tests and demos.
 
-Run ``python -m siegeline.events.synthetic`` to rebuild
-``samples/acled_mali_synthetic_2024_2025.csv``; the output is byte-for-byte reproducible (one
-seeded numpy Generator). Nothing in it is a real event: every row says SYNTHETIC in ``notes`` and
-``source``. The process is designed to show the patterns analysts report for Mali in 2024-2025:
-JNIM activity doubling year on year, a rising share of it in the south-west (Kayes, Koulikoro,
-Sikasso), self-exciting clusters of attacks on fuel convoys along the supply corridors, and a
-surge after the blockade declared on 2025-09-03.
+A fixture builder, not part of the monitor. Run ``python tools/make_acled_sample.py [OUT.csv]``
+to rebuild ``src/siegeline/events/samples/acled_mali_synthetic_2024_2025.csv`` (or write OUT);
+the output is byte-for-byte reproducible (one seeded numpy Generator). Nothing in it is a real
+event: every row says SYNTHETIC in ``notes`` and ``source``. The process is designed to show
+the patterns analysts report for Mali in 2024-2025: JNIM activity doubling year on year, a
+rising share of it in the south-west (Kayes, Koulikoro, Sikasso), self-exciting clusters of
+attacks on fuel convoys along the supply corridors, and a surge after the blockade declared on
+2025-09-03.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +28,8 @@ SEED = 20250903
 START = dt.date(2024, 1, 1)
 END = dt.date(2025, 11, 30)
 BLOCKADE = dt.date(2025, 9, 3)
-SAMPLE_PATH = Path(__file__).parent / "samples" / "acled_mali_synthetic_2024_2025.csv"
+SAMPLE_PATH = (Path(__file__).resolve().parents[1] / "src" / "siegeline" / "events" / "samples"
+               / "acled_mali_synthetic_2024_2025.csv")
 
 JNIM = "JNIM: Group for Support of Islam and Muslims"
 ISSP = "Islamic State Sahel Province"
@@ -399,4 +402,5 @@ def write_sample(path: Path = SAMPLE_PATH) -> int:
 
 
 if __name__ == "__main__":
-    print(f"wrote {write_sample()} synthetic events to {SAMPLE_PATH}")
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else SAMPLE_PATH
+    print(f"wrote {write_sample(out)} synthetic events to {out}")
