@@ -123,6 +123,7 @@ def simulate(
         "replications": params.replications,
         "days": params.days - skip,
         "start_date": scenario.simulation.start_date.isoformat(),
+        "currency": scenario.currency,
         "version": siegeline.__version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "elapsed_seconds": round(elapsed, 4),
