@@ -275,3 +275,22 @@ def test_the_backtest_scores_only_what_follows_each_origin(bamako, tmp_path):
     assert oct_imports["crps_persistence"] == pytest.approx(abs(53e6 * 31 / 30 - 78e6) / 78e6)
     summary = res.summary().set_index("method")
     assert summary.loc["calibrated", "scored"] == summary.loc["persistence", "scored"] > 0
+
+
+def test_an_override_fixes_its_parameter_over_the_posterior():
+    """--set on a posterior parameter (or on the list holding it) drops that column; the other
+    columns keep their joint rows."""
+    from siegeline.scenario.loader import apply_overrides
+
+    data = load_raw("bamako-2025")
+    data["posterior"] = {"parameters": ["adversary.intensity", "adversary.bans.0.compliance"],
+                         "samples": [[0.13, 0.6], [0.2, 0.7]]}
+    fixed = validate_scenario(apply_overrides(data, ["adversary.intensity=0.2"]), "test")
+    assert fixed.posterior.parameters == ["adversary.bans.0.compliance"]
+    assert fixed.posterior.samples == [[0.6], [0.7]]
+    no_bans = validate_scenario(apply_overrides(data, ["adversary.bans=[]"]), "test")
+    assert no_bans.posterior.parameters == ["adversary.intensity"]
+    both = apply_overrides(data, ["adversary.intensity=0.2", "adversary.bans=[]"])
+    assert "posterior" not in both and validate_scenario(both, "test").posterior is None
+    untouched = validate_scenario(apply_overrides(data, ["escorts.pool_size=4"]), "test")
+    assert untouched.posterior.samples == [[0.13, 0.6], [0.2, 0.7]]

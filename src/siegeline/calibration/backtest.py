@@ -81,9 +81,13 @@ def _bands(values: np.ndarray, t: Target) -> tuple[bool, bool]:
 def backtest(scenario: Scenario, log: pd.DataFrame, origins: list[dt.date], horizon_days: int,
              settings: CalibrationSettings, state_root: Path, replications: int = 500,
              client: Any | None = None, progress=None) -> BacktestResult:
-    """Score calibrated, prior and persistence forecasts from each origin (see module doc)."""
+    """Score calibrated, prior and persistence forecasts from each origin (see module doc);
+    a posterior the scenario carries is set aside: each origin calibrates from the ranges."""
     import scoringrules as sr
 
+    # The prior baseline is the scenario's ranges, whatever posterior it ships with.
+    scenario = validate_scenario({**scenario.model_dump(mode="json"), "posterior": None},
+                                 "backtest")
     start = scenario.simulation.start_date
     ctx = RecordContext.from_scenario(scenario, settings.national_share)
     rows = []
