@@ -121,3 +121,18 @@ def test_an_escorted_free_corridor_becomes_a_daily_convoy(bamako) -> None:
     assert pol["mode"] == "convoy" and pol["interval_days"] == 1
     assert pol["escorts_per_convoy"] == r.details["levels"]["nouakchott-nioro"]
     validate_scenario(doc)
+
+
+def test_paired_simulation_of_an_empty_plan_differs_by_nothing(bamako) -> None:
+    """Same scenario, same seed: the paired difference is exactly 0; a real plan's is not."""
+    from siegeline.planning.escort_loss import simulate_escort_plan
+
+    doc = load_raw("bamako-2025")
+    none = simulate_escort_plan(doc, escort_allocation(bamako, 0), replications=20, days=20,
+                                seed=3)
+    assert none["simulated"] == 0 and none["simulated_90"] == [0, 0]
+    assert none["predicted"] == 0 and none["predicted_at_simulated_traffic"] == 0
+    plan = simulate_escort_plan(doc, escort_allocation(bamako, 48), replications=20, days=20,
+                                seed=3)
+    assert plan["dispatched_with"]["abidjan-zegoua"] > plan["dispatched_without"]["abidjan-zegoua"]
+    assert plan["simulated_lost_with"] != plan["simulated_lost_without"]

@@ -407,7 +407,13 @@ def escorts(
     samples: int = typer.Option(0, "--samples", "-N", min=0, max=20_000,
                                 help="loss: average over this many draws of the uncertain "
                                 "ranges (0: their central values)."),
-    seed: int = seed_option(1, help="loss: seed of the draws (--samples)."),
+    seed: int = seed_option(1, help="loss: seed of the draws (--samples) and of --simulate."),
+    simulate_reps: int = typer.Option(
+        0, "--simulate", min=0, max=100_000, help="loss: check the plan in the simulator with "
+        "this many paired replications (the plan against no escorts, same seed)."),
+    days: int | None = days_option("loss, --simulate: days simulated (default 60)."),
+    overrides: list[str] = set_option("loss, --simulate: override a field of both runs, "
+                                      "path=value (repeatable)."),
     map_path: Path = MapOpt,
     as_json: bool = JsonOpt,
     output: Path | None = output_option(None, "Write the full result as JSON to this file "
@@ -421,7 +427,8 @@ def escorts(
             raise UserError("--objective loss plans a scenario's corridors, not a --network")
         if apply and output is None:
             raise UserError("--apply writes the plan as a scenario: give -o FILE.yaml")
-        _escort_loss(scenario, k, samples, seed, apply, as_json, output)
+        _escort_loss(scenario, k, samples, seed, apply, as_json, output,
+                     (simulate_reps, days or 60, overrides))
         return
     from siegeline.planning import escort_placement
     from siegeline.planning.graphs import edge_label, edge_records
@@ -458,11 +465,16 @@ def escorts(
 
 
 def _escort_loss(scenario: str | None, pool: int, samples: int, seed: int, apply: bool,
-                 as_json: bool, output: Path | None) -> None:
-    """The expected-loss escort allocation; with ``apply`` the plan written as a scenario."""
+                 as_json: bool, output: Path | None, check: tuple[int, int, list[str]]) -> None:
+    """The expected-loss escort allocation; with ``apply`` the plan written as a scenario;
+    ``check`` = (replications, days, --set) of the paired simulation (none if 0 replications)."""
     import yaml
 
-    from siegeline.planning.escort_loss import apply_escort_plan, escort_allocation
+    from siegeline.planning.escort_loss import (
+        apply_escort_plan,
+        escort_allocation,
+        simulate_escort_plan,
+    )
     from siegeline.scenario.loader import load_raw, load_scenario, validate_scenario
 
     name = scenario or DEFAULT_SCENARIO
@@ -492,7 +504,21 @@ def _escort_loss(scenario: str | None, pool: int, samples: int, seed: int, apply
         output.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100),
                           encoding="utf-8")
         report.notes.print(f"plan written to {output}: evaluate it with `siegeline run {output}`")
-    report.finish(result.to_dict())
+    payload = result.to_dict()
+    reps, days, assignments = check
+    if reps:
+        sim = _solve(f"Simulating {reps} paired replications…", simulate_escort_plan,
+                     load_raw(name), result, replications=reps, days=days, seed=seed,
+                     assignments=assignments)
+        lo, hi = sim["simulated_90"]
+        report.show(f"loss reduction (tankers/day over {days} days): predicted "
+                    f"{sim['predicted']:.3f} at the plan's flows, "
+                    f"{sim['predicted_at_simulated_traffic']:.3f} at the traffic the runs "
+                    f"dispatched; simulated {sim['simulated']:.3f} [90%: {lo:.3f} – {hi:.3f}] "
+                    f"({sim['simulated_lost_without']:.3f} → {sim['simulated_lost_with']:.3f}, "
+                    f"{reps} paired replications, seed {seed})")
+        payload["simulation"] = sim
+    report.finish(payload)
 
 
 def _escort_curve(g: nx.Graph, k: int, budget: float, cand: list[str] | None,
