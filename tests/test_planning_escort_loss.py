@@ -136,3 +136,18 @@ def test_paired_simulation_of_an_empty_plan_differs_by_nothing(bamako) -> None:
                                 seed=3)
     assert plan["dispatched_with"]["abidjan-zegoua"] > plan["dispatched_without"]["abidjan-zegoua"]
     assert plan["simulated_lost_with"] != plan["simulated_lost_without"]
+
+
+def test_sampled_attack_parameters_are_the_engines_draws(bamako) -> None:
+    """Draw i of seed s is replication i of `siegeline run --seed s`, so -N plans on the runs'
+    own parameters."""
+    m = compile_parameters(bamako, replications=30, days=10, seed=7)
+    a = AttackModel.sampled(bamako, 30, 7)
+    for ours, engine in [(a.intensity, m.intensity), (a.destroy_share, m.destroy_share),
+                         (a.deterrence, m.deterrence), (a.protection, m.protection),
+                         (a.size_exponent, m.size_exponent),
+                         (a.empty_leg_factor, m.empty_leg_factor)]:
+        np.testing.assert_array_equal(ours, engine)
+    r = escort_allocation(bamako, 48, samples=200, seed=7)
+    assert r.check.ok and r.details["samples"] == 200
+    assert r.baseline != pytest.approx(escort_allocation(bamako, 48).baseline)
