@@ -151,3 +151,17 @@ def test_sampled_attack_parameters_are_the_engines_draws(bamako) -> None:
     r = escort_allocation(bamako, 48, samples=200, seed=7)
     assert r.check.ok and r.details["samples"] == 200
     assert r.baseline != pytest.approx(escort_allocation(bamako, 48).baseline)
+
+
+def test_cli_simulate_reports_prediction_and_paired_interval() -> None:
+    import json
+
+    res = CliRunner().invoke(app, ["plan", "escorts", "--objective", "loss", "-k", "48",
+                                   "--simulate", "10", "-d", "10", "--json"])
+    assert res.exit_code == 0, res.output
+    sim = json.loads(res.stdout)["simulation"]
+    lo, hi = sim["simulated_90"]
+    assert lo <= sim["simulated"] <= hi and sim["replications"] == 10 and sim["days"] == 10
+    assert sim["predicted"] > 0
+    bad = CliRunner().invoke(app, ["plan", "escorts", "--apply"])
+    assert bad.exit_code != 0 and "-o" in bad.output
