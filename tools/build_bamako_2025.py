@@ -188,6 +188,42 @@ HAZARD_NOTE = (
     "the timeline (data/blockade-2025-timeline.csv); replace with `siegeline events "
     "calibrate` output when event data is loaded"
 )
+# Throughput (tanker/day), read by the planning models only (the simulator does not use it).
+# A border post's customs clearance caps the road leaving it into Mali, which every tanker of
+# the crossing takes: twice the crossing's share (its corridors' order shares) of the tankers
+# that crossed a day before the blockade (fact tankers_per_month_before_blockade / 30).
+NORMAL_TANKERS_PER_DAY = float(FACTS["tankers_per_month_before_blockade"]["value"]) / 30
+BORDER_EXITS = {  # segment: (post, share of the national tanker traffic)
+    "diboli-kayes": ("Diboli / Kidira", 0.22 + 0.10),
+    "zegoua-sikasso": ("Zégoua / Pogo", 0.33),
+    "kadiana-kolondieba": ("Kadiana", 0.10),
+    "kouremale-siby": ("Kourémalé", 0.15),
+    "gogui-nioro": ("Gogui", 0.10),
+}
+SECONDARY_ROADS = {"kolondieba-bougouni": 80.0}
+TRUNK_CAPACITY = 250.0
+
+
+def segment_capacity(sid: str) -> float:
+    path = f"segments.{sid}.capacity_tankers_per_day"
+    if sid in BORDER_EXITS:
+        post, share = BORDER_EXITS[sid]
+        normal = share * NORMAL_TANKERS_PER_DAY
+        fact(path, "tankers_per_month_before_blockade",
+             f"customs clearance at {post}: twice its normal {normal:.0f} tankers/day "
+             f"({share:.2f} of the {NORMAL_TANKERS_PER_DAY:.0f} tankers/day that crossed "
+             "before the blockade, by its corridors' order shares): the post, sized for "
+             "normal traffic, caps the road leaving it (estimate of the headroom: 24-hour "
+             "working, as ordered for Bamako's customs on 11 Oct)")
+        return float(round(2 * normal, -1))
+    if sid in SECONDARY_ROADS:
+        estimate(path, "secondary road (not a national trunk road) between Kolondiéba and "
+                 "Bougouni: about a third of a trunk road's heavy traffic")
+        return SECONDARY_ROADS[sid]
+    estimate(path, "two-lane trunk road: a few hundred heavy trucks per day")
+    return TRUNK_CAPACITY
+
+
 segments = []
 for a, b, length, key, speed, hazard in segments_spec:
     sid = f"{a}-{b}"
@@ -213,11 +249,7 @@ for a, b, length, key, speed, hazard in segments_spec:
             f"segments.{sid}.hazard_per_100km",
             "outside Mali; no attacks on fuel convoys reported in 2025",
         )
-    capacity = 250.0
-    estimate(
-        f"segments.{sid}.capacity_tankers_per_day",
-        "two-lane trunk road: a few hundred heavy trucks per day",
-    )
+    capacity = segment_capacity(sid)
     segments.append(
         {
             "id": sid,
