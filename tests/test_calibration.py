@@ -47,7 +47,6 @@ def test_replications_draw_whole_rows_of_the_posterior():
 @pytest.mark.parametrize("path, value, message", [
     ("adversary.intensity", 0.5, "leave its range"),
     ("escorts.pool_size", 3.0, "not an uncertain range"),
-    ("city.order_target_cover_days", 6.0, "set by the timeline"),
     ("adversary.nothing", 1.0, "not a parameter"),
 ])
 def test_a_posterior_outside_its_priors_is_refused(path, value, message):
@@ -275,6 +274,16 @@ def test_the_backtest_scores_only_what_follows_each_origin(bamako, tmp_path):
     assert oct_imports["crps_persistence"] == pytest.approx(abs(53e6 * 31 / 30 - 78e6) / 78e6)
     summary = res.summary().set_index("method")
     assert summary.loc["calibrated", "scored"] == summary.loc["persistence", "scored"] > 0
+
+
+def test_a_timeline_entry_wins_over_the_posterior_from_its_date():
+    data = load_raw("bamako-2025")
+    data["posterior"] = {"parameters": ["adversary.intensity"], "samples": [[0.13], [0.2]]}
+    data["timeline"].append({"day": 20, "set": {"adversary.intensity": 0.5}, "note": "t",
+                             "source": "test"})
+    m = compile_parameters(validate_scenario(data, "test"), 40, 30, seed=1)
+    assert set(m.at(0).intensity) == {0.13, 0.2}
+    assert set(m.at(25).intensity) == {0.5}
 
 
 def test_an_override_fixes_its_parameter_over_the_posterior():

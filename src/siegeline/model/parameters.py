@@ -119,16 +119,18 @@ class ParameterSource:
     def get(self, path: str, value: Any | None = None) -> np.ndarray:
         if path in self.overrides:
             arr = self.overrides[path]
-        elif path in self.posterior:
-            arr = self.posterior[path]
         else:
             if value is None:
                 value = resolve_path(self.scenario, path)
-            key = (path, repr(value))
-            if key not in self.cache:
-                self.cache[key] = sample_value(value, parameter_stream(self.seed, path), self.n)
-            arr = self.cache[key]
-        if path in self.overrides or path in self.posterior or isinstance(value, UncertainRange):
+            if path in self.posterior and isinstance(value, UncertainRange):
+                arr = self.posterior[path]  # a timeline entry that sets it wins from its date
+            else:
+                key = (path, repr(value))
+                if key not in self.cache:
+                    self.cache[key] = sample_value(value, parameter_stream(self.seed, path),
+                                                   self.n)
+                arr = self.cache[key]
+        if path in self.overrides or isinstance(value, UncertainRange):
             self.used[path] = arr
         return arr
 

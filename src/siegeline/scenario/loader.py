@@ -229,11 +229,10 @@ def validate_scenario(data: dict[str, Any], label: str = "scenario") -> Scenario
 
 
 def _check_posterior(scenario: Scenario, label: str) -> None:
-    """Each posterior path is an uncertain range of the scenario that no timeline entry sets,
-    and every sample lies inside its range (the prior's support)."""
+    """Each posterior path is an uncertain range of the scenario and every sample lies inside
+    its range (the prior's support); a timeline entry that sets one wins from its date."""
     post = scenario.posterior
     assert post is not None
-    set_by_timeline = [k for e in scenario.timeline for k in e.set]
     problems: list[tuple[str, str]] = []
     for j, path in enumerate(post.parameters):
         where = f"posterior.parameters[{j}]"
@@ -244,10 +243,6 @@ def _check_posterior(scenario: Scenario, label: str) -> None:
             continue
         if not isinstance(value, UncertainRange):
             problems.append((where, f"{path!r} is not an uncertain range (a prior)"))
-            continue
-        clash = [k for k in set_by_timeline if path == k or path.startswith(k + ".")]
-        if clash:
-            problems.append((where, f"{path!r} is set by the timeline ({clash[0]})"))
             continue
         column = [row[j] for row in post.samples]
         if min(column) < value.low or max(column) > value.high:
