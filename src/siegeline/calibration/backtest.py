@@ -4,7 +4,8 @@ For each origin the scenario is calibrated to the log up to the origin (``calibr
 the posterior scenario and the uncalibrated prior scenario are run past the origin, and every
 observation whose window starts after the origin and ends within the horizon is scored:
 
-* CRPS (``scoringrules.crps_ensemble``) of the replications' window statistic against the
+* the fair CRPS (``scoringrules.crps_ensemble``, its default estimator: unbiased for the
+  distribution the replications sample) of the replications' window statistic against the
   reported value (the midpoint of a reported interval; censored reports have no CRPS but count
   in the coverage), divided by the reported magnitude so that kinds with different units can be
   averaged (a relative CRPS);
