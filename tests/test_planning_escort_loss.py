@@ -29,6 +29,8 @@ def _one_corridor() -> dict:
     fixed attack parameters and hazards, and no timeline."""
     doc = load_raw("bamako-2025")
     doc["timeline"] = []
+    doc["sources"] = {}  # they name the corridors, nodes and segments removed here
+    doc.pop("posterior")  # and so does the posterior (customs delays at other borders)
     doc["corridors"] = [c for c in doc["corridors"] if c["name"] == CORRIDOR]
     doc["corridors"][0]["order_share"] = 1.0
     path = doc["corridors"][0]["path"]

@@ -21,7 +21,14 @@ import numpy as np
 
 from siegeline.model.continuation import Prefix
 from siegeline.model.outputs import OUTPUTS
-from siegeline.scenario.loader import ScenarioError, resolve_path, set_path, validate_scenario
+from siegeline.scenario.loader import (
+    ScenarioError,
+    canonical_path,
+    release_from_posterior,
+    resolve_path,
+    set_path,
+    validate_scenario,
+)
 from siegeline.scenario.schema import Scenario, UncertainRange, central_value
 
 ArrayLike = float | int | np.ndarray
@@ -80,6 +87,7 @@ def check_overrides(
         data = copy.deepcopy(base) if checked else None
         for path, arr in checked.items():
             v = float(pick(arr))
+            release_from_posterior(data, canonical_path(data, path))
             set_path(data, path, int(v) if isinstance(resolve_path(scenario, path), int) else v)
         if data is not None:
             validate_scenario(data, "override")

@@ -308,16 +308,17 @@ def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, A
         except (yaml.YAMLError, ValueError):  # e.g. an impossible date: let the schema say so
             value = raw
         path = path.strip()
-        _override_posterior(out, canonical_path(out, path))
+        release_from_posterior(out, canonical_path(out, path))
         set_path(out, path, value)
         if not path.startswith("timeline"):
             _override_timeline(out, path, value)
     return out
 
 
-def _override_posterior(data: dict[str, Any], path: str) -> None:
-    """An override fixes its parameter: posterior columns at, under or above ``path`` are
-    dropped (the other columns keep their joint rows), and an empty posterior goes."""
+def release_from_posterior(data: dict[str, Any], path: str) -> None:
+    """An override fixes its parameter: posterior columns at, under or above ``path`` (in
+    canonical form) are dropped (the other columns keep their joint rows), and an empty
+    posterior goes."""
     post = data.get("posterior")
     if not isinstance(post, dict) or path == "posterior" or path.startswith("posterior."):
         return
