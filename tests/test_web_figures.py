@@ -31,11 +31,14 @@ def convoy_run():
 
 
 def test_axes_are_titled_in_words(convoy_run):
-    for variable in ("cover_days", "stations_open", "queue_wait_hours", "informal_price",
-                     "electricity_hours", "gate_litres", "attack_intensity", "escort_pool"):
+    for variable in ("cover_days", "stations_open", "queue_wait_hours", "electricity_hours",
+                     "gate_litres", "attack_intensity", "escort_pool"):
         layout = fan_chart(convoy_run, variable)["layout"]
         assert layout["yaxis"]["title"]["text"] == Y_TITLES[variable]
         assert layout["xaxis"]["title"]["text"] == "date"
+    # prices in the scenario's currency (tests/test_second_scenario.py checks XOF)
+    assert fan_chart(convoy_run, "informal_price")["layout"]["yaxis"]["title"]["text"] \
+        == "FCFA per litre"
     assert fan_chart(convoy_run, "stations_open")["layout"]["yaxis"]["title"]["text"] \
         == "stations open"
     assert stockout_chart(convoy_run)["layout"]["xaxis"]["title"]["text"] == "date"
