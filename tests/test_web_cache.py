@@ -60,3 +60,24 @@ def test_runs_saved_elsewhere_appear_and_prefixes_resolve(setup, bamako):
     assert client.get(f"/api/runs/{first[:shared + 1]}").json()["label"] == "first"
     compare = client.get(f"/api/compare?a={first}&b={second}").json()
     assert (compare["a"]["label"], compare["b"]["label"]) == ("first", "second")
+
+
+def test_the_newest_runs_are_read_before_any_request(tmp_path, bamako, monkeypatch):
+    """At start the server reads the newest small runs (their first requests under load would
+    otherwise queue behind DuckDB); a run above the size bound is read only when asked for."""
+    from siegeline.web import store_access
+
+    monkeypatch.setattr(store_access, "PRELOAD_MAX_REPLICATION_DAYS", 4 * 12)
+    store = ResultStore(tmp_path / "s.duckdb")
+    small = store.save(simulate(bamako, replications=4, days=12, seed=1), bamako.model_dump_json())
+    big = store.save(simulate(bamako, replications=5, days=12, seed=2), bamako.model_dump_json())
+    access = store_access.StoreAccess(store.path, cache_size=4)
+    loads: list[str] = []
+    real_load = access.store.load
+    access.store.load = lambda run_id: loads.append(run_id) or real_load(run_id)
+    access.preload()
+    assert loads == [small]
+    access.load(small)  # from memory
+    assert loads == [small]
+    access.load(big)
+    assert loads == [small, big]

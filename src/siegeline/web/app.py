@@ -3,6 +3,7 @@ plotly package at /vendor/plotly.min.js (no CDN)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
@@ -83,6 +84,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(store.preload)  # before the first request is answered
         yield
         jobs.shutdown()
 
