@@ -32,17 +32,16 @@ def api_schema(tmp_path_factory, bamako):
         store.save(simulate(bamako, replications=4, days=12, seed=seed),
                    bamako.model_dump_json())
     app = create_app(WebSettings(store_path=store.path, token=TOKEN))
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=AUTH)
-    # Starting runs spawns processes and planning solves take seconds: their own tests.
-    return (schema.exclude(path="/api/runs", method="POST")
-            .exclude(path_regex="^/api/plan/"))
+    return schemathesis.openapi.from_asgi("/openapi.json", app, headers=AUTH)
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+# Starting runs spawns processes and planning solves take seconds: they have their own tests.
+schema = (schemathesis.pytest.from_fixture("api_schema")
+          .exclude(path="/api/runs", method="POST").exclude(path_regex="^/api/plan/"))
 
 
 @schema.parametrize()
-@settings(max_examples=4, deadline=None, database=None, derandomize=True,
+@settings(max_examples=25, deadline=None, database=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_answers_are_what_the_schema_says(case):
     case.call_and_validate(headers=AUTH, checks=CHECKS)
