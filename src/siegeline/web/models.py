@@ -1,7 +1,8 @@
 """Response models of the server's answers (runs, progress, validation, health, and the results
 of stored runs: summaries, quantiles, stockout curves, comparisons, figures), so the OpenAPI
 schema describes them field by field. A Plotly figure's traces and layout stay free-form
-objects: their keys are Plotly's. Numbers a run did not produce (NaN) are null."""
+objects: their keys are Plotly's; so does a scenario document (its fields are the scenario
+schema's, docs/scenario.md). Numbers a run did not produce (NaN) are null."""
 
 from __future__ import annotations
 
@@ -161,3 +162,23 @@ class RunRecord(BaseModel):
                                                  "overrides applied, version, …")
     timeline: list[TimelineEntry] = Field(description="In the order the changes take effect.")
     regimes: list[dict[str, Any]] = Field(description="The campaign's regimes.")
+
+
+class ScenarioInfo(BaseModel):
+    name: str
+    title: str
+    description: str | None = None
+    horizon_days: int
+    replications: int
+    corridors: list[str]
+
+
+class EventsTrend(BaseModel):
+    available: bool = Field(description="False while the store holds no events.")
+    total: int
+    first_date: str | None = None
+    last_date: str | None = None
+    counts: dict[str, list[int]] | None = Field(None, description="Per event type, one count "
+                                                                  "per period.")
+    periods: list[str] | None = None
+    figure: PlotlyFigure | None = None
