@@ -81,3 +81,24 @@ def test_the_newest_runs_are_read_before_any_request(tmp_path, bamako, monkeypat
     assert loads == [small]
     access.load(big)
     assert loads == [small, big]
+
+
+def test_first_answers_are_computed_before_the_first_request(tmp_path, bamako, monkeypatch):
+    from siegeline.results.result import SimulationResult
+
+    store = ResultStore(tmp_path / "s.duckdb")
+    run_id = store.save(simulate(bamako, replications=4, days=40, seed=1),
+                        bamako.model_dump_json())
+    calls: list[int] = []
+    real_summary = SimulationResult.summary
+    monkeypatch.setattr(SimulationResult, "summary",
+                        lambda self, *a: calls.append(1) or real_summary(self, *a))
+    with TestClient(create_app(WebSettings(store_path=store.path)),
+                    base_url="http://localhost") as client:
+        assert calls == [1]  # at start, before any request
+        body = client.get(f"/api/runs/{run_id}/summary").json()
+        assert calls == [1]
+        assert {(r["indicator"], r["day"]) for r in body["summary"]} >= {("stations_open", 30),
+                                                                          ("stations_open", 40)}
+        client.get(f"/api/compare?a={run_id}&b={run_id}")  # not precomputed: computed now
+        assert len(calls) == 3

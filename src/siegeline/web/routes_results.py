@@ -43,6 +43,7 @@ from siegeline.web.models import (
     Stockout,
     Summary,
 )
+from siegeline.web.store_access import StoreAccess
 
 router = APIRouter(tags=["results"], responses=error_responses(404, 409, 422))
 CSV_CHUNK_ROWS = 50_000
@@ -81,15 +82,24 @@ def _cached(request: Request, run_ids: tuple[str, ...], key: tuple[Any, ...],
     return request.app.state.store.answer(run_ids, key, compute)
 
 
-def _json(request: Request, run_ids: tuple[str, ...], key: tuple[Any, ...],
-          model: type[BaseModel], compute: Callable[[], dict[str, Any]]) -> Response:
+def _encoded(store: StoreAccess, run_ids: tuple[str, ...], key: tuple[Any, ...],
+             model: type[BaseModel], compute: Callable[[], dict[str, Any]]) -> bytes:
     """The answer checked against its response model and encoded once: later requests get the
     same bytes without re-encoding (under load, encoding large answers again and again in
     Python, holding the GIL, made the latency's tail)."""
     def encode() -> bytes:
         return model.model_validate(compute()).model_dump_json().encode()
 
-    return Response(_cached(request, run_ids, key, encode), media_type="application/json")
+    return store.answer(run_ids, key, encode)
+
+
+def _json(request: Request, run_ids: tuple[str, ...], key: tuple[Any, ...],
+          model: type[BaseModel], compute: Callable[[], dict[str, Any]]) -> Response:
+    return _respond(_encoded(request.app.state.store, run_ids, key, model, compute))
+
+
+def _respond(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
 
 
 def _stored_scenario(record: dict[str, Any]) -> Scenario:
@@ -98,13 +108,7 @@ def _stored_scenario(record: dict[str, Any]) -> Scenario:
     return Scenario.model_validate(record["scenario"])
 
 
-@router.get("/api/runs/{run_id}", response_model=RunRecord)
-def get_run(run_id: RunId, request: Request) -> Response:
-    """A stored run's metadata and label, its scenario's dated timeline (numbered in the order
-    the changes take effect, as the markers on the charts) and campaign regimes (the whole
-    scenario is at /scenario)."""
-    store = request.app.state.store
-
+def run_record_json(store: StoreAccess, run_id: str) -> bytes:
     def compute() -> dict[str, Any]:
         record = store.record(run_id)
         scenario = _stored_scenario(record)
@@ -113,7 +117,47 @@ def get_run(run_id: RunId, request: Request) -> Response:
                 "timeline": [r.to_dict() for r in timeline_rows(scenario)],
                 "regimes": regime_rows(scenario)}
 
-    return _json(request, (run_id,), ("run",), RunRecord, compute)
+    return _encoded(store, (run_id,), ("run",), RunRecord, compute)
+
+
+def summary_json(store: StoreAccess, run_id: str) -> bytes:
+    def compute() -> dict[str, Any]:
+        result = store.load(run_id)
+        return {"run_id": result.run_id, "summary": _records(result.summary())}
+
+    return _encoded(store, (run_id,), ("summary",), Summary, compute)
+
+
+def quantiles_json(store: StoreAccess, run_id: str, variable: str, item: str | None) -> bytes:
+    return _encoded(store, (run_id,), ("quantiles", variable, item), Quantiles,
+                    lambda: fan_quantiles(store.load(run_id), variable, item))
+
+
+def stockout_json(store: StoreAccess, run_id: str) -> bytes:
+    def compute() -> dict[str, Any]:
+        result = store.load(run_id)
+        dates = [str(d)[:10] for d in result.dataset["date"].values]
+        return {"dates": dates, "curves": stockout_curves(result)}
+
+    return _encoded(store, (run_id,), ("stockout",), Stockout, compute)
+
+
+def warm_answers(store: StoreAccess, run_id: str) -> None:
+    """Compute ahead what is first asked of a run (by the dashboard, and by clients listing
+    summaries): its record, summary, stockout curve and days of cover. A stored run never
+    changes, so these are the precomputed answers the first requests get."""
+    run_record_json(store, run_id)
+    summary_json(store, run_id)
+    stockout_json(store, run_id)
+    quantiles_json(store, run_id, "cover_days", None)
+
+
+@router.get("/api/runs/{run_id}", response_model=RunRecord)
+def get_run(run_id: RunId, request: Request) -> Response:
+    """A stored run's metadata and label, its scenario's dated timeline (numbered in the order
+    the changes take effect, as the markers on the charts) and campaign regimes (the whole
+    scenario is at /scenario)."""
+    return _respond(run_record_json(request.app.state.store, run_id))
 
 
 @router.get("/api/runs/{run_id}/scenario")
@@ -125,11 +169,7 @@ def get_run_scenario(run_id: RunId, request: Request) -> dict[str, Any]:
 @router.get("/api/runs/{run_id}/summary", response_model=Summary)
 def get_summary(run_id: RunId, request: Request) -> Response:
     """Headline indicators at days 30, 60, 90 and the horizon: median, 5% and 95%."""
-    def compute() -> dict[str, Any]:
-        result = _load(request, run_id)
-        return {"run_id": result.run_id, "summary": _records(result.summary())}
-
-    return _json(request, (run_id,), ("summary",), Summary, compute)
+    return _respond(summary_json(request.app.state.store, run_id))
 
 
 @router.get("/api/runs/{run_id}/quantiles/{variable}", response_model=Quantiles)
@@ -137,19 +177,13 @@ def get_quantiles(run_id: RunId, variable: OutputName, request: Request,
                   item: str | None = Query(None, max_length=64)) -> Response:
     """5/25/50/75/95% quantiles over replications per day of one output (and product,
     corridor or sector for outputs that have one: ``item``, default diesel or the first)."""
-    return _json(request, (run_id,), ("quantiles", variable, item), Quantiles,
-                 lambda: fan_quantiles(_load(request, run_id), variable, item))
+    return _respond(quantiles_json(request.app.state.store, run_id, variable, item))
 
 
 @router.get("/api/runs/{run_id}/stockout", response_model=Stockout)
 def get_stockout(run_id: RunId, request: Request) -> Response:
     """P(first stockout on or before each day), any product and per product."""
-    def compute() -> dict[str, Any]:
-        result = _load(request, run_id)
-        dates = [str(d)[:10] for d in result.dataset["date"].values]
-        return {"dates": dates, "curves": stockout_curves(result)}
-
-    return _json(request, (run_id,), ("stockout",), Stockout, compute)
+    return _respond(stockout_json(request.app.state.store, run_id))
 
 
 @router.get("/api/runs/{run_id}/charts/{chart}", response_model=PlotlyFigure)

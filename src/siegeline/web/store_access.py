@@ -43,8 +43,10 @@ class _Lru(OrderedDict[Hashable, Any]):
 
 
 class StoreAccess:
-    def __init__(self, path: str | Path | None = None, cache_size: int = 4) -> None:
+    def __init__(self, path: str | Path | None = None, cache_size: int = 4,
+                 warm: Callable[[StoreAccess, str], None] | None = None) -> None:
         self.store = ResultStore(path)
+        self.warm = warm  # computes a preloaded run's first answers
         self.lock = threading.RLock()  # DuckDB connections, one at a time
         self._cache_lock = threading.Lock()  # the caches below (never held while reading)
         self._results = _Lru(cache_size)
@@ -152,16 +154,18 @@ class StoreAccess:
 
     def preload(self) -> None:
         """Read the newest stored runs (as many as the results cache keeps) and their records
-        into memory. Under load, the first requests for a run otherwise queue behind its
-        DuckDB reads (~0.1 s each, one at a time) and make the latency's tail. Large runs are
-        left to be read when asked for, so that starting does not fill the server's memory; a
-        run that cannot be read is left to the request that asks for it, which answers the
-        error."""
+        into memory, and compute their first answers (``warm``). Under load, the first requests
+        for a run otherwise queue behind its DuckDB reads (~0.1 s each, one at a time) and its
+        computations, and make the latency's tail. Large runs are left to be read when asked
+        for, so that starting does not fill the server's memory; a run that cannot be read is
+        left to the request that asks for it, which answers the error."""
         try:
             for row in self.run_records()[: self._results.size]:
                 if row["replications"] * row["days"] <= PRELOAD_MAX_REPLICATION_DAYS:
                     self.record(row["run_id"])
                     self.load(row["run_id"])
+                    if self.warm is not None:
+                        self.warm(self, row["run_id"])
         except Exception:  # noqa: BLE001 - the requests report it; the server goes on
             log.exception("preloading the newest runs failed")
 
