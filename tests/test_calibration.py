@@ -47,7 +47,6 @@ def test_replications_draw_whole_rows_of_the_posterior():
 @pytest.mark.parametrize("path, value, message", [
     ("adversary.intensity", 0.5, "leave its range"),
     ("escorts.pool_size", 3.0, "not an uncertain range"),
-    ("city.order_target_cover_days", 6.0, "set by the timeline"),
     ("adversary.nothing", 1.0, "not a parameter"),
 ])
 def test_a_posterior_outside_its_priors_is_refused(path, value, message):
@@ -275,3 +274,32 @@ def test_the_backtest_scores_only_what_follows_each_origin(bamako, tmp_path):
     assert oct_imports["crps_persistence"] == pytest.approx(abs(53e6 * 31 / 30 - 78e6) / 78e6)
     summary = res.summary().set_index("method")
     assert summary.loc["calibrated", "scored"] == summary.loc["persistence", "scored"] > 0
+
+
+def test_a_timeline_entry_wins_over_the_posterior_from_its_date():
+    data = load_raw("bamako-2025")
+    data["posterior"] = {"parameters": ["adversary.intensity"], "samples": [[0.13], [0.2]]}
+    data["timeline"].append({"day": 20, "set": {"adversary.intensity": 0.5}, "note": "t",
+                             "source": "test"})
+    m = compile_parameters(validate_scenario(data, "test"), 40, 30, seed=1)
+    assert set(m.at(0).intensity) == {0.13, 0.2}
+    assert set(m.at(25).intensity) == {0.5}
+
+
+def test_an_override_fixes_its_parameter_over_the_posterior():
+    """--set on a posterior parameter (or on the list holding it) drops that column; the other
+    columns keep their joint rows."""
+    from siegeline.scenario.loader import apply_overrides
+
+    data = load_raw("bamako-2025")
+    data["posterior"] = {"parameters": ["adversary.intensity", "adversary.bans.0.compliance"],
+                         "samples": [[0.13, 0.6], [0.2, 0.7]]}
+    fixed = validate_scenario(apply_overrides(data, ["adversary.intensity=0.2"]), "test")
+    assert fixed.posterior.parameters == ["adversary.bans.0.compliance"]
+    assert fixed.posterior.samples == [[0.6], [0.7]]
+    no_bans = validate_scenario(apply_overrides(data, ["adversary.bans=[]"]), "test")
+    assert no_bans.posterior.parameters == ["adversary.intensity"]
+    both = apply_overrides(data, ["adversary.intensity=0.2", "adversary.bans=[]"])
+    assert "posterior" not in both and validate_scenario(both, "test").posterior is None
+    untouched = validate_scenario(apply_overrides(data, ["escorts.pool_size=4"]), "test")
+    assert untouched.posterior.samples == [[0.13, 0.6], [0.2, 0.7]]

@@ -98,10 +98,18 @@ def test_scenario_loss_curve(bamako):
     df = curve.to_frame()
     assert list(df["max_flow"]) == sorted(df["max_flow"], reverse=True)
     assert df["check_ok"].all()
-    # the city has three incoming roads (Kati, Bougouni, Siby), each carrying at most its capacity
-    entries = [d["capacity_tankers_per_day"] for _, _, d in g.edges(g.graph["city"], data=True)]
-    assert df["max_flow"].iloc[0] == pytest.approx(sum(entries))
-    assert df["max_flow"].iloc[3] == pytest.approx(0.0)
+    # the city has three incoming roads (Kati, Bougouni, Siby); each carries the smaller of its
+    # capacity and its branch's border crossings (whose customs clearance caps the road out of
+    # the post), and the adversary cuts the largest branches first
+    cap = {d["id"]: d["capacity_tankers_per_day"] for _, _, d in g.edges(data=True)}
+    branches = {"kati-bamako": ["diboli-kayes", "gogui-nioro"],
+                "bougouni-bamako": ["zegoua-sikasso", "kadiana-kolondieba"],
+                "siby-bamako": ["kouremale-siby"]}
+    carried = sorted((min(cap[road], sum(cap[x] for x in posts))
+                      for road, posts in branches.items()), reverse=True)
+    assert carried == [170, 170, 60]  # the border posts bind, not the roads into the city
+    for budget in range(4):
+        assert df["max_flow"].iloc[budget] == pytest.approx(sum(carried[budget:]))
     for r in curve.results:
         assert r.check.brute_force_value is not None
 

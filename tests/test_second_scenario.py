@@ -178,3 +178,20 @@ def test_exposure_buffer_is_in_true_km_on_the_djibo_road(djibo) -> None:
     assert near["segment"].tolist() == ["bourzanga-djibo"]
     assert abs(near["distance_km"].iloc[0] - 5.0) < 0.01
     assert assign_segments(events, djibo, 4.8).empty
+
+
+def test_the_report_and_its_figures_speak_the_scenarios_currency(djibo, tmp_path: Path) -> None:
+    """The HTML report's summary table and price chart name XOF (no FCFA), and charts of a
+    product output default to the scenario's first product."""
+    from siegeline.reports import write_report
+    from siegeline.reports.figures import default_item, fan_chart
+
+    store = ResultStore(tmp_path / "runs.duckdb")
+    result = simulate(djibo, replications=6, days=30)
+    run_id = store.save(result, djibo.model_dump_json())
+    page = write_report(run_id, tmp_path / "report.html", store).read_text(encoding="utf-8")
+    assert "Informal price (XOF/L)" in page and "FCFA" not in page
+    loaded = store.load(run_id)
+    assert default_item(loaded, "informal_price") == "gasoil"
+    chart = fan_chart(loaded, "informal_price")
+    assert chart["layout"]["yaxis"]["title"]["text"] == "XOF per litre"

@@ -59,40 +59,40 @@ def test_interdiction_matches_solver_and_documented_loss_curve(client, graph):
     r = client.get("/api/plan/interdiction", params={"budget": 3})
     assert r.status_code == 200, r.text
     body = r.json()
-    # docs/planning.md and README: the Bamako loss curve is 750, 500, 250, 0 tankers/day.
-    assert [p["max_flow"] for p in body["curve"]] == [750, 500, 250, 0]
-    assert [p["loss"] for p in body["curve"]] == [0, 250, 500, 750]
+    # docs/planning.md and README: the Bamako loss curve is 400, 230, 60, 0 tankers/day.
+    assert [p["max_flow"] for p in body["curve"]] == [400, 230, 60, 0]
+    assert [p["loss"] for p in body["curve"]] == [0, 170, 340, 400]
     assert [p["budget"] for p in body["curve"]] == [0, 1, 2, 3]
     assert all(p["check_ok"] and p["status"] == "Optimal" for p in body["curve"])
     direct = max_flow_interdiction(graph, 3, brute_force_limit=0)
     assert body["objective"] == direct.objective == 0
     assert sorted(body["attack"]) == sorted(direct.attack)
     assert body["status"] == "Optimal" and body["optimal"] and body["gap"] == pytest.approx(0)
-    assert body["bound"] == pytest.approx(0, abs=1e-9) and body["baseline"] == 750
+    assert body["bound"] == pytest.approx(0, abs=1e-9) and body["baseline"] == 400
     assert body["time_s"] >= 0 and body["time_limit_s"] == routes_planning.TIME_LIMIT_S
     # 4,992 affordable attacks: over the web's brute-force limit, so NetworkX only.
     assert body["check"]["matches"] and body["check"]["brute_force_value"] is None
     # The curve's figure plots the same numbers, with the city's demand as a line.
     trace, demand = body["curve_figure"]["data"]
-    assert trace["y"] == [750, 500, 250, 0]
+    assert trace["y"] == [400, 230, 60, 0]
     assert demand["y"][0] == pytest.approx(graph.graph["demand_tankers_per_day"])
 
 
 def test_interdiction_budget_two_brute_force_and_map(client, graph):
     body = client.get("/api/plan/interdiction", params={"budget": 2}).json()
     direct = max_flow_interdiction(graph, 2)
-    assert body["objective"] == direct.objective == 250
+    assert body["objective"] == direct.objective == 60
     assert sorted(body["attack"]) == sorted(direct.attack)
-    assert body["check"]["brute_force_value"] == 250
+    assert body["check"]["brute_force_value"] == 60
     assert body["check"]["brute_force_candidates"] == direct.check.brute_force_candidates == 497
-    assert body["loss"] == 500
+    assert body["loss"] == 340
     # Independent: plain NetworkX on the scenario with the attacked segments removed.
-    assert _max_flow_without(body["attack"]) == 250
+    assert _max_flow_without(body["attack"]) == 60
     rows = {r["segment"]: r for r in body["segments"]}
     assert len(rows) == 31
     assert {s for s, r in rows.items() if r["attacked"]} == set(direct.attack)
     assert all(rows[s]["flow"] == pytest.approx(f) for s, f in direct.flows.items())
-    assert _inflow(body["segments"], "Bamako") == pytest.approx(250)
+    assert _inflow(body["segments"], "Bamako") == pytest.approx(60)
     # Map: every attacked segment is a red line with a cross; flows set the other widths.
     lines = [t for t in body["map"]["data"] if t.get("legendgroup") and t["mode"] == "lines"]
     red = [t["meta"] for t in lines if t["line"]["color"] == routes_planning.COLOURS["attacked"]]
@@ -108,12 +108,12 @@ def test_interdiction_budget_two_brute_force_and_map(client, graph):
 def test_escorts_match_solver_and_networkx(client, graph):
     body = client.get("/api/plan/escorts", params={"escorts": 1, "budget": 1}).json()
     direct = escort_placement(graph, 1, 1, check=False)
-    assert body["objective"] == direct.objective == 500
+    assert body["objective"] == direct.objective == 230
     assert body["defence"] == list(direct.defence) and body["attack"] == list(direct.attack)
     # 31 defences x 32 attacks are within the brute-force limit: every pair was tried.
-    assert body["check"]["ok"] and body["check"]["brute_force_value"] == 500
-    assert _max_flow_without(body["attack"]) == 500
-    assert body["details"]["no_attack_flow"] == 750
+    assert body["check"]["ok"] and body["check"]["brute_force_value"] == 230
+    assert _max_flow_without(body["attack"]) == 230
+    assert body["details"]["no_attack_flow"] == 400
     body = client.get("/api/plan/escorts", params={"escorts": 2, "budget": 2}).json()
     direct = escort_placement(graph, 2, 2, check=False)
     assert body["objective"] == direct.objective and body["baseline"] == direct.baseline
@@ -228,7 +228,7 @@ def test_planning_panel_in_chromium(tmp_path, graph, live_server, chromium_page)
     page.wait_for_selector("#planning-panel[data-shown*='budget=2']", timeout=30_000)
     direct = max_flow_interdiction(graph, 2)
     headline = page.text_content("#plan-headline")
-    assert "leaves 250 of 750 tanker/day" in headline
+    assert "leaves 60 of 400 tanker/day" in headline
     assert all(seg in headline for seg in direct.attack)
     cells = page.eval_on_selector_all(
         "#plan-segments tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
@@ -236,7 +236,7 @@ def test_planning_panel_in_chromium(tmp_path, graph, live_server, chromium_page)
     attacked = sorted(row[0] for row in cells[1:] if row[-1] == "attacked")
     assert attacked == sorted(direct.attack)
     summary = page.text_content("#plan-summary")
-    assert "Optimal" in summary and "brute force 250 over 497 plans" in summary
+    assert "Optimal" in summary and "brute force 60 over 497 plans" in summary
     # The map drew the attacked segments red, as SVG paths in the plot.
     red = page.evaluate(
         "() => document.getElementById('plan-map').data"
@@ -246,7 +246,7 @@ def test_planning_panel_in_chromium(tmp_path, graph, live_server, chromium_page)
         "#plan-map .scatterlayer path.js-line[style*='rgb(214, 39, 40)']")
     assert red_paths.count() == len(direct.attack)
     curve = page.evaluate("() => document.getElementById('plan-curve').data[0].y")
-    assert curve == [750, 500, 250]
+    assert curve == [400, 230, 60]
 
     # The browser refuses an out-of-range budget before asking the server...
     asked = len(requests)

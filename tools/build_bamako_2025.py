@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import sys
 from pathlib import Path
 
 import yaml
@@ -187,6 +188,42 @@ HAZARD_NOTE = (
     "the timeline (data/blockade-2025-timeline.csv); replace with `siegeline events "
     "calibrate` output when event data is loaded"
 )
+# Throughput (tanker/day), read by the planning models only (the simulator does not use it).
+# A border post's customs clearance caps the road leaving it into Mali, which every tanker of
+# the crossing takes: twice the crossing's share (its corridors' order shares) of the tankers
+# that crossed a day before the blockade (fact tankers_per_month_before_blockade / 30).
+NORMAL_TANKERS_PER_DAY = float(FACTS["tankers_per_month_before_blockade"]["value"]) / 30
+BORDER_EXITS = {  # segment: (post, share of the national tanker traffic)
+    "diboli-kayes": ("Diboli / Kidira", 0.22 + 0.10),
+    "zegoua-sikasso": ("Zégoua / Pogo", 0.33),
+    "kadiana-kolondieba": ("Kadiana", 0.10),
+    "kouremale-siby": ("Kourémalé", 0.15),
+    "gogui-nioro": ("Gogui", 0.10),
+}
+SECONDARY_ROADS = {"kolondieba-bougouni": 80.0}
+TRUNK_CAPACITY = 250.0
+
+
+def segment_capacity(sid: str) -> float:
+    path = f"segments.{sid}.capacity_tankers_per_day"
+    if sid in BORDER_EXITS:
+        post, share = BORDER_EXITS[sid]
+        normal = share * NORMAL_TANKERS_PER_DAY
+        fact(path, "tankers_per_month_before_blockade",
+             f"customs clearance at {post}: twice its normal {normal:.0f} tankers/day "
+             f"({share:.2f} of the {NORMAL_TANKERS_PER_DAY:.0f} tankers/day that crossed "
+             "before the blockade, by its corridors' order shares): the post, sized for "
+             "normal traffic, caps the road leaving it (estimate of the headroom: 24-hour "
+             "working, as ordered for Bamako's customs on 11 Oct)")
+        return float(round(2 * normal, -1))
+    if sid in SECONDARY_ROADS:
+        estimate(path, "secondary road (not a national trunk road) between Kolondiéba and "
+                 "Bougouni: about a third of a trunk road's heavy traffic")
+        return SECONDARY_ROADS[sid]
+    estimate(path, "two-lane trunk road: a few hundred heavy trucks per day")
+    return TRUNK_CAPACITY
+
+
 segments = []
 for a, b, length, key, speed, hazard in segments_spec:
     sid = f"{a}-{b}"
@@ -212,11 +249,7 @@ for a, b, length, key, speed, hazard in segments_spec:
             f"segments.{sid}.hazard_per_100km",
             "outside Mali; no attacks on fuel convoys reported in 2025",
         )
-    capacity = 250.0
-    estimate(
-        f"segments.{sid}.capacity_tankers_per_day",
-        "two-lane trunk road: a few hundred heavy trucks per day",
-    )
+    capacity = segment_capacity(sid)
     segments.append(
         {
             "id": sid,
@@ -969,12 +1002,49 @@ estimate(
 estimate("impacts.recovery_min_days", "a few days of better supply before reopening")
 scenario["sources"] = dict(sorted(sources.items()))
 
+
+class _Row(list):
+    """A posterior sample, written on one line."""
+
+
+# The default scenario ships conditioned on the packaged log through 30 Nov 2025 (ABC-SMC,
+# docs/calibration.md): replications draw joint rows of the posterior for the ranges the record
+# informs; the others keep their ranges. `--no-calibrate` writes the ranges only.
+if "--no-calibrate" not in sys.argv:
+    import tempfile
+
+    from siegeline.calibration import CalibrationSettings, calibrate
+    from siegeline.calibration.smc import posterior_scenario
+    from siegeline.observations.log import load_log
+    from siegeline.scenario.loader import validate_scenario
+
+    UNTIL = dt.date(2025, 11, 30)
+    settings = CalibrationSettings(population=500, budget=20_000, seed=20250903)
+    prior_scenario = validate_scenario(scenario, "bamako-2025 (ranges)")
+    with tempfile.TemporaryDirectory() as tmp:
+        fit = calibrate(prior_scenario, load_log("bamako-2025"), UNTIL, settings, Path(tmp))
+    scenario["posterior"] = posterior_scenario(prior_scenario, fit, "bamako-2025", UNTIL,
+                                               settings)["posterior"]
+    scenario["posterior"]["samples"] = [_Row(r) for r in scenario["posterior"]["samples"]]
+    informed = ", ".join(fit.prior.paths)
+    sources["posterior"] = {
+        "source": "siegeline calibrate (ABC-SMC) on the packaged observation log to 30 Nov 2025",
+        "confidence": "medium",
+        "note": f"IN-SAMPLE: conditioned on the whole record to 30 Nov 2025. Informed by the "
+                f"data (calibrated): {informed}; every other range stays its prior",
+    }
+    scenario["sources"] = dict(sorted(sources.items()))
+
 class _NoAliases(yaml.SafeDumper):
     """Writes every value in full: anchors would make places share one list, so that changing
     one (``--set``) changed the others."""
 
     def ignore_aliases(self, data: object) -> bool:
         return True
+
+
+_NoAliases.add_representer(
+    _Row, lambda d, row: d.represent_sequence("tag:yaml.org,2002:seq", row, flow_style=True))
 
 
 header = (

@@ -4,7 +4,8 @@ For each origin the scenario is calibrated to the log up to the origin (``calibr
 the posterior scenario and the uncalibrated prior scenario are run past the origin, and every
 observation whose window starts after the origin and ends within the horizon is scored:
 
-* CRPS (``scoringrules.crps_ensemble``) of the replications' window statistic against the
+* the fair CRPS (``scoringrules.crps_ensemble``, its default estimator: unbiased for the
+  distribution the replications sample) of the replications' window statistic against the
   reported value (the midpoint of a reported interval; censored reports have no CRPS but count
   in the coverage), divided by the reported magnitude so that kinds with different units can be
   averaged (a relative CRPS);
@@ -81,9 +82,13 @@ def _bands(values: np.ndarray, t: Target) -> tuple[bool, bool]:
 def backtest(scenario: Scenario, log: pd.DataFrame, origins: list[dt.date], horizon_days: int,
              settings: CalibrationSettings, state_root: Path, replications: int = 500,
              client: Any | None = None, progress=None) -> BacktestResult:
-    """Score calibrated, prior and persistence forecasts from each origin (see module doc)."""
+    """Score calibrated, prior and persistence forecasts from each origin (see module doc);
+    a posterior the scenario carries is set aside: each origin calibrates from the ranges."""
     import scoringrules as sr
 
+    # The prior baseline is the scenario's ranges, whatever posterior it ships with.
+    scenario = validate_scenario({**scenario.model_dump(mode="json"), "posterior": None},
+                                 "backtest")
     start = scenario.simulation.start_date
     ctx = RecordContext.from_scenario(scenario, settings.national_share)
     rows = []

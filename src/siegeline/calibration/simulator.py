@@ -32,7 +32,10 @@ class SummaryModel:
     def __call__(self, paths: Sequence[str], theta: np.ndarray, seed: int) -> np.ndarray:
         """(n, K) summaries of the targets for the rows of ``theta`` (n, d): the parameters
         ``paths`` set per replication, the scenario's other ranges drawn as in any run."""
-        scenario = validate_scenario(self.scenario_data, "calibration")
+        scenario = self.__dict__.get("_scenario")
+        if scenario is None:  # validated once per process (each Dask worker holds one copy)
+            scenario = validate_scenario(self.scenario_data, "calibration")
+            object.__setattr__(self, "_scenario", scenario)
         overrides = {p: theta[:, j] for j, p in enumerate(paths)}
         result = simulate(scenario, replications=len(theta), days=self.days, seed=seed,
                           overrides=overrides)

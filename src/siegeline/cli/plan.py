@@ -53,6 +53,7 @@ CANDIDATES = ("all", "hazardous")
 # The names of siegeline.planning.policy_search.OBJECTIVES, copied: that module imports the
 # engines, and the help must not.
 OBJECTIVES = ("p_no_stockout", "served", "delivered", "losses", "days_supplied")
+ESCORT_OBJECTIVES = ("flow", "loss")
 
 ScenarioArg = typer.Argument(
     None, metavar="SCENARIO", parser=existing_scenario, show_default=False,
@@ -381,7 +382,9 @@ def escorts(
     network: Path = NetworkOpt,
     sources: list[str] = SourceOpt,
     sinks: list[str] = SinkOpt,
-    k: int = typer.Option(2, "--escorts", "-k", help="Segments the defender protects.", min=0),
+    k: int = typer.Option(2, "--escorts", "-k", min=0,
+                          help="Segments made immune (--objective flow), or escort units in "
+                          "the pool (loss)."),
     budget: float = typer.Option(2.0, "--budget", "-b", help=BudgetHelp, min=0),
     candidates: str = choice_option("all", "--candidates", kind="candidate set",
                                     choices=CANDIDATES, help="Segments that may be protected: "
@@ -393,12 +396,40 @@ def escorts(
     curve: bool = typer.Option(
         False, "--curve", help="Also solve 0..k escorts: how many before they pay."
     ),
+    objective: str = choice_option(
+        "flow", "--objective", kind="objective", choices=ESCORT_OBJECTIVES,
+        help="flow: k segments made immune, most tankers/day against the best cut (Brown et "
+        "al.); loss: k escort units over the corridors' convoys, fewest tankers lost per day "
+        "under the simulator's attack model."),
+    apply: bool = typer.Option(
+        False, "--apply", help="Write the loss plan as a scenario to -o (YAML) that "
+        "`siegeline run` evaluates (implies --objective loss)."),
+    samples: int = typer.Option(0, "--samples", "-N", min=0, max=20_000,
+                                help="loss: average over this many draws of the uncertain "
+                                "ranges (0: their central values)."),
+    seed: int = seed_option(1, help="loss: seed of the draws (--samples) and of --simulate."),
+    simulate_reps: int = typer.Option(
+        0, "--simulate", min=0, max=100_000, help="loss: check the plan in the simulator with "
+        "this many paired replications (the plan against no escorts, same seed)."),
+    days: int | None = days_option("loss, --simulate: days simulated (default 60)."),
+    overrides: list[str] = set_option("loss, --simulate: override a field of both runs, "
+                                      "path=value (repeatable)."),
     map_path: Path = MapOpt,
     as_json: bool = JsonOpt,
-    output: Path | None = OutputOpt,
+    output: Path | None = output_option(None, "Write the full result as JSON to this file "
+                                        "(with --apply: the plan as a scenario, YAML)."),
 ) -> None:
-    """Defender-attacker-defender escort placement (Brown et al. 2006): where k escort units
-    keep the most tankers/day reaching the city against the adversary's best reply."""
+    """Escort placement. --objective flow (default): defender-attacker-defender (Brown et al.
+    2006), where k escorts keep the most tankers/day reaching the city against the adversary's
+    best reply. --objective loss: where k escort units lower the expected losses most."""
+    if apply or objective == "loss":
+        if network is not None:
+            raise UserError("--objective loss plans a scenario's corridors, not a --network")
+        if apply and output is None:
+            raise UserError("--apply writes the plan as a scenario: give -o FILE.yaml")
+        _escort_loss(scenario, k, samples, seed, apply, as_json, output,
+                     (simulate_reps, days or 60, overrides))
+        return
     from siegeline.planning import escort_placement
     from siegeline.planning.graphs import edge_label, edge_records
 
@@ -430,6 +461,63 @@ def escorts(
         payload["curve"] = rows
     report.show(_segments(g, result), whole=("segment",))
     _write_map(report, g, result, map_path)
+    report.finish(payload)
+
+
+def _escort_loss(scenario: str | None, pool: int, samples: int, seed: int, apply: bool,
+                 as_json: bool, output: Path | None, check: tuple[int, int, list[str]]) -> None:
+    """The expected-loss escort allocation; with ``apply`` the plan written as a scenario;
+    ``check`` = (replications, days, --set) of the paired simulation (none if 0 replications)."""
+    import yaml
+
+    from siegeline.planning.escort_loss import (
+        apply_escort_plan,
+        escort_allocation,
+        simulate_escort_plan,
+    )
+    from siegeline.scenario.loader import load_raw, load_scenario, validate_scenario
+
+    name = scenario or DEFAULT_SCENARIO
+    sc = load_scenario(name)
+    report = Report(as_json, None if apply else output)
+    result = _solve("Solving the escort allocation…", escort_allocation, sc, pool,
+                    samples=samples, seed=seed)
+    d = result.details
+    basis = f"mean of {samples} draws, seed {seed}" if samples else "central values"
+    t = _table(f"Escort units per convoy, pool {pool} ({basis})",
+               ("corridor", "tanker/day", "convoy", "leg d", "escorts", "units",
+                "lost/day without", "lost/day with"),
+               right=("tanker/day", "convoy", "leg d", "escorts", "units", "lost/day without",
+                      "lost/day with"))
+    for r in d["corridors"]:
+        t.add_row(r["corridor"], f"{r['flow']:.1f}", f"{r['convoy_size']:.1f}",
+                  str(r["leg_days"]), str(r["escorts_per_convoy"]), str(r["units"]),
+                  f"{r['loss_without']:.3f}", f"{r['loss_with']:.3f}")
+    report.show(t, whole=("corridor",))
+    report.show(f"expected tankers lost per day: {result.baseline:.3f} without escorts, "
+                f"{d['scenario_escorts_loss']:.3f} with the scenario's day-0 escorts, "
+                f"{result.objective:.3f} with the plan ({d['units_used']} of {pool} units; "
+                f"{result.status}, re-check {'ok' if result.check.ok else 'FAILED'})")
+    if apply:
+        doc = apply_escort_plan(load_raw(name), result)
+        validate_scenario(doc, str(output))
+        output.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100),
+                          encoding="utf-8")
+        report.notes.print(f"plan written to {output}: evaluate it with `siegeline run {output}`")
+    payload = result.to_dict()
+    reps, days, assignments = check
+    if reps:
+        sim = _solve(f"Simulating {reps} paired replications…", simulate_escort_plan,
+                     load_raw(name), result, replications=reps, days=days, seed=seed,
+                     assignments=assignments)
+        lo, hi = sim["simulated_90"]
+        report.show(f"loss reduction (tankers/day over {days} days): predicted "
+                    f"{sim['predicted']:.3f} at the plan's flows, "
+                    f"{sim['predicted_at_simulated_traffic']:.3f} at the traffic the runs "
+                    f"dispatched; simulated {sim['simulated']:.3f} [90%: {lo:.3f} – {hi:.3f}] "
+                    f"({sim['simulated_lost_without']:.3f} → {sim['simulated_lost_with']:.3f}, "
+                    f"{reps} paired replications, seed {seed})")
+        payload["simulation"] = sim
     report.finish(payload)
 
 

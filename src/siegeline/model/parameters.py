@@ -21,7 +21,14 @@ import numpy as np
 
 from siegeline.model.continuation import Prefix
 from siegeline.model.outputs import OUTPUTS
-from siegeline.scenario.loader import ScenarioError, resolve_path, set_path, validate_scenario
+from siegeline.scenario.loader import (
+    ScenarioError,
+    canonical_path,
+    release_from_posterior,
+    resolve_path,
+    set_path,
+    validate_scenario,
+)
 from siegeline.scenario.schema import Scenario, UncertainRange, central_value
 
 ArrayLike = float | int | np.ndarray
@@ -80,6 +87,7 @@ def check_overrides(
         data = copy.deepcopy(base) if checked else None
         for path, arr in checked.items():
             v = float(pick(arr))
+            release_from_posterior(data, canonical_path(data, path))
             set_path(data, path, int(v) if isinstance(resolve_path(scenario, path), int) else v)
         if data is not None:
             validate_scenario(data, "override")
@@ -119,16 +127,18 @@ class ParameterSource:
     def get(self, path: str, value: Any | None = None) -> np.ndarray:
         if path in self.overrides:
             arr = self.overrides[path]
-        elif path in self.posterior:
-            arr = self.posterior[path]
         else:
             if value is None:
                 value = resolve_path(self.scenario, path)
-            key = (path, repr(value))
-            if key not in self.cache:
-                self.cache[key] = sample_value(value, parameter_stream(self.seed, path), self.n)
-            arr = self.cache[key]
-        if path in self.overrides or path in self.posterior or isinstance(value, UncertainRange):
+            if path in self.posterior and isinstance(value, UncertainRange):
+                arr = self.posterior[path]  # a timeline entry that sets it wins from its date
+            else:
+                key = (path, repr(value))
+                if key not in self.cache:
+                    self.cache[key] = sample_value(value, parameter_stream(self.seed, path),
+                                                   self.n)
+                arr = self.cache[key]
+        if path in self.overrides or isinstance(value, UncertainRange):
             self.used[path] = arr
         return arr
 

@@ -3,9 +3,8 @@
 The defender first protects ``k`` segments (escort units stationed on them, or fortification);
 the adversary, seeing this, cuts unprotected segments within budget ``B`` (max-flow
 interdiction); the defender then routes the maximum flow that is left. Modelling choice: a
-protected segment cannot be interdicted at all (Brown et al.'s "hardening"); partial protection
-would need the attack effect per segment to depend on the escort level, which the flow model has
-no data for.
+protected segment cannot be interdicted at all (Brown et al.'s "hardening"); escorts that lower
+the success of attacks, as the simulator models them, are in ``escort_loss``.
 
 Solved exactly by decomposition (a cutting-plane loop over attack plans):
 

@@ -36,7 +36,7 @@ TITLES = dict(FAN_VARIABLES + SUPPLY_VARIABLES)
 # What the y axis measures, in words (the outputs' units are terse: "day", "station", "-").
 Y_TITLES = {
     "cover_days": "days of cover", "stations_open": "stations open",
-    "queue_wait_hours": "hours of waiting", "informal_price": "FCFA per litre",
+    "queue_wait_hours": "hours of waiting",
     "electricity_hours": "hours per day", "gate_litres": "litres",
     "delivered_litres": "litres per day", "attack_intensity": "× segment hazard",
     "escort_pool": "escort units",
@@ -95,7 +95,7 @@ def default_item(result: SimulationResult, variable: str) -> str | None:
     items = variable_items(result, variable)
     if not items:
         return None
-    return "diesel" if "diesel" in items else items[0]
+    return items[0]
 
 
 def fan_quantiles(result: SimulationResult, variable: str, item: str | None = None,
@@ -173,6 +173,8 @@ def fan_chart(result: SimulationResult, variable: str, item: str | None = None,
 
 
 def _y_title(variable: str, unit: str) -> str:
+    if variable == "informal_price":  # the scenario's currency: "FCFA/L" -> "FCFA per litre"
+        return unit.replace("/L", " per litre")
     return Y_TITLES.get(variable, unit)
 
 

@@ -39,7 +39,7 @@ SUMMARY_LABELS = {
     "p_stockout_by_day": "P(stockout by day)",
     "stations_open": "Stations open",
     "queue_wait_hours": "Queue wait (h)",
-    "informal_price": "Informal price (FCFA/L)",
+    "informal_price": "Informal price ({price_unit})",
     "electricity_hours": "Electricity (h/day)",
     "tankers_lost_to_date": "Tankers lost to date",
     "delivered_litres_to_date": "Delivered to date (million L)",
@@ -89,7 +89,8 @@ def summary_table(result: SimulationResult) -> str:
     days = sorted(frame["day"].unique())
     rows = []
     for (indicator, item), group in frame.groupby(["indicator", "item"], sort=False):
-        label = SUMMARY_LABELS.get(indicator, indicator) + (f": {item}" if item else "")
+        label = (SUMMARY_LABELS.get(indicator, indicator).format(price_unit=result.price_unit)
+                 + (f": {item}" if item else ""))
         cells = []
         for d in days:
             r = group[group["day"] == d].iloc[0]

@@ -229,11 +229,10 @@ def validate_scenario(data: dict[str, Any], label: str = "scenario") -> Scenario
 
 
 def _check_posterior(scenario: Scenario, label: str) -> None:
-    """Each posterior path is an uncertain range of the scenario that no timeline entry sets,
-    and every sample lies inside its range (the prior's support)."""
+    """Each posterior path is an uncertain range of the scenario and every sample lies inside
+    its range (the prior's support); a timeline entry that sets one wins from its date."""
     post = scenario.posterior
     assert post is not None
-    set_by_timeline = [k for e in scenario.timeline for k in e.set]
     problems: list[tuple[str, str]] = []
     for j, path in enumerate(post.parameters):
         where = f"posterior.parameters[{j}]"
@@ -244,10 +243,6 @@ def _check_posterior(scenario: Scenario, label: str) -> None:
             continue
         if not isinstance(value, UncertainRange):
             problems.append((where, f"{path!r} is not an uncertain range (a prior)"))
-            continue
-        clash = [k for k in set_by_timeline if path == k or path.startswith(k + ".")]
-        if clash:
-            problems.append((where, f"{path!r} is set by the timeline ({clash[0]})"))
             continue
         column = [row[j] for row in post.samples]
         if min(column) < value.low or max(column) > value.high:
@@ -313,10 +308,30 @@ def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, A
         except (yaml.YAMLError, ValueError):  # e.g. an impossible date: let the schema say so
             value = raw
         path = path.strip()
+        release_from_posterior(out, canonical_path(out, path))
         set_path(out, path, value)
         if not path.startswith("timeline"):
             _override_timeline(out, path, value)
     return out
+
+
+def release_from_posterior(data: dict[str, Any], path: str) -> None:
+    """An override fixes its parameter: posterior columns at, under or above ``path`` (in
+    canonical form) are dropped (the other columns keep their joint rows), and an empty
+    posterior goes."""
+    post = data.get("posterior")
+    if not isinstance(post, dict) or path == "posterior" or path.startswith("posterior."):
+        return
+    names = list(post.get("parameters") or [])
+    keep = [j for j, p in enumerate(names) if not (
+        p == path or p.startswith(path + ".") or path.startswith(p + "."))]
+    if len(keep) == len(names):
+        return
+    if not keep:
+        del data["posterior"]
+        return
+    post["parameters"] = [names[j] for j in keep]
+    post["samples"] = [[row[j] for j in keep] for row in post.get("samples") or []]
 
 
 def canonical_path(data: Any, path: str) -> str:

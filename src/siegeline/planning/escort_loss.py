@@ -1,0 +1,381 @@
+"""Escorts against expected loss, with the simulator's attack model (docs/model.md §3.2).
+
+A group of ``n`` tankers with ``e`` escort units crossing a segment of risk ``r`` (hazard x km /
+100) on a day of intensity ``I`` is attacked with probability ``1 - exp(-I r n^g e^(-d e))`` and
+each of its tankers is then destroyed with probability ``q0 e^(-p e)`` (``g`` the size exponent,
+``d`` deterrence and ``p`` protection per escort unit, ``q0`` the destroy share). The same
+tankers come back empty over the segment with hazard ``empty_leg_factor x r``, escorted (the
+engine keeps escorts with their convoy for the round trip). So a tanker sent over the segment
+is lost with expected probability
+
+    loss(r, n, e) = q0 e^(-p e) [(1 - exp(-I r n^g e^(-d e))) + (1 - exp(-eps I r n^g e^(-d e)))]
+
+(the engine draws one attack per convoy per day, over the day's segments together: summing
+over segments is the first-order form, exact when each day covers one segment).
+
+The simulator's escorts ride with a corridor's convoys over its whole path, so the decision
+is the escort level of each corridor (units per convoy, 0..E), not of a segment: a corridor
+at level ``e`` has every segment of its path at level ``e``. A corridor dispatching ``f``
+tankers a day in convoys every ``k`` days (``n = min(max_size, f k)``) keeps
+``ceil(2 L / k)`` convoys out (``L`` its leg in whole days) and so ties up ``e ceil(2 L / k)``
+units of the pool. A free-running corridor (``n = 1``) can only be escorted as a daily convoy
+(``n = f``). With the flows fixed (the importers' order shares of the daily demand), the plan
+is the exact MILP (a multiple-choice knapsack)
+
+    min  sum_c sum_e f_c Loss_c(e) x_ce   s.t.  sum_e x_ce = 1,
+         sum_c sum_e e ceil(2 L_c / k_c) x_ce <= pool,  x binary
+
+with ``Loss_c(e)`` the sum of ``loss`` over the corridor's segments, at the central values of
+the ranges or averaged over draws of them (the engine's parameter streams; the expected loss is
+linear in the draws' losses, so that is the sample-average plan).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from siegeline.model.parameters import ParameterSource
+from siegeline.planning import _highs
+from siegeline.planning.graphs import daily_tanker_demand
+from siegeline.planning.results import Check, PlanResult
+from siegeline.scenario.schema import Scenario, central_value
+
+ADVERSARY = ("intensity", "destroy_share", "deterrence_per_escort", "protection_per_escort",
+             "size_visibility_exponent", "empty_leg_factor")
+
+
+@dataclass(frozen=True)
+class AttackModel:
+    """The simulator's attack parameters: floats (central values) or arrays (draws)."""
+
+    intensity: Any
+    destroy_share: Any
+    deterrence: Any
+    protection: Any
+    size_exponent: Any
+    empty_leg_factor: Any
+
+    @classmethod
+    def central(cls, scenario: Scenario) -> AttackModel:
+        adv = scenario.adversary
+        return cls(*(central_value(getattr(adv, name)) for name in ADVERSARY))
+
+    @classmethod
+    def sampled(cls, scenario: Scenario, n: int, seed: int) -> AttackModel:
+        """Draws ``i`` of seed ``seed`` are replication ``i`` of ``siegeline run --seed``."""
+        draws = ParameterSource(scenario, n, seed)
+        return cls(*(draws.get(f"adversary.{name}") for name in ADVERSARY))
+
+
+def segment_loss(risk: Any, convoy_size: float, escorts: int, model: AttackModel) -> Any:
+    """Expected tankers lost per tanker sent over a segment of ``risk`` (hazard x km / 100, at
+    intensity 1) and back empty, in groups of ``convoy_size`` with ``escorts`` units each."""
+    group = (model.intensity * np.asarray(risk) * convoy_size ** model.size_exponent
+             * np.exp(-model.deterrence * escorts))
+    attacked = -np.expm1(-group) - np.expm1(-model.empty_leg_factor * group)
+    return model.destroy_share * np.exp(-model.protection * escorts) * attacked
+
+
+@dataclass(frozen=True)
+class CorridorOption:
+    """What the plan can do with one corridor."""
+
+    name: str
+    segments: tuple[str, ...]
+    risks: np.ndarray  # (segments,) or (segments, draws): hazard x km / 100
+    flow: float  # tanker/day dispatched
+    convoy: bool  # a convoy corridor in the scenario
+    interval_days: int
+    max_size: int
+    leg_days: int
+    base_escorts: int  # units per convoy the scenario gives it now
+
+    def convoy_size(self, escorts: int) -> float:
+        if not self.convoy and escorts == 0:
+            return 1.0
+        interval = self.interval_days if self.convoy else 1
+        return float(max(1.0, min(self.max_size if self.convoy else math.inf,
+                                  self.flow * interval)))
+
+    @property
+    def convoys_out(self) -> int:
+        interval = self.interval_days if self.convoy else 1
+        return math.ceil(2 * self.leg_days / interval)
+
+    def segment_losses(self, escorts: int, model: AttackModel) -> np.ndarray:
+        """(segments,) expected tankers lost per day on each segment (mean over draws)."""
+        per = segment_loss(self.risks, self.convoy_size(escorts), escorts, model)
+        per = per.mean(axis=1) if per.ndim == 2 else per
+        return self.flow * per
+
+
+def _leg_days(scenario: Scenario, path: list[str]) -> int:
+    """Whole days from dispatch to the city, central customs delays (as the engine counts)."""
+    t = 0.0
+    for i, (u, v) in enumerate(zip(path, path[1:], strict=False)):
+        node = scenario.node(u)
+        if i > 0 or node.kind != "port":
+            t += central_value(node.customs_delay_days)
+        seg = scenario.segment_between(u, v)
+        t += seg.length_km / seg.speed_km_per_day
+    return max(1, math.ceil(t - 1e-9))
+
+
+def corridor_options(
+    scenario: Scenario,
+    *,
+    flows: Mapping[str, float] | None = None,
+    samples: int = 0,
+    seed: int = 1,
+) -> list[CorridorOption]:
+    """The corridors with their segments' risks (central, or ``samples`` draws), flows (default:
+    the order shares of the daily demand) and convoy policy of day 0."""
+    demand = daily_tanker_demand(scenario)
+    total_share = sum(c.order_share for c in scenario.corridors) or 1.0
+    flows = dict(flows or {})
+    unknown = sorted(set(flows) - {c.name for c in scenario.corridors})
+    if unknown:
+        raise ValueError(f"unknown corridors: {', '.join(unknown)}")
+    draws = ParameterSource(scenario, samples, seed) if samples else None
+    out = []
+    for c in scenario.corridors:
+        segs = [scenario.segment_between(u, v) for u, v in zip(c.path, c.path[1:], strict=False)]
+        if draws is None:
+            risks = np.array([central_value(s.hazard_per_100km) * s.length_km / 100 for s in segs])
+        else:
+            risks = np.stack([draws.get(f"segments.{s.id}.hazard_per_100km") * s.length_km / 100
+                              for s in segs])
+        pol = c.policy
+        flow = float(flows.get(c.name, demand * c.order_share / total_share))
+        base = pol.escorts_per_convoy + math.ceil(
+            central_value(pol.escorts_per_100_tankers) * min(pol.max_size, flow * pol.interval_days)
+            / 100 - 1e-9) if pol.mode == "convoy" else 0
+        out.append(CorridorOption(c.name, tuple(s.id for s in segs), risks, flow,
+                                  pol.mode == "convoy", pol.interval_days, pol.max_size,
+                                  _leg_days(scenario, list(c.path)), int(base)))
+    return out
+
+
+def _losses(options: list[CorridorOption], levels: list[range], model: AttackModel):
+    """Loss per day of each corridor at each level."""
+    return [[float(o.segment_losses(e, model).sum()) for e in lv]
+            for o, lv in zip(options, levels, strict=True)]
+
+
+def _solve_knapsack(losses, costs, pool, time_limit):
+    cols = [(c, i) for c, row in enumerate(losses) for i in range(len(row))]
+    n = len(cols)
+    rows, idx, vals = [], [], []
+    for j, (c, i) in enumerate(cols):
+        rows += [c, len(losses)]
+        idx += [j, j]
+        vals += [1.0, float(costs[c][i])]
+    a_mat = sp.coo_matrix((vals, (rows, idx)), shape=(len(losses) + 1, n))
+    lo = np.r_[np.ones(len(losses)), -np.inf]
+    hi = np.r_[np.ones(len(losses)), float(pool)]
+    obj = np.array([losses[c][i] for c, i in cols])
+    sol = _highs.solve(obj, a_mat, lo, hi, np.zeros(n), np.ones(n), np.ones(n, dtype=bool),
+                       time_limit=time_limit)
+    choice = [0] * len(losses)
+    for j, (c, i) in enumerate(cols):
+        if sol.x[j] > 0.5:
+            choice[c] = i
+    return sol, choice
+
+
+def _brute_force(losses, costs, pool, limit) -> tuple[float | None, int]:
+    sizes = [len(r) for r in losses]
+    if math.prod(sizes) > limit:
+        return None, 0
+    best = math.inf
+    for pick in itertools.product(*(range(s) for s in sizes)):
+        if sum(costs[c][i] for c, i in enumerate(pick)) <= pool:
+            best = min(best, sum(losses[c][i] for c, i in enumerate(pick)))
+    return best, math.prod(sizes)
+
+
+def escort_allocation(
+    scenario: Scenario,
+    pool: int,
+    *,
+    max_level: int = 20,
+    candidates: list[str] | None = None,
+    flows: Mapping[str, float] | None = None,
+    samples: int = 0,
+    seed: int = 1,
+    time_limit: float = 60.0,
+    brute_force_limit: int = 200_000,
+) -> PlanResult:
+    """Escort units per convoy on each corridor that minimise the expected tankers lost per day,
+    with ``pool`` escort units (see the module docstring). ``candidates`` limits the corridors
+    that may be escorted; ``samples`` > 0 averages the losses over that many draws of the
+    uncertain hazards and attack parameters (seed ``seed``) instead of their central values.
+    ``baseline`` is the loss with no escorts anywhere; ``details`` has the scenario's own day-0
+    escorts' loss, per-corridor and per-segment tables."""
+    if pool < 0 or int(pool) != pool:
+        raise ValueError("the escort pool must be a whole number >= 0")
+    started = time.perf_counter()
+    options = corridor_options(scenario, flows=flows, samples=samples, seed=seed)
+    names = {o.name for o in options}
+    allowed = names if candidates is None else set(candidates)
+    if allowed - names:
+        raise ValueError(f"unknown corridors: {', '.join(sorted(allowed - names))}")
+    model = (AttackModel.sampled(scenario, samples, seed) if samples
+             else AttackModel.central(scenario))
+    levels = [range(min(max_level, pool // o.convoys_out) + 1 if o.name in allowed else 1)
+              for o in options]
+    losses = _losses(options, levels, model)
+    costs = [[e * o.convoys_out for e in lv] for o, lv in zip(options, levels, strict=True)]
+    sol, choice = _solve_knapsack(losses, costs, pool, time_limit)
+    value = sum(losses[c][i] for c, i in enumerate(choice))
+    bf, tried = _brute_force(losses, costs, pool, brute_force_limit)
+    none = sum(row[0] for row in losses)
+    own = sum(float(o.segment_losses(o.base_escorts, model).sum()) for o in options)
+    corridors, segments = [], {}
+    for o, e in zip(options, choice, strict=True):
+        before, after = o.segment_losses(0, model), o.segment_losses(e, model)
+        corridors.append({"corridor": o.name, "flow": o.flow, "convoy_size": o.convoy_size(e),
+                          "leg_days": o.leg_days, "escorts_per_convoy": e,
+                          "units": e * o.convoys_out, "loss_without": float(before.sum()),
+                          "loss_with": float(after.sum())})
+        for s, b, a in zip(o.segments, before, after, strict=True):
+            row = segments.setdefault(s, {"segment": s, "loss_without": 0.0, "loss_with": 0.0,
+                                          "escorted_by": []})
+            row["loss_without"] += float(b)
+            row["loss_with"] += float(a)
+            if e:
+                row["escorted_by"].append(o.name)
+    escorted = tuple(o.name for o, e in zip(options, choice, strict=True) if e)
+    return PlanResult(
+        problem="escort allocation (expected loss, the simulator's attack model)",
+        unit="tanker/day lost",
+        status=sol.status,
+        objective=value,
+        bound=sol.bound,
+        gap=sol.gap,
+        time_s=time.perf_counter() - started,
+        attack=(),
+        defence=escorted,
+        flows={o.name: o.flow for o in options},
+        baseline=none,
+        budget=float(pool),
+        details={
+            "pool": int(pool),
+            "levels": {o.name: e for o, e in zip(options, choice, strict=True)},
+            "units_used": int(sum(costs[c][i] for c, i in enumerate(choice))),
+            "scenario_escorts_loss": own,
+            "reduction": none - value,
+            "samples": int(samples),
+            "corridors": corridors,
+            "segments": list(segments.values()),
+        },
+        check=Check(method="enumeration of every corridor level within the pool",
+                    value=value, matches=bf is None or math.isclose(bf, value, rel_tol=1e-9,
+                                                                      abs_tol=1e-12),
+                    brute_force_value=bf, brute_force_candidates=tried),
+    )
+
+
+def apply_escort_plan(document: Mapping[str, Any], result: PlanResult) -> dict[str, Any]:
+    """A scenario document (as read from YAML) with ``result``'s escorts in place of the
+    scenario's convoy escorts, for the whole horizon: each corridor's day-0 policy asks for the
+    plan's units per convoy (a free-running corridor the plan escorts becomes a daily convoy),
+    ``escorts.pool_size`` is the plan's pool, and the timeline's settings of corridor policies
+    and of the pool are dropped (an entry left with nothing to set is dropped), so the simulator
+    runs the plan's policy throughout. The rest of the timeline stays."""
+    doc = copy.deepcopy(dict(document))
+    levels = result.details["levels"]
+    for c in doc["corridors"]:
+        e = int(levels.get(c["name"], 0))
+        pol = dict(c.get("policy") or {})
+        if e and pol.get("mode", "free") != "convoy":
+            size = next(r["convoy_size"] for r in result.details["corridors"]
+                        if r["corridor"] == c["name"])
+            pol.update(mode="convoy", interval_days=1, max_size=max(60, math.ceil(size)),
+                       min_size=None)
+        if pol.get("mode") == "convoy":
+            pol.update(escorts_per_convoy=e, escorts_per_100_tankers=0.0, wait_for_escorts=False)
+        c["policy"] = pol
+    doc.setdefault("escorts", {})["pool_size"] = int(result.details["pool"])
+    timeline = []
+    for entry in doc.get("timeline", []):
+        kept = {p: v for p, v in entry.get("set", {}).items()
+                if not (p == "escorts.pool_size"
+                        or (p.startswith("corridors.") and ".policy" in p))}
+        if kept:
+            timeline.append({**entry, "set": kept})
+    doc["timeline"] = timeline
+    plan = ", ".join(f"{k} {v}" for k, v in levels.items() if v) or "no escorts"
+    doc["description"] = (f"{doc.get('description', '')}\n\nEscort plan (siegeline plan escorts "
+                          f"--apply, pool {result.details['pool']}): {plan} escort units per "
+                          "convoy for the whole horizon, in place of the record's convoy and "
+                          "escort decisions.").strip()
+    return doc
+
+
+def plan_loss(scenario: Scenario, levels: Mapping[str, int],
+              flows: Mapping[str, float] | None = None) -> float:
+    """Expected tankers lost per day with ``levels`` (units per convoy per corridor) at
+    ``flows`` (default: the order shares of the demand), central values."""
+    model = AttackModel.central(scenario)
+    return sum(float(o.segment_losses(int(levels.get(o.name, 0)), model).sum())
+               for o in corridor_options(scenario, flows=flows))
+
+
+def _paired_interval(diff: np.ndarray, level: float = 0.90) -> tuple[float, float, float]:
+    from scipy import stats
+
+    half = stats.t.ppf(0.5 + level / 2, len(diff) - 1) * diff.std(ddof=1) / math.sqrt(len(diff))
+    return float(diff.mean()), float(diff.mean() - half), float(diff.mean() + half)
+
+
+def simulate_escort_plan(
+    document: Mapping[str, Any],
+    result: PlanResult,
+    *,
+    replications: int,
+    days: int,
+    seed: int,
+    assignments: list[str] | tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The plan's loss reduction as the optimiser predicts it and as the simulator measures it:
+    the plan and the same scenario without escorts (``apply_escort_plan`` of an empty plan),
+    each with the ``--set`` ``assignments``, run with the same seed (common random numbers),
+    the paired difference of tankers lost per day with its 90% t interval. The prediction is
+    given at the optimiser's flows and at the traffic each run dispatched."""
+    from siegeline.engines import simulate
+    from siegeline.scenario.loader import apply_overrides, validate_scenario
+
+    empty = PlanResult(**{**result.__dict__, "details": {
+        **result.details, "levels": dict.fromkeys(result.details["levels"], 0)}})
+    runs = {}
+    for name, plan in (("without", empty), ("with", result)):
+        doc = apply_overrides(apply_escort_plan(document, plan), list(assignments))
+        sc = validate_scenario(doc, f"plan {name} escorts")
+        ds = simulate(sc, replications=replications, days=days, seed=seed).dataset
+        lost = ds["tankers_lost"].sum(("day", "corridor")).values / days
+        sent = (ds["tankers_dispatched"].sum("day").mean("replication") / days).to_pandas()
+        runs[name] = (sc, lost, sent.to_dict())
+    sim = _paired_interval(runs["without"][1] - runs["with"][1])
+    levels = result.details["levels"]
+    base_sc = runs["without"][0]
+    at_traffic = (plan_loss(base_sc, {}, runs["without"][2])
+                  - plan_loss(base_sc, levels, runs["with"][2]))
+    return {
+        "replications": replications, "days": days, "seed": seed, "set": list(assignments),
+        "predicted": result.baseline - result.objective,
+        "predicted_at_simulated_traffic": at_traffic,
+        "simulated": sim[0], "simulated_90": [sim[1], sim[2]],
+        "simulated_lost_without": float(runs["without"][1].mean()),
+        "simulated_lost_with": float(runs["with"][1].mean()),
+        "dispatched_without": runs["without"][2], "dispatched_with": runs["with"][2],
+    }
