@@ -72,6 +72,7 @@ def main() -> None:
             name, paths = mixes[key]
             report = run_load(base, paths, args.clients, args.requests, headers=headers)
             print(f"{name}: {report.describe()}", flush=True)
+            print(f"  {report.tail()}", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)

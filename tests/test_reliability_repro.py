@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from siegeline.cli.main import app
 from siegeline.engines import simulate
-from siegeline.reliability.reproduce import rerun, result_digest
 from siegeline.results import ResultStore
+from siegeline.results.reproduce import rerun, result_digest
 from siegeline.scenario import load_scenario
 
 OVERRIDES = ["adversary.intensity=[0.5, 3.0]", "nodes.kita.checkpoint_turnback_probability=0.1"]

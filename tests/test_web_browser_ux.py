@@ -169,3 +169,28 @@ def test_api_reference_renders_offline(tmp_path, live_server, chromium_page):
     assert page.url == base + "/docs"
     assert [u for u in seen["requests"] if not u.startswith(base)] == []
     assert seen["errors"] == [] and seen["csp"] == []
+
+
+def test_a_run_of_another_scenario_shows_its_own_products_and_currency(tmp_path, live_server,
+                                                                       chromium_page):
+    """A stored run of the Djibo test scenario (XOF, products gasoil and super): the product
+    selector starts on its first product and prices are labelled in XOF, never FCFA."""
+    scenario = load_scenario(Path(__file__).parent / "data" / "djibo-2022.yaml")
+    store = ResultStore(tmp_path / "store.duckdb")
+    run_id = store.save(simulate(scenario, replications=8, days=30, seed=3),
+                        scenario.model_dump_json(), label="djibo")
+    page = chromium_page
+    base = _serve(live_server, store.path)
+    seen = _watch(page)
+    page.goto(base + "/")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    page.select_option("#run-a", run_id)
+    page.wait_for_function(f"() => document.querySelector('#charts').dataset.runId === "
+                           f"'{run_id}'", timeout=30_000)
+    assert page.input_value("#product") == "gasoil"
+    summary = page.text_content("#summary")
+    assert "Informal price (XOF/L): gasoil" in summary and "FCFA" not in summary
+    axis = page.evaluate(
+        "() => document.getElementById('chart-informal_price').layout.yaxis.title.text")
+    assert axis == "XOF per litre"
+    assert seen["errors"] == [] and seen["csp"] == []

@@ -73,6 +73,16 @@ def test_the_servers_own_answers_have_typed_schemas(client):
     assert schema("/api/runs/{run_id}", "delete", "200") == "Progress"
     assert schema("/api/scenarios/{name}/validate", "post", "200") == "Validation"
     assert schema("/api/health", "get", "200") == "Health"
+    assert schema("/api/runs/{run_id}", "get", "200") == "RunRecord"
+    assert schema("/api/runs/{run_id}/summary", "get", "200") == "Summary"
+    assert schema("/api/runs/{run_id}/quantiles/{variable}", "get", "200") == "Quantiles"
+    assert schema("/api/runs/{run_id}/stockout", "get", "200") == "Stockout"
+    assert schema("/api/runs/{run_id}/charts/{chart}", "get", "200") == "PlotlyFigure"
+    assert schema("/api/runs/{run_id}/map", "get", "200") == "PlotlyFigure"
+    assert schema("/api/compare", "get", "200") == "Comparison"
+    assert schema("/api/compare/charts/{chart}", "get", "200") == "PlotlyFigure"
+    row = client.get("/openapi.json").json()["components"]["schemas"]["SummaryRow"]
+    assert {"indicator", "day", "median", "p05", "p95"} <= set(row["required"])
     status = client.get("/openapi.json").json()["components"]["schemas"]["Progress"][
         "properties"]["status"]
     assert set(status["enum"]) == {"queued", "running", "saving", "done", "failed", "cancelled",

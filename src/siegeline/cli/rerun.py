@@ -31,8 +31,8 @@ def rerun(
     whether the results are bit-identical. Exit status 1 if they differ."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from siegeline.reliability.reproduce import rerun as rerun_run
     from siegeline.results import ResultStore, RunNotFound
+    from siegeline.results.reproduce import rerun as rerun_run
 
     st = ResultStore(store)
     try:

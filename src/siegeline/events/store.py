@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from siegeline.events.ingest import ParsedEvents
 from siegeline.events.schema import EVENT_COLUMNS
-from siegeline.reliability.locking import connect_duckdb
+from siegeline.results.locking import connect_duckdb
 
 STORE_ENV = "SIEGELINE_STORE"
 

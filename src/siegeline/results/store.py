@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from siegeline.reliability.locking import connect_duckdb
+from siegeline.results.locking import connect_duckdb
 from siegeline.results.result import SimulationResult, samples_json
 
 DEFAULT_STORE = Path("siegeline-runs") / "siegeline.duckdb"

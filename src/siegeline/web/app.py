@@ -3,6 +3,7 @@ plotly package at /vendor/plotly.min.js (no CDN)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
@@ -77,12 +78,17 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     )
 
     settings = settings or WebSettings()
-    store = StoreAccess(settings.store_path, cache_size=settings.cached_runs)
+    store = StoreAccess(settings.store_path, cache_size=settings.cached_runs,
+                        warm=routes_results.warm_answers)
     jobs = JobManager(store, workers=settings.workers, max_active=settings.max_active_runs,
                       memory_limit_bytes=settings.worker_memory_bytes())
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Before the first request is answered: the newest runs and their first answers, and
+        # the packaged scenarios' list (validating them takes ~60 ms each).
+        await asyncio.to_thread(store.preload)
+        await asyncio.to_thread(routes_scenarios.list_scenarios)
         yield
         jobs.shutdown()
 

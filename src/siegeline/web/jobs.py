@@ -184,6 +184,7 @@ class JobManager:
             self._finish(job, "failed", f"{type(exc).__name__}: {exc}")
         if job.state == "done":
             self.store.invalidate()
+            self.store.preload()
 
     def _supervise(self, job: Job, scenario: Scenario) -> None:
         """Start the run's process and follow it: progress, cancellation, the memory guard."""

@@ -10,6 +10,7 @@ import duckdb
 from fastapi import APIRouter, Query, Request
 
 from siegeline.reports.figures import events_trend_chart
+from siegeline.web.models import EventsTrend
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 OTHER = "other types"
@@ -31,7 +32,7 @@ def _load_events(request: Request) -> Any:
     return frame if len(frame) else None
 
 
-@router.get("/trend")
+@router.get("/trend", response_model=EventsTrend, response_model_exclude_unset=True)
 def trend(request: Request,
           period: Literal["week", "month", "quarter", "half", "year"] = Query("month"),
           top: int = Query(5, ge=1, le=20)) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from siegeline.scenario.schema import Scenario
 from siegeline.web.controls import Controls, control_defaults, controls_to_overrides
 from siegeline.web.cost import RunCost, check_cost
 from siegeline.web.errors import error_responses
-from siegeline.web.models import Validation
+from siegeline.web.models import PlotlyFigure, ScenarioInfo, Validation
 
 # The packaged scenarios, a fixed set once installed: the schema lists them.
 ScenarioName = Literal[tuple(packaged_scenarios())]  # type: ignore[valid-type]
@@ -107,7 +107,7 @@ def validate_document(doc: ScenarioDocument, request: Request) -> dict[str, Any]
 
 # Packaged scenarios do not change while the server runs: their answers are computed once
 # (validating one takes ~60 ms, which made the scenario list the slowest read under load).
-@router.get("")
+@router.get("", response_model=list[ScenarioInfo])
 @functools.cache
 def list_scenarios() -> list[dict[str, Any]]:
     """Packaged scenarios with their title and default horizon."""
@@ -143,7 +143,7 @@ def get_controls(name: str) -> dict[str, Any]:
     return control_defaults(load_raw(check_name(name)))
 
 
-@router.get("/{name}/map")
+@router.get("/{name}/map", response_model=PlotlyFigure)
 def scenario_map(name: str, colour_by: Literal["risk"] = Query("risk")) -> dict[str, Any]:
     """Plotly figure of the network over the country outlines, segments coloured by risk."""
     return _risk_map(check_name(name))

@@ -4,12 +4,14 @@ A stored run never changes, so what is read or computed from it is kept: the lis
 (until the store's files change: a run saved by the server's workers or by `siegeline run`),
 each run's record, the last few loaded results, and the JSON answers computed from them
 (summaries, quantiles, charts). Under load nearly every read is answered from memory instead of
-opening DuckDB and recomputing. DuckDB reads still go through one lock: one process may not hold
-differently configured connections to one file at once.
+opening DuckDB and recomputing. The newest runs are read when the server starts (before it
+answers) and after it stores a run. DuckDB reads still go through one lock: one process may not
+hold differently configured connections to one file at once.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
@@ -24,6 +26,8 @@ from siegeline.results.store import ResultStore, RunNotFound
 
 T = TypeVar("T")
 ANSWERS_CACHED = 512
+PRELOAD_MAX_REPLICATION_DAYS = 100_000  # ~60 MB in memory on Bamako; larger runs on demand
+log = logging.getLogger(__name__)
 
 
 class _Lru(OrderedDict[Hashable, Any]):
@@ -39,8 +43,10 @@ class _Lru(OrderedDict[Hashable, Any]):
 
 
 class StoreAccess:
-    def __init__(self, path: str | Path | None = None, cache_size: int = 4) -> None:
+    def __init__(self, path: str | Path | None = None, cache_size: int = 4,
+                 warm: Callable[[StoreAccess, str], None] | None = None) -> None:
         self.store = ResultStore(path)
+        self.warm = warm  # computes a preloaded run's first answers
         self.lock = threading.RLock()  # DuckDB connections, one at a time
         self._cache_lock = threading.Lock()  # the caches below (never held while reading)
         self._results = _Lru(cache_size)
@@ -145,6 +151,23 @@ class StoreAccess:
     def load(self, run_id: str) -> SimulationResult:
         full = self.resolve(run_id)
         return self._once(self._results, full, lambda: self._read(self.store.load, full))
+
+    def preload(self) -> None:
+        """Read the newest stored runs (as many as the results cache keeps) and their records
+        into memory, and compute their first answers (``warm``). Under load, the first requests
+        for a run otherwise queue behind its DuckDB reads (~0.1 s each, one at a time) and its
+        computations, and make the latency's tail. Large runs are left to be read when asked
+        for, so that starting does not fill the server's memory; a run that cannot be read is
+        left to the request that asks for it, which answers the error."""
+        try:
+            for row in self.run_records()[: self._results.size]:
+                if row["replications"] * row["days"] <= PRELOAD_MAX_REPLICATION_DAYS:
+                    self.record(row["run_id"])
+                    self.load(row["run_id"])
+                    if self.warm is not None:
+                        self.warm(self, row["run_id"])
+        except Exception:  # noqa: BLE001 - the requests report it; the server goes on
+            log.exception("preloading the newest runs failed")
 
     def answer(self, run_ids: tuple[str, ...], key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()`` once per (runs, key): a stored run's data never change. Callers must

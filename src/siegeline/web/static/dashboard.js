@@ -12,11 +12,17 @@ const HIGHER_IS_BETTER = new Set(["cover_days", "stations_open", "electricity_ho
 const LABELS = {
   cover_days: "Days of cover", p_stockout_by_day: "P(stockout by day)",
   stations_open: "Stations open", queue_wait_hours: "Queue wait (h)",
-  informal_price: "Informal price (FCFA/L)", electricity_hours: "Electricity (h/day)",
+  informal_price: "Informal price", electricity_hours: "Electricity (h/day)",
   tankers_lost_to_date: "Tankers lost to date",
   delivered_litres_to_date: "Delivered to date (million L)",
 };
 let controlDefaults = null;
+let priceUnit = "FCFA/L";  // the shown run's currency per litre (its scenario's)
+
+function label(indicator) {
+  const text = LABELS[indicator] || indicator;
+  return indicator === "informal_price" ? `${text} (${priceUnit})` : text;
+}
 
 async function api(path, options) {
   const response = await fetch(path, options);
@@ -178,7 +184,7 @@ function fillProducts(products) {
   const select = $("product");
   if (select.options.length) return;
   select.replaceChildren(...products.map((p) => new Option(p, p)));
-  select.value = products.includes("diesel") ? "diesel" : products[0];
+  select.value = products[0];
 }
 
 function summaryTable(table, rows, columns) {
@@ -254,6 +260,7 @@ async function showRun(runId) {
   const enc = encodeURIComponent(runId);
   const meta = await api(`/api/runs/${enc}`);
   const products = JSON.parse(meta.metadata.products || "[]");
+  priceUnit = `${meta.metadata.currency || "FCFA"}/L`;
   fillProducts(products);
   const product = $("product").value;
   const overrides = JSON.parse(meta.metadata.scenario_overrides || "[]");
@@ -277,7 +284,7 @@ async function showRun(runId) {
     const days = [...new Set(summary.map((r) => r.day))];
     const groups = new Map();
     for (const r of summary) {
-      const key = LABELS[r.indicator] + (r.item ? `: ${r.item}` : "");
+      const key = label(r.indicator) + (r.item ? `: ${r.item}` : "");
       if (!groups.has(key)) groups.set(key, {});
       groups.get(key)[r.day] = fmt(r.median, r.indicator);
     }
@@ -408,7 +415,7 @@ async function compareRuns() {
       const better = HIGHER_IS_BETTER.has(r.indicator) ? r.median_diff > 0 : r.median_diff < 0;
       cls = better ? "better" : "worse";
     }
-    return [{ text: LABELS[r.indicator] + (r.item ? `: ${r.item}` : "") }, { text: r.day },
+    return [{ text: label(r.indicator) + (r.item ? `: ${r.item}` : "") }, { text: r.day },
             { text: fmt(r.median_a, r.indicator) }, { text: fmt(r.median_b, r.indicator) },
             { text: fmt(r.median_diff, r.indicator), cls }];
   });

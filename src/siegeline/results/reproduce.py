@@ -10,7 +10,8 @@ import numpy as np
 
 import siegeline
 from siegeline.engines import ProgressCallback, simulate
-from siegeline.results import ResultStore, SimulationResult
+from siegeline.results.result import SimulationResult
+from siegeline.results.store import ResultStore
 from siegeline.scenario import scenario_hash, validate_scenario
 
 
