@@ -61,6 +61,9 @@ def _build_phases(scenario: Scenario) -> list[Phase]:
     # whole scenario, timeline entries included) are the parent's.
     data["timeline"] = []
     data["sources"] = {}
+    # The posterior is the parent's too (checked once, against its ranges): each phase gets the
+    # same object, not a copy deep-copied and validated phase by phase.
+    data["posterior"] = None
     by_day: dict[int, list[int]] = {}
     # Entries before day 0 (a run continuing a stored one) are in force from day 0, in order.
     for i in sorted(range(len(scenario.timeline)),
@@ -68,7 +71,7 @@ def _build_phases(scenario: Scenario) -> list[Phase]:
         by_day.setdefault(max(entry_day(scenario, scenario.timeline[i]), 0), []).append(i)
     phases: list[Phase] = []
     if 0 not in by_day:
-        phases.append(Phase(0, _validated(data, []), ()))
+        phases.append(Phase(0, _with_posterior(_validated(data, []), scenario), ()))
     for day in sorted(by_day):
         group_start = data
         for i in by_day[day]:
@@ -81,8 +84,14 @@ def _build_phases(scenario: Scenario) -> list[Phase]:
                 data = _applied(scenario, i, data)
                 _validated(data, [entry_label(scenario, i)])
             raise
-        phases.append(Phase(day, phase_scenario, tuple(by_day[day])))
+        phases.append(Phase(day, _with_posterior(phase_scenario, scenario),
+                            tuple(by_day[day])))
     return phases
+
+
+def _with_posterior(phase: Scenario, parent: Scenario) -> Scenario:
+    return phase if parent.posterior is None else phase.model_copy(
+        update={"posterior": parent.posterior})
 
 
 def _applied(scenario: Scenario, i: int, data: dict[str, Any]) -> dict[str, Any]:
