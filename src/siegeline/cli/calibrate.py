@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -28,10 +31,13 @@ def _date(value: str) -> dt.date:
         raise UserError(f"--until {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _client(scheduler: str | None, workers: int | None):
-    """A Dask client for --scheduler ADDRESS or a local cluster of --workers processes."""
+@contextmanager
+def _dask(scheduler: str | None, workers: int | None) -> Iterator[Any]:
+    """A Dask client for --scheduler ADDRESS or a local cluster of --workers processes (None
+    when neither is given), closed with its cluster on the way out."""
     if scheduler is None and workers is None:
-        return None, None
+        yield None
+        return
     if scheduler is not None and workers is not None:
         raise UserError("give --scheduler (an existing cluster) or --workers (a local one), "
                         "not both")
@@ -39,12 +45,32 @@ def _client(scheduler: str | None, workers: int | None):
 
     if scheduler is not None:
         try:
-            return Client(scheduler, timeout="20s"), None
+            client = Client(scheduler, timeout="20s")
         except OSError as exc:
             raise UserError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
-    return Client(cluster), cluster
+        with client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
+
+
+def _require_pyabc(command: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("pyabc") is None:
+        raise UserError(f"{command} needs pyabc: pip install -e '.[calibrate]'")
+
+
+def _observation_log(name: str):
+    """The observation log (a file or a packaged name); a bad one is a one-line user error."""
+    from siegeline.observations.log import ObservationLogError, load_log
+
+    try:
+        return load_log(name)
+    except (ObservationLogError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from None
 
 
 @friendly_errors
@@ -76,8 +102,6 @@ def calibrate(
 ) -> None:
     """Calibrate SCENARIO's uncertain ranges to the observations up to --until (ABC-SMC on the
     vectorized engine); OUTPUT samples the posterior in `siegeline run`."""
-    import importlib.util
-
     import yaml
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -85,26 +109,21 @@ def calibrate(
     from siegeline.calibration import calibrate as run_calibration
     from siegeline.calibration.plots import prior_posterior_figure
     from siegeline.calibration.smc import posterior_scenario
-    from siegeline.observations.log import ObservationLogError, load_log
     from siegeline.scenario.loader import load_scenario
 
-    if importlib.util.find_spec("pyabc") is None:
-        raise UserError("calibrate needs pyabc: pip install -e '.[calibrate]'")
+    _require_pyabc("calibrate")
     last = _date(until)
-    try:
-        log = load_log(observations)
-    except (ObservationLogError, FileNotFoundError) as exc:
-        raise UserError(str(exc)) from None
+    log = _observation_log(observations)
     sc = load_scenario(scenario)
     settings = CalibrationSettings(population=population, budget=budget, seed=seed,
                                    params=tuple(param), national_share=national_share)
     folder = output.with_name(output.stem + ".calibration")
-    client, cluster = _client(scheduler, workers)
     columns = (TextColumn("{task.description}"), BarColumn(),
                TextColumn("{task.completed:,.0f}/{task.total:,.0f} replications"),
                TimeElapsedColumn())
     try:
-        with Progress(*columns, console=console, transient=True) as bar:
+        with _dask(scheduler, workers) as client, \
+                Progress(*columns, console=console, transient=True) as bar:
             task = bar.add_task("generation 0 (prior)", total=budget)
 
             def progress(sim: int, total: int, gen: int, eps: float | None, acc: int) -> None:
@@ -117,11 +136,6 @@ def calibrate(
         console.print(f"[yellow]Interrupted.[/] Completed generations are kept in {folder}; "
                       "run the same command again to resume.", soft_wrap=True)
         raise typer.Exit(130) from None
-    finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
     if result.resumed_from:
         console.print(f"Resumed after generation {result.resumed_from - 1} from {folder}.",
                       soft_wrap=True)
@@ -227,29 +241,21 @@ def backtest(
 ) -> None:
     """Rolling-origin backtest: calibrated vs prior vs persistence forecasts, scored by CRPS
     and band coverage on the observations after each origin."""
-    import importlib.util
-
     from siegeline.calibration import CalibrationSettings
     from siegeline.calibration.backtest import backtest as run_backtest
     from siegeline.calibration.plots import backtest_figure
     from siegeline.cli.record import _markdown
-    from siegeline.observations.log import ObservationLogError, load_log
     from siegeline.scenario.loader import load_scenario
 
-    if importlib.util.find_spec("pyabc") is None:
-        raise UserError("backtest needs pyabc: pip install -e '.[calibrate]'")
+    _require_pyabc("backtest")
     origins = sorted({_date(o) for o in origin})
-    try:
-        log = load_log(observations)
-    except (ObservationLogError, FileNotFoundError) as exc:
-        raise UserError(str(exc)) from None
+    log = _observation_log(observations)
     sc = load_scenario(scenario)
     settings = CalibrationSettings(population=population, budget=budget, seed=seed,
                                    national_share=national_share)
     output.mkdir(parents=True, exist_ok=True)
-    client, cluster = _client(None, workers)
     try:
-        with console.status("backtest") as status:
+        with _dask(None, workers) as client, console.status("backtest") as status:
             def progress(sim: int, total: int, gen: int, eps: float | None, acc: int) -> None:
                 status.update(f"calibrating: generation {gen}, {sim:,}/{total:,} replications")
 
@@ -259,11 +265,6 @@ def backtest(
         console.print(f"[yellow]Interrupted.[/] Each origin's completed generations are kept "
                       f"in {output}; run the same command again to resume.", soft_wrap=True)
         raise typer.Exit(130) from None
-    finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
     summary = result.summary()
     csv_path, md_path = output / "backtest.csv", output / "backtest.md"
     result.table.to_csv(csv_path, index=False)
@@ -309,16 +310,10 @@ def forecast(
     from siegeline.cli.record import _markdown
     from siegeline.forecast import forecast as run_forecast
     from siegeline.forecast.plots import forecast_figures
-    from siegeline.observations.log import ObservationLogError, load_log
     from siegeline.scenario.loader import load_scenario
 
     start = _date(origin)
-    log = None
-    if observations and observations != "none":
-        try:
-            log = load_log(observations)
-        except (ObservationLogError, FileNotFoundError) as exc:
-            raise UserError(str(exc)) from None
+    log = _observation_log(observations) if observations and observations != "none" else None
     sc = load_scenario(scenario)
     with console.status("simulating"):
         fc = run_forecast(sc, start, days, replications=reps, seed=seed)
