@@ -27,7 +27,13 @@ import pandas as pd
 
 from siegeline.calibration.smc import CalibrationSettings, calibrate, posterior_scenario
 from siegeline.engines import simulate
-from siegeline.observations.record import RecordContext, Target, targets_for, window_values
+from siegeline.observations.record import (
+    RecordContext,
+    Target,
+    _overlaps,
+    targets_for,
+    window_values,
+)
 from siegeline.scenario.loader import validate_scenario
 from siegeline.scenario.schema import Scenario
 
@@ -75,8 +81,9 @@ def _persistence(target: Target, earlier: list[Target]) -> float:
 
 
 def _bands(values: np.ndarray, t: Target) -> tuple[bool, bool]:
+    """Whether the report meets the 50% and the 90% band (as `siegeline record` decides)."""
     q = np.quantile(values, [0.05, 0.25, 0.75, 0.95])
-    return (bool(t.low <= q[2] and t.high >= q[1]), bool(t.low <= q[3] and t.high >= q[0]))
+    return _overlaps(t.low, t.high, q[1], q[2]), _overlaps(t.low, t.high, q[0], q[3])
 
 
 def backtest(scenario: Scenario, log: pd.DataFrame, origins: list[dt.date], horizon_days: int,
