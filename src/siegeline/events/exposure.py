@@ -1,6 +1,7 @@
 """Tie events to corridor segments: an event counts for the nearest segment within a buffer.
 
-Distances are to each segment's geodesic, measured in a projection centred on that segment
+Distances are to each segment's road (its ``geometry`` where the scenario has one, else the
+geodesic between its nodes), measured in a projection centred on that segment
 (:func:`siegeline.network.geometry.distances_to_segments_km`), so the buffer is in real
 kilometres wherever the scenario lies. An event equally
 near several segments (at a town where they meet, or beyond it) is shared equally among them:

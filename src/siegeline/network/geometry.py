@@ -1,6 +1,7 @@
 """Segment geometry in lon/lat and in metres, wherever the scenario's network lies.
 
-Segments are geodesics (shortest paths on the WGS84 ellipsoid) between their nodes. Metric
+Segments are their ``geometry`` (the road's points) where the scenario gives one, else
+geodesics (shortest paths on the WGS84 ellipsoid) between their nodes. Metric
 coordinates come from an azimuthal equidistant projection centred on the network (or on one
 segment, for distances to it): geodesics through the centre are straight lines of true length,
 and elsewhere the error grows as (distance from the centre / Earth's radius)² / 6, about 0.1%
@@ -79,18 +80,26 @@ def geodesic_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
     return np.asarray(metres, dtype=float) / 1000.0
 
 
-def segment_lines(scenario: Scenario, projected: bool = False) -> dict[str, LineString]:
-    """Geometry of each segment: its two nodes in lon/lat, or in metres (projection centred on
-    the network, :func:`network_centre`) when ``projected``."""
+def segment_points(scenario: Scenario) -> dict[str, list[tuple[float, float]]]:
+    """Each segment's road as (lon, lat) points from ``a`` to ``b``: its ``geometry`` where it
+    has one, else its two nodes."""
     nodes = {n.id: n for n in scenario.nodes}
+    return {s.id: ([(float(p[0]), float(p[1])) for p in s.geometry] if s.geometry else
+                   [(nodes[s.a].lon, nodes[s.a].lat), (nodes[s.b].lon, nodes[s.b].lat)])
+            for s in scenario.segments}
+
+
+def segment_lines(scenario: Scenario, projected: bool = False) -> dict[str, LineString]:
+    """Geometry of each segment (:func:`segment_points`) in lon/lat, or in metres (projection
+    centred on the network, :func:`network_centre`) when ``projected``."""
     centre = network_centre(scenario)
     lines = {}
-    for s in scenario.segments:
-        line = LineString([(nodes[s.a].lon, nodes[s.a].lat), (nodes[s.b].lon, nodes[s.b].lat)])
+    for seg_id, points in segment_points(scenario).items():
+        line = LineString(points)
         if projected:
             line = shapely.transform(line, lambda xy: np.column_stack(
                 project(xy[:, 0], xy[:, 1], centre)))
-        lines[s.id] = line
+        lines[seg_id] = line
     return lines
 
 
@@ -104,16 +113,19 @@ def _midpoint(lon1: float, lat1: float, lon2: float, lat2: float) -> Centre:
 def distances_to_segments_km(
     scenario: Scenario, lon: np.ndarray, lat: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Distance (km) from each point to each segment's geodesic, measured in a projection
-    centred on that segment's midpoint (the geodesic is a straight line there; for points
-    within a few hundred km of a segment of up to 1,000 km the error is below 0.2%)."""
+    """Distance (km) from each point to each segment's road (its geometry, else the geodesic
+    between its nodes), measured in a projection centred on the midpoint of the geodesic between
+    its nodes (the geodesic is a straight line there; for points within a few hundred km of a
+    segment of up to 1,000 km the error is below 0.2%)."""
     nodes = {n.id: n for n in scenario.nodes}
+    roads = segment_points(scenario)
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     out = {}
     for s in scenario.segments:
         a, b = nodes[s.a], nodes[s.b]
         centre = _midpoint(a.lon, a.lat, b.lon, b.lat)
-        ex, ey = project(np.array([a.lon, b.lon]), np.array([a.lat, b.lat]), centre)
+        road = np.asarray(roads[s.id], dtype=float)
+        ex, ey = project(road[:, 0], road[:, 1], centre)
         px, py = project(lon, lat, centre)
         line = LineString(np.column_stack([ex, ey]))
         points = shapely.points(px, py) if px.size else np.empty(0, dtype=object)

@@ -105,6 +105,7 @@ def _segment_graph(scenario: Scenario) -> nx.MultiGraph:
                  "speed_km_per_day": s.speed_km_per_day,
                  "capacity_tankers_per_day": s.capacity_tankers_per_day,
                  "travel_days": s.length_km / s.speed_km_per_day, "oneway": s.oneway}
+                | ({"geometry": [list(p) for p in s.geometry]} if s.geometry else {})
                 for s in scenario.segments]
     return graph_from_segments(nodes, segments, name=scenario.name)
 

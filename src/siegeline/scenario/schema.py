@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -205,6 +206,18 @@ class Node(StrictModel):
     )
 
 
+GEOMETRY_END_TOLERANCE_KM = 5.0
+"""How far a segment's geometry may start or end from its nodes (snapping of road data)."""
+
+
+def great_circle_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Haversine distance (km, mean Earth radius): precise enough for the end-point check."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
 class Segment(StrictModel):
     id: Identifier = param(unit="-", description="Segment identifier.")
     a: Identifier = param(unit="-", description="Node at one end.")
@@ -237,6 +250,25 @@ class Segment(StrictModel):
         unit="-",
         description="Traffic only from a to b (the planning models then use a directed graph).",
     )
+    geometry: list[tuple[float, float]] | None = param(
+        None,
+        unit="degree ([lon, lat] points)",
+        description=(
+            "The road's course from a to b as [longitude, latitude] points (WGS84), e.g. from "
+            "`siegeline network attach`; the first and last within "
+            f"{GEOMETRY_END_TOLERANCE_KM:g} km of a and b. Maps draw it and events are tied "
+            "to it; none: the straight line between the nodes. length_km is not derived from it."
+        ),
+        min_length=2,
+    )
+
+    @model_validator(mode="after")
+    def _check_geometry(self) -> Segment:
+        for i, (lon, lat) in enumerate(self.geometry or []):
+            if not (abs(lon) <= 180 and abs(lat) <= 90):
+                raise ValueError(f"segment {self.id!r}: geometry point {i} [{lon}, {lat}] is not "
+                                 "a [longitude, latitude] pair (|lon| <= 180, |lat| <= 90)")
+        return self
 
 
 class ConvoyPolicy(StrictModel):
@@ -785,6 +817,7 @@ class Scenario(StrictModel):
                     problems.append(f"segment {seg.id!r} refers to unknown node {end!r}")
             if seg.a == seg.b:
                 problems.append(f"segment {seg.id!r} starts and ends at {seg.a!r}")
+            _check_geometry_ends(seg, nodes, problems)
             pairs[frozenset((seg.a, seg.b))] = seg.id
         if self.city.node not in nodes:
             problems.append(f"city.node {self.city.node!r} is not a node")
@@ -922,6 +955,21 @@ def _check_campaign(campaign: Campaign, problems: list[str]) -> None:
                                 "switch to itself")
             if weight < 0:
                 problems.append(f"adversary.campaign.transitions.{src}.{dst} must be >= 0")
+
+
+def _check_geometry_ends(seg: Segment, nodes: dict[str, Node], problems: list[str]) -> None:
+    """A segment's geometry must run from its node a to its node b."""
+    if not seg.geometry or seg.a not in nodes or seg.b not in nodes:
+        return
+    for which, end, point in (("starts", seg.a, seg.geometry[0]),
+                              ("ends", seg.b, seg.geometry[-1])):
+        node = nodes[end]
+        km = great_circle_km(point[0], point[1], node.lon, node.lat)
+        if km > GEOMETRY_END_TOLERANCE_KM:
+            problems.append(
+                f"segment {seg.id!r}: geometry {which} at [{point[0]:g}, {point[1]:g}], "
+                f"{km:,.1f} km from node {end!r} (at most {GEOMETRY_END_TOLERANCE_KM:g} km; "
+                "points run from a to b as [longitude, latitude])")
 
 
 def _unique(where: str, names: list[str], problems: list[str]) -> None:
