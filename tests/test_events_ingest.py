@@ -278,15 +278,49 @@ def test_an_older_copy_never_overwrites_a_newer_version(tmp_path: Path) -> None:
         assert con.execute("SELECT fatalities FROM events").fetchall() == [(9,)]
 
 
-@pytest.mark.parametrize(("lat", "lon"), [
-    ("14.47", "-12.19"),  # Diboli, on the Senegal border
-    ("11.95", "-8.78"),  # Kouremale, on the Guinea border
-    ("35.0", "-80.0"),  # a country without a packaged outline is not checked
+@pytest.mark.parametrize(("lat", "lon", "country", "iso"), [
+    ("14.47", "-12.19", "Mali", "466"),  # Diboli, on the Senegal border
+    ("11.95", "-8.78", "Mali", "466"),  # Kouremale, on the Guinea border
+    ("26.2", "50.6", "Bahrain", "48"),  # too small for the 1:110m outlines: not checked
 ])
-def test_points_on_a_border_or_without_an_outline_are_kept(lat: str, lon: str) -> None:
-    country = "Mali" if float(lat) < 30 else "United States"
-    parsed = parse_csv_text(acled_csv([acled_row(latitude=lat, longitude=lon, country=country)]))
+def test_points_on_a_border_or_without_an_outline_are_kept(lat: str, lon: str, country: str,
+                                                           iso: str) -> None:
+    parsed = parse_csv_text(acled_csv([acled_row(latitude=lat, longitude=lon, country=country,
+                                                 iso=iso)]))
     assert not parsed.problems and len(parsed.records) == 1
+
+
+# (country as ACLED names it, ISO numeric, latitude, longitude of a town in it)
+FAR_AWAY = [("Chad", "148", "12.11", "15.04"),  # N'Djamena
+            ("Colombia", "170", "4.71", "-74.07"),  # Bogota
+            ("Peru", "604", "-12.05", "-77.04"),  # Lima
+            ("Ivory Coast", "384", "5.36", "-4.01"),  # Abidjan, ACLED's name for Cote d'Ivoire
+            ("Democratic Republic of Congo", "180", "-1.68", "29.22"),  # Goma
+            ("Somalia", "706", "9.56", "44.06")]  # Hargeisa: ACLED's Somalia has Somaliland
+
+
+@pytest.mark.parametrize(("country", "iso", "lat", "lon"), FAR_AWAY)
+def test_any_country_is_checked_and_swapped_coordinates_are_named(country, iso, lat,
+                                                                   lon) -> None:
+    """Coordinates are checked against the country's own outline wherever it lies (the
+    packaged outlines used to cover West Africa only): good ones are kept, swapped ones are
+    named as such."""
+    good = parse_csv_text(acled_csv([acled_row(country=country, iso=iso, latitude=lat,
+                                               longitude=lon)]))
+    assert not good.problems and len(good.records) == 1
+    swapped = parse_csv_text(acled_csv([acled_row(country=country, iso=iso, latitude=lon,
+                                                  longitude=lat)]))
+    assert not swapped.records and swapped.problems[0].reason == "swapped coordinates"
+
+
+def test_a_point_in_the_wrong_country_is_refused_by_name_or_iso_code() -> None:
+    """Bamako's coordinates under Peru are refused; an unknown spelling of the name falls back
+    on ACLED's ISO numeric code."""
+    rows = [acled_row(event_id_cnty="A", country="Peru", iso="604"),
+            acled_row(event_id_cnty="B", country="Republica del Peru", iso="604")]
+    parsed = parse_csv_text(acled_csv(rows))
+    assert not parsed.records
+    assert [p.reason for p in parsed.problems] == ["outside the country"] * 2
 
 
 @pytest.mark.parametrize(("over", "reason"), [

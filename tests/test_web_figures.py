@@ -9,6 +9,7 @@ import pytest
 from shapely.geometry import Point
 
 from siegeline.engines import simulate
+from siegeline.network.outlines import load_outlines
 from siegeline.reports.figures import (
     Y_TITLES,
     add_queue_cap,
@@ -16,7 +17,7 @@ from siegeline.reports.figures import (
     stockout_chart,
     weekly_convoys_chart,
 )
-from siegeline.reports.maps import LABEL_CLEARANCE_DEG, country_outlines, network_map
+from siegeline.reports.maps import LABEL_CLEARANCE_DEG, network_map
 from siegeline.scenario import load_scenario
 from siegeline.web.routes_planning import plan_map
 
@@ -84,7 +85,7 @@ def test_queue_cap_is_marked(convoy_run):
 
 def test_country_names_lie_inside_and_clear_of_places():
     scenario = load_scenario("bamako-2025")
-    polygons = {name: poly for name, poly, _, _ in country_outlines()}
+    polygons = {c.name: c.largest_polygon() for c in load_outlines()}
     labels = {t["text"][0]: Point(t["x"][0], t["y"][0]) for t in network_map(scenario)["data"]
               if t.get("mode") == "text"}
     assert {"SENEGAL", "GAMBIA", "MALI", "GUINEA"} <= set(labels)

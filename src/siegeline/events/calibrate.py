@@ -8,19 +8,18 @@ segment's event rate per day with a 90% interval; the rate becomes a hazard per 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import shapely
 from scipy import optimize, stats
-from shapely.geometry import Point, shape
 
 from siegeline.events import hawkes
+from siegeline.network.geometry import segment_lines
+from siegeline.network.outlines import country_geometry
 from siegeline.scenario import load_raw, validate_scenario
 from siegeline.scenario.schema import Scenario
 
@@ -155,24 +154,14 @@ class Calibration:
 
 
 def covered_segments(scenario: Scenario, countries: set[str]) -> set[str]:
-    """Segments whose midpoint lies in a country the event data covers (by country name)."""
-    geo = json.loads(
-        (resources.files("siegeline") / "data" / "west-africa-countries.geojson").read_text()
-    )
-    wanted = {c.casefold() for c in countries}
-    shapes = [
-        shape(f["geometry"])
-        for f in geo["features"]
-        if {str(f["properties"].get(k, "")).casefold() for k in ("name", "name_fr")} & wanted
-    ]
-    nodes = {n.id: n for n in scenario.nodes}
+    """Segments whose midpoint (halfway along the road as drawn) lies in a country the event data
+    cover (by country name, :func:`siegeline.network.outlines.find_countries`)."""
+    shapes = [g for g in (country_geometry(c) for c in countries) if g is not None]
     out = set()
-    for s in scenario.segments:
-        mid = Point(
-            (nodes[s.a].lon + nodes[s.b].lon) / 2.0, (nodes[s.a].lat + nodes[s.b].lat) / 2.0
-        )
+    for seg_id, line in segment_lines(scenario).items():
+        mid = line.interpolate(0.5, normalized=True)
         if any(shapely.contains(poly, mid) for poly in shapes):
-            out.add(s.id)
+            out.add(seg_id)
     return out
 
 

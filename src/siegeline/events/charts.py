@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from pathlib import Path
 
 import matplotlib
@@ -14,6 +12,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import cm, colors  # noqa: E402
 
+from siegeline.network.geometry import segment_points  # noqa: E402
+from siegeline.network.outlines import extent_of, outlines_for_extent  # noqa: E402
 from siegeline.scenario.schema import Scenario  # noqa: E402
 
 
@@ -78,16 +78,15 @@ def exposure_map(
     path: str | Path,
 ) -> Path:
     """Country outlines, events as dots, segments coloured by the count of events tied to them."""
-    geo = json.loads(
-        (resources.files("siegeline") / "data" / "west-africa-countries.geojson").read_text()
-    )
+    roads = segment_points(scenario)
+    west, south, east, north = extent_of([(n.lon, n.lat) for n in scenario.nodes]
+                                         + [p for points in roads.values() for p in points])
+    x_lim, y_lim = (west - 2, east + 2), (south - 1.5, north + 1.5)
     fig, ax = plt.subplots(figsize=(9, 8))
-    for feat in geo["features"]:
-        geom = feat["geometry"]
-        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        for poly in polys:
-            ring = np.array(poly[0])
-            ax.plot(ring[:, 0], ring[:, 1], color="#999999", lw=0.6)
+    for country in outlines_for_extent((x_lim[0], y_lim[0], x_lim[1], y_lim[1])):
+        lons, lats = country.rings()
+        ax.plot(np.array(lons, dtype=float), np.array(lats, dtype=float), color="#999999",
+                lw=0.6)
     if len(events):
         ax.scatter(
             events["longitude"],
@@ -97,16 +96,13 @@ def exposure_map(
             alpha=0.25,
             label="events",
         )
-    nodes = {n.id: n for n in scenario.nodes}
     vmax = max(1, int(totals.max())) if len(totals) else 1
     norm = colors.Normalize(0, vmax)
     cmap = matplotlib.colormaps["YlOrRd"]
     for s in scenario.segments:
-        a, b = nodes[s.a], nodes[s.b]
         count = int(totals.get(s.id, 0))
         ax.plot(
-            [a.lon, b.lon],
-            [a.lat, b.lat],
+            *zip(*roads[s.id], strict=True),
             color=cmap(norm(count)) if count else "#3b6ea5",
             lw=4 if count else 1.5,
             solid_capstyle="round",
@@ -118,10 +114,8 @@ def exposure_map(
             ax.annotate(
                 n.name, (n.lon, n.lat), fontsize=7, xytext=(3, 3), textcoords="offset points"
             )
-    lons = [n.lon for n in scenario.nodes]
-    lats = [n.lat for n in scenario.nodes]
-    ax.set_xlim(min(lons) - 2, max(lons) + 2)
-    ax.set_ylim(min(lats) - 1.5, max(lats) + 1.5)
+    ax.set_xlim(*x_lim)
+    ax.set_ylim(*y_lim)
     ax.set_aspect("equal")
     fig.colorbar(
         cm.ScalarMappable(norm=norm, cmap=cmap),

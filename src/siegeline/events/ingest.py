@@ -9,17 +9,14 @@ import csv
 import datetime as dt
 import functools
 import io
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
 import shapely
-from shapely.geometry import shape
 
 from siegeline.events.schema import (
     ACLED_COLUMNS,
@@ -33,6 +30,7 @@ from siegeline.events.schema import (
     UCDP_VIOLENCE,
     UCDP_WHERE_PREC,
 )
+from siegeline.network.outlines import country_geometry
 
 Dataset = Literal["acled", "ucdp"]
 _DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d-%b-%Y", "%Y-%m-%d %H:%M:%S.%f")
@@ -213,25 +211,24 @@ def _coord(value: str, name: str, bound: float) -> float:
 OUTLINE_TOLERANCE_DEG = 0.25
 
 
-@functools.cache
-def country_outlines() -> dict[str, Any]:
-    """The packaged country outlines (Natural Earth), widened by the tolerance and prepared for
-    point tests, under their English and French names (casefolded)."""
-    text = (resources.files("siegeline") / "data" / "west-africa-countries.geojson").read_text(
-        encoding="utf-8")
-    outlines: dict[str, Any] = {}
-    for feature in json.loads(text)["features"]:
-        outline = shapely.buffer(shape(feature["geometry"]), OUTLINE_TOLERANCE_DEG)
-        shapely.prepare(outline)
-        for key in ("name", "name_fr"):
-            outlines[str(feature["properties"][key]).casefold()] = outline
-    return outlines
+@functools.lru_cache(maxsize=512)
+def widened_outline(country: str | None, iso_n3: int | None = None) -> Any:
+    """The country's packaged outline (any country: :mod:`siegeline.network.outlines`, by name
+    or ACLED's ISO numeric code), widened by the tolerance and prepared for point tests; None
+    when no outline is known."""
+    outline = country_geometry(country, iso_n3)
+    if outline is None:
+        return None
+    outline = shapely.buffer(outline, OUTLINE_TOLERANCE_DEG)
+    shapely.prepare(outline)
+    return outline
 
 
-def check_in_country(latitude: float, longitude: float, country: str | None) -> None:
+def check_in_country(latitude: float, longitude: float, country: str | None,
+                     iso_n3: int | None = None) -> None:
     """Refuse a point outside its row's country, naming swapped coordinates as such. Countries
     without a packaged outline are not checked."""
-    outline = country_outlines().get((country or "").casefold())
+    outline = widened_outline(country, iso_n3)
     if outline is None or shapely.contains_xy(outline, longitude, latitude):
         return
     if shapely.contains_xy(outline, latitude, longitude):
@@ -300,7 +297,7 @@ def acled_record(row: Mapping[str, str]) -> dict[str, Any]:
         raise RowRejected("empty actor1", "actor1 is empty")
     if not rec["admin1"]:
         raise RowRejected("empty admin1", "admin1 is empty")
-    check_in_country(rec["latitude"], rec["longitude"], rec["country"])
+    check_in_country(rec["latitude"], rec["longitude"], rec["country"], rec["iso"])
     return rec
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from pathlib import Path
 
 import matplotlib
@@ -12,20 +10,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import networkx as nx  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from shapely.geometry import shape  # noqa: E402
 
+from siegeline.network.outlines import extent_of, outlines_for_extent  # noqa: E402
 from siegeline.planning.graphs import edge_label, edge_records  # noqa: E402
 from siegeline.planning.results import LossCurve, PlanResult  # noqa: E402
 
 
-def _countries():
-    text = (resources.files("siegeline") / "data" / "west-africa-countries.geojson").read_text(
-        encoding="utf-8"
-    )
-    for feature in json.loads(text)["features"]:
-        geom = shape(feature["geometry"])
-        polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
-        yield feature["properties"].get("name", ""), polys
+def _countries(x_lim: tuple[float, float], y_lim: tuple[float, float]):
+    """(name, polygons) of the countries on a map with these limits (any region)."""
+    for country in outlines_for_extent((x_lim[0], y_lim[0], x_lim[1], y_lim[1])):
+        yield country.name, country.polygons
 
 
 def _edge_line(g: nx.Graph, u, v, data: dict) -> tuple[list[float], list[float]]:
@@ -45,10 +39,13 @@ def plot_plan_map(
     if not all("lon" in d and "lat" in d for _, d in g.nodes(data=True)):
         raise ValueError("the graph has no lon/lat node coordinates to map")
     fig, ax = plt.subplots(figsize=(9, 7.5))
-    xs = [d["lon"] for _, d in g.nodes(data=True)]
-    ys = [d["lat"] for _, d in g.nodes(data=True)]
+    points = [(d["lon"], d["lat"]) for _, d in g.nodes(data=True)] + [
+        p for u, v, _, data in edge_records(g) for p in zip(*_edge_line(g, u, v, data),
+                                                             strict=True)]
+    west, south, east, north = extent_of(points)
     pad = 1.5
-    for name, polys in _countries():
+    x_lim, y_lim = (west - pad, east + pad), (south - pad, north + pad)
+    for name, polys in _countries(x_lim, y_lim):
         for poly in polys:
             x, y = poly.exterior.xy
             ax.fill(x, y, facecolor="#f3f1ea", edgecolor="#9a9a9a", linewidth=0.7, zorder=0)
@@ -57,7 +54,7 @@ def plot_plan_map(
             if len(polys) == 1
             else max(polys, key=lambda p: p.area).representative_point()
         )
-        if min(xs) - pad < c.x < max(xs) + pad and min(ys) - pad < c.y < max(ys) + pad:
+        if x_lim[0] < c.x < x_lim[1] and y_lim[0] < c.y < y_lim[1]:
             ax.text(c.x, c.y, name, color="#9a9a9a", fontsize=8, ha="center", zorder=1)
     top = max([*result.flows.values(), 1e-9])
     cmap = plt.get_cmap("viridis_r")
@@ -123,8 +120,8 @@ def plot_plan_map(
                 weight="bold",
                 zorder=7,
             )
-    ax.set_xlim(min(xs) - pad, max(xs) + pad)
-    ax.set_ylim(min(ys) - pad, max(ys) + pad)
+    ax.set_xlim(*x_lim)
+    ax.set_ylim(*y_lim)
     ax.set_aspect("equal")
     ax.set_xlabel("longitude (°)")
     ax.set_ylabel("latitude (°)")

@@ -7,17 +7,16 @@ base layers from a CDN, and the dashboard and reports must work offline. The y a
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from typing import Any, Literal
 
 from plotly.colors import sample_colorscale
 from shapely.geometry import MultiPoint, Polygon, box
 from shapely.ops import polylabel
 
+from siegeline.network.geometry import segment_points
+from siegeline.network.outlines import extent_of, outlines_for_extent
 from siegeline.reports.figures import FONT, Figure
 from siegeline.results.result import SimulationResult
 from siegeline.scenario.schema import Scenario, central_value
@@ -34,28 +33,22 @@ NODE_STYLE = {  # kind -> (marker symbol, size, colour)
 }
 
 
-@functools.cache
-def country_outlines() -> tuple[tuple[str, Polygon, list[float | None],
-                                      list[float | None]], ...]:
-    """(name, largest polygon, lons, lats) per country of the packaged Natural Earth outlines;
-    rings are separated by None so one trace draws a whole country."""
-    text = (resources.files("siegeline") / "data" / "west-africa-countries.geojson").read_text(
-        encoding="utf-8")
-    out = []
-    for feature in json.loads(text)["features"]:
-        geom = feature["geometry"]
-        polygons = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
-        lons: list[float | None] = []
-        lats: list[float | None] = []
-        biggest: list[list[float]] = []
-        for polygon in polygons:
-            ring = polygon[0]
-            if len(ring) > len(biggest):
-                biggest = ring
-            lons += [p[0] for p in ring] + [None]
-            lats += [p[1] for p in ring] + [None]
-        out.append((feature["properties"]["name"], Polygon(biggest), lons, lats))
-    return tuple(out)
+def map_ranges(points: Sequence[tuple[float, float]], pad: float = 1.5
+               ) -> tuple[list[float], list[float]]:
+    """The map's longitude and latitude ranges: the points' extent and ``pad`` degrees."""
+    west, south, east, north = extent_of(points)
+    return [west - pad, east + pad], [south - pad, north + pad]
+
+
+def country_outlines(x_range: Sequence[float], y_range: Sequence[float]
+                     ) -> list[tuple[str, Polygon, list[float | None], list[float | None]]]:
+    """(name, largest polygon, lons, lats) of every country on or near a map with these ranges
+    (the packaged Natural Earth outlines of the whole world); rings are separated by None so
+    one trace draws a whole country. The margin covers what the fixed aspect ratio adds to the
+    ranges."""
+    margin = max(5.0, x_range[1] - x_range[0], y_range[1] - y_range[0])
+    bbox = (x_range[0], y_range[0], x_range[1], y_range[1])
+    return [(c.name, c.largest_polygon(), *c.rings()) for c in outlines_for_extent(bbox, margin)]
 
 
 LABELLED_KINDS = ("port", "city")
@@ -114,14 +107,13 @@ def network_map(scenario: Scenario, flows: Mapping[str, float] | None = None,
     if colour_by == "flow" and flows is None:
         raise ValueError("colouring by flow needs the corridor flows of a run")
     nodes = {n.id: n for n in scenario.nodes}
-    lons = [n.lon for n in scenario.nodes]
-    lats = [n.lat for n in scenario.nodes]
-    x_range = [min(lons) - 1.5, max(lons) + 1.5]
-    y_range = [min(lats) - 1.5, max(lats) + 1.5]
+    roads = segment_points(scenario)
+    x_range, y_range = map_ranges([(n.lon, n.lat) for n in scenario.nodes]
+                                  + [p for points in roads.values() for p in points])
     mid_lat = 0.5 * (y_range[0] + y_range[1])
     named = [(n.lon, n.lat) for n in scenario.nodes if n.kind in LABELLED_KINDS]
     traces: list[dict[str, Any]] = []
-    for name, polygon, xs, ys in country_outlines():
+    for name, polygon, xs, ys in country_outlines(x_range, y_range):
         traces.append({"x": xs, "y": ys, "type": "scatter", "mode": "lines", "name": name,
                        "line": {"color": "#9a9a9a", "width": 0.8}, "fill": "toself",
                        "fillcolor": "#f4f1ea", "hoverinfo": "skip", "showlegend": False})
@@ -147,9 +139,10 @@ def network_map(scenario: Scenario, flows: Mapping[str, float] | None = None,
         width = 2 + 7 * value / top if colour_by == "flow" else 4
         hover = (f"<b>{a.name} – {b.name}</b><br>{seg.length_km:,.0f} km<br>"
                  f"{'flow' if colour_by == 'flow' else 'risk'}: {fmt.format(value)}")
-        traces.append({"x": [a.lon, b.lon], "y": [a.lat, b.lat], "type": "scatter",
+        xs, ys = (list(v) for v in zip(*roads[seg_id], strict=True))
+        traces.append({"x": xs, "y": ys, "type": "scatter",
                        "mode": "lines", "line": {"color": colour, "width": width},
-                       "name": seg_id, "text": [hover, hover], "hoverinfo": "text",
+                       "name": seg_id, "text": [hover] * len(xs), "hoverinfo": "text",
                        "showlegend": False})
     traces.append({"x": [None], "y": [None], "type": "scatter", "mode": "markers",
                    "hoverinfo": "skip", "showlegend": False,

@@ -17,7 +17,9 @@ from typing import Any, Literal
 
 import networkx as nx
 from fastapi import APIRouter, HTTPException, Query
+from shapely.geometry import LineString
 
+from siegeline.network.geometry import segment_points
 from siegeline.planning import (
     LossCurve,
     PlanResult,
@@ -126,8 +128,7 @@ def plan_map(scenario: Scenario, rows: list[dict[str, Any]], title: str) -> Figu
     background = [t for t in base["data"] if t.get("name") not in seg_ids | set(NODE_STYLE)
                   and not t.get("marker", {}).get("showscale")]
     nodes = [t for t in base["data"] if t.get("name") in NODE_STYLE]
-    coords = {n.id: (n.lon, n.lat) for n in scenario.nodes}
-    ends = {s.id: (coords[s.a], coords[s.b]) for s in scenario.segments}
+    roads = {k: LineString(v) for k, v in segment_points(scenario).items()}
     top = max([r["flow"] for r in rows] + [1e-9])
     lines: list[dict[str, Any]] = []
     highlights: list[dict[str, Any]] = []
@@ -139,20 +140,21 @@ def plan_map(scenario: Scenario, rows: list[dict[str, Any]], title: str) -> Figu
         width = 2 + 8 * r["flow"] / top
         if kind in ("attacked", "defended"):
             width = max(width, 5)
-        (x0, y0), (x1, y1) = ends[r["segment"]]
+        road = roads[r["segment"]]
+        xs, ys = (list(v) for v in road.xy)
         hover = (f"<b>{r['from']} – {r['to']}</b> ({r['segment']})<br>{r['length_km']:,.0f} km, "
                  f"capacity {r['capacity_tankers_per_day']:,.0f} tanker/day<br>"
                  f"flow {r['flow']:,.1f} tanker/day" + (f"<br>{LEGEND[kind]}"
                                                         if kind in ("attacked", "defended")
                                                         else ""))
-        lines.append({"x": [x0, x1], "y": [y0, y1], "type": "scatter", "mode": "lines",
+        lines.append({"x": xs, "y": ys, "type": "scatter", "mode": "lines",
                       "name": LEGEND[kind], "legendgroup": kind, "showlegend": kind not in shown,
                       "line": {"color": COLOURS[kind], "width": width},
-                      "text": [hover, hover], "hoverinfo": "text", "meta": r["segment"]})
+                      "text": [hover] * len(xs), "hoverinfo": "text", "meta": r["segment"]})
         shown.add(kind)
         if kind in MIDPOINT_SYMBOLS:
-            marks.setdefault(kind, []).append(((x0 + x1) / 2, (y0 + y1) / 2, hover,
-                                               r["segment"]))
+            middle = road.interpolate(0.5, normalized=True)
+            marks.setdefault(kind, []).append((middle.x, middle.y, hover, r["segment"]))
     # A symbol at the middle of each attacked or escorted segment, drawn over the places: a
     # short segment next to the city would otherwise be hidden under its star and name.
     for kind, found in marks.items():
