@@ -1,10 +1,12 @@
-"""`siegeline network import`: a corridor network file from GeoJSON road lines."""
+"""`siegeline network import`: a corridor network file from GeoJSON road lines; `network
+attach`: those roads' geometry on a scenario's segments; `network export`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+import yaml
 from rich.table import Table
 
 from siegeline.cli.common import (
@@ -12,11 +14,13 @@ from siegeline.cli.common import (
     choice_option,
     console,
     friendly_errors,
+    print_table,
     scenario_argument,
 )
 from siegeline.network.roads import DEFAULT_CAPACITY, import_roads, write_network
 from siegeline.planning import scenario_network
-from siegeline.scenario.loader import load_scenario
+from siegeline.scenario.loader import load_raw, load_scenario, validate_scenario
+from siegeline.scenario.schema import GEOMETRY_END_TOLERANCE_KM
 
 network_app = typer.Typer(
     help="Corridor networks from road data, for `siegeline plan ... --network FILE`.",
@@ -105,3 +109,51 @@ def export_command(
     write_network(g, output)
     console.print(f"{g.number_of_nodes()} nodes, {g.number_of_edges()} segments written to "
                   f"{output}")
+
+
+@network_app.command("attach")
+@friendly_errors
+def attach_command(
+    scenario: str = scenario_argument(),
+    roads: Path = typer.Argument(..., help="GeoJSON FeatureCollection of road LineStrings."),
+    output: Path = typer.Option(..., "--output", "-o", help="Scenario file to write (YAML)."),
+    tolerance_km: float = typer.Option(
+        2.0, "--tolerance-km", min=0, max=GEOMETRY_END_TOLERANCE_KM,
+        help="A town lies on a road, and road ends meet, this near."
+    ),
+    lengths: bool = typer.Option(
+        False, "--lengths", help="Also write each matched segment's length measured along the "
+        "road into length_km."
+    ),
+) -> None:
+    """Put real roads on a scenario: each segment gets the geometry of the shortest road
+    between its two towns (so that maps draw the road and events are tied to it); segments
+    with no road between their towns are listed and keep the straight line."""
+    from siegeline.network.attach import attach_roads, with_geometry
+
+    sc = load_scenario(scenario)
+    try:
+        matches = attach_roads(sc, roads, tolerance_km=tolerance_km)
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(f"{roads}: {exc}") from None
+    doc = with_geometry(load_raw(scenario), matches, lengths=lengths)
+    validate_scenario(doc, str(output))
+    output.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100,
+                                     default_flow_style=None), encoding="utf-8")
+    t = Table(title=f"Road geometry for {sc.name}, written to {output}")
+    for col in ("segment", "straight km", "road km", "scenario km", "road points", "note"):
+        t.add_column(col, justify="right" if "km" in col or "points" in col else "left",
+                     overflow="fold")
+    lengths_of = {s.id: s.length_km for s in sc.segments}
+    for m in matches:
+        road = "-" if m.length_km is None else f"{m.length_km:,.1f}"
+        t.add_row(m.segment, f"{m.straight_km:,.1f}", road, f"{lengths_of[m.segment]:,.1f}",
+                  str(len(m.geometry or [])),
+                  m.problem or (f"via {', '.join(m.via)}" if m.via else ""))
+    print_table(t, whole=("segment",))
+    unmatched = [m for m in matches if m.geometry is None]
+    console.print(f"{len(matches) - len(unmatched)} of {len(matches)} segments matched"
+                  + (f"; {len(unmatched)} keep the straight line" if unmatched else "")
+                  + (" (length_km measured along the road)" if lengths else ""))
+    for m in unmatched:
+        console.print(f"[yellow]not matched:[/] {m.segment}: {m.problem}", soft_wrap=True)
