@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from siegeline.cli.main import app
 from siegeline.network.attach import attach_roads, noded_roads, with_geometry
 from siegeline.network.geometry import distances_to_segments_km, segment_points
-from siegeline.network.roads import geodesic_length_km
+from siegeline.network.roads import geodesic_length_km, network_to_geojson
+from siegeline.planning import scenario_network
 from siegeline.reports.maps import network_map
 from siegeline.scenario import load_raw, validate_scenario
 from siegeline.scenario.loader import ScenarioError
@@ -103,6 +104,13 @@ def test_maps_and_event_distances_follow_the_road(roads, djibo) -> None:
                 if t.get("meta") == "ouagadougou-kaya")
     assert [line["x"][1], line["y"][1]] == BEND
     assert segment_points(sc)["ouagadougou-kaya"][1] == tuple(BEND)
+    # The planning graph (plan --map, network export) carries the road too.
+    g = scenario_network(sc)
+    road = next(d for _, _, d in g.edges(data=True) if d["id"] == "ouagadougou-kaya")
+    assert road["geometry"] == [OUAGA, BEND, KAYA]
+    feature = next(f for f in network_to_geojson(g)["features"]
+                   if f["properties"].get("id") == "ouagadougou-kaya")
+    assert feature["geometry"]["coordinates"] == [OUAGA, BEND, KAYA]
     # An event at the bend lies on the road, 40 km off the straight line between the towns.
     straight = validate_scenario(djibo)
     on_road = distances_to_segments_km(sc, [BEND[0]], [BEND[1]])["ouagadougou-kaya"][0]
