@@ -5,6 +5,7 @@ to Peru)."""
 from __future__ import annotations
 
 import copy
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,18 @@ from siegeline.reports.maps import network_map
 from siegeline.scenario import load_raw, validate_scenario
 
 DJIBO = Path(__file__).parent / "data" / "djibo-2022.yaml"
+TOOL = Path(__file__).resolve().parents[1] / "tools" / "build_outlines.py"
+
+
+def test_the_packaged_file_has_the_build_tools_names() -> None:
+    """tools/build_outlines.py wrote the packaged file: same aliases (rebuild after editing)."""
+    spec = importlib.util.spec_from_file_location("build_outlines", TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    by_name = {c.name: c.names for c in load_outlines()}
+    for name, aliases in tool.ALIASES.items():
+        assert {normalise_name(a) for a in aliases} <= by_name[name], name
+    assert not tool.LEFT_OUT & set(by_name)
 
 
 def test_the_whole_world_is_packaged_as_valid_polygons() -> None:

@@ -18,6 +18,7 @@ Natural Earth draws apart but the event datasets code under a country is an alia
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from shapely.ops import unary_union
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "src" / "siegeline" / "data" / "world-countries.geojson"
 DIGITS = 4
+SOURCE_SHA256 = "2516c915867c7baf18ddec727aec46c315541a07cfb3d79a6559b05d5e94eee8"  # 2.0.2's file
 CRIMEA = box(32.274, 44.139, 36.65, 46.704)
 WORLD = box(-180, -90, 180, 90)
 LEFT_OUT = {"Antarctica"}  # its ring circles the pole; no event dataset codes events there
@@ -153,7 +155,12 @@ def main() -> None:
     parser.add_argument("topojson", type=Path, help="world-atlas' countries-110m.json")
     parser.add_argument("-o", "--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
-    collection = build(json.loads(args.topojson.read_text(encoding="utf-8")))
+    data = args.topojson.read_bytes()
+    if hashlib.sha256(data).hexdigest() != SOURCE_SHA256:
+        raise SystemExit(f"{args.topojson} is not world-atlas 2.0.2's countries-110m.json "
+                         "(its SHA-256 differs); update SOURCE_SHA256 and ATTRIBUTION.md if "
+                         "you mean to build from another release")
+    collection = build(json.loads(data))
     text = json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
     args.output.write_text(text + "\n", encoding="utf-8")
     print(f"{len(collection['features'])} countries, {len(text) / 1e3:.0f} kB -> {args.output}")
