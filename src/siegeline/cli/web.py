@@ -17,6 +17,7 @@ from siegeline.cli.common import (
 )
 
 TOKEN_ENV = "SIEGELINE_TOKEN"  # as siegeline.web.security.TOKEN_ENV (checked in the tests)
+SCENARIOS_ENV = "SIEGELINE_SCENARIOS"
 
 
 @friendly_errors
@@ -25,6 +26,10 @@ def serve(
                              "non-loopback address needs --token."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     store: Path | None = store_option(),
+    scenarios: Path | None = typer.Option(None, "--scenarios", envvar=SCENARIOS_ENV,
+                                          file_okay=False, metavar="DIR", help="Also serve "
+                                          "every *.yaml scenario file of this folder, named by "
+                                          "its file stem (re-read when a file changes)."),
     workers: int = typer.Option(1, "--workers", min=1, max=16,
                                 help="Simulations run at the same time."),
     max_replications: int = typer.Option(20_000, "--max-replications", min=1,
@@ -57,10 +62,17 @@ def serve(
     if token and token_file is None and os.environ.get(TOKEN_ENV) != token:
         console.print(f"[yellow]warning:[/] --token is visible to other users in `ps`; give it "
                       f"as ${TOKEN_ENV} or with --token-file instead.")
-    settings = WebSettings(store_path=store, workers=workers, max_replications=max_replications,
-                           max_days=max_days, token=token, host=host,
-                           max_store_bytes=int(max_store_gb * 2**30))
-    app = create_app(settings)
+    settings = WebSettings(store_path=store, scenarios_path=scenarios, workers=workers,
+                           max_replications=max_replications, max_days=max_days, token=token,
+                           host=host, max_store_bytes=int(max_store_gb * 2**30))
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a scenario file named as a packaged scenario, no such folder
+        raise UserError(str(exc)) from None
+    invalid = [e for e in app.state.catalogue.folder_entries() if e.error]
+    for entry in invalid:
+        console.print(f"[yellow]warning:[/] {entry.name}.yaml is invalid and not served: "
+                      f"{entry.error}", soft_wrap=True)
     console.print(f"siegeline dashboard on [bold]http://{host}:{port}/[/] "
                   f"(API docs /docs, store {app.state.store.path}); Ctrl+C stops it.")
     uvicorn.run(app, host=host, port=port, log_level="warning")

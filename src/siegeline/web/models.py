@@ -16,7 +16,7 @@ Status = Literal["queued", "running", "saving", "done", "failed", "cancelled", "
 class Progress(BaseModel):
     run_id: str
     status: Status
-    scenario: str | None = Field(None, description="Packaged scenario name.")
+    scenario: str | None = Field(None, description="Scenario name.")
     replications: int
     days: int
     days_done: int = Field(description="Days of the horizon simulated so far.")
@@ -166,11 +166,17 @@ class RunRecord(BaseModel):
 
 class ScenarioInfo(BaseModel):
     name: str
-    title: str
+    source: Literal["packaged", "folder"] = Field(
+        "packaged", description="Packaged with siegeline, or a file of the server's scenario "
+                                "folder (`siegeline serve --scenarios DIR`), named by its stem.")
+    valid: bool = Field(True, description="False for a folder file that does not validate: it "
+                                          "is listed with its first problem and cannot be run.")
+    error: str | None = Field(None, description="Why the file is invalid.")
+    title: str | None = None
     description: str | None = None
-    horizon_days: int
-    replications: int
-    corridors: list[str]
+    horizon_days: int | None = None
+    replications: int | None = None
+    corridors: list[str] = Field(default_factory=list)
 
 
 class EventsTrend(BaseModel):

@@ -547,9 +547,18 @@ async function solvePlan(event) {
 }
 
 // ---------------------------------------------------------------- start
+// A scenario folder's file that does not validate is listed, greyed out, with its problem.
+function scenarioOption(info) {
+  if (info.valid !== false) return new Option(info.name, info.name);
+  const option = new Option(`${info.name} (invalid)`, info.name);
+  option.disabled = true;
+  option.title = info.error;
+  return option;
+}
+
 async function init() {
   const scenarios = await api("/api/scenarios");
-  $("scenario").replaceChildren(...scenarios.map((s) => new Option(s.name, s.name)));
+  $("scenario").replaceChildren(...scenarios.map(scenarioOption));
   await loadScenario($("scenario").value);
   const runs = await refreshRuns();
   if (runs.length) {
