@@ -83,19 +83,42 @@ def report(
     run_id: str = run_id_argument(),
     output: Path = output_option(Path("report.html"), "HTML file to write."),
     store: Path | None = store_option(),
+    forecast_from: str | None = typer.Option(
+        None, "--forecast-from", metavar="DATE", help="Add a forecast section: the run read "
+        "past this date (YYYY-MM-DD). Default: the last date of data of the scenario's "
+        "posterior, when it has one and the run goes past it."),
+    forecast_days: int | None = typer.Option(None, "--forecast-days", min=1, max=3650,
+                                             help="Days of the forecast section (default: to "
+                                             "the run's last day)."),
+    observations: str | None = typer.Option(None, "--observations", help="Observation log "
+                                            "overlaid on the forecast (a CSV file or packaged "
+                                            "name; 'none' for no overlay). Default: the "
+                                            "posterior's."),
 ) -> None:
     """Write one self-contained HTML report of a stored run that opens offline.
 
-    It holds the charts, the map, the run's parameters and sources, with Plotly.js embedded.
+    It holds the charts, the map, the run's parameters and sources, with Plotly.js embedded;
+    for a calibrated scenario (or with --forecast-from) also the forecast from a date.
     """
+    import datetime as dt
+
+    from siegeline.observations.log import ObservationLogError
     from siegeline.reports import write_report
+    from siegeline.reports.html import ForecastOptions
     from siegeline.results.store import ResultStore, RunNotFound
 
     out = output
     if out.is_dir():
         raise UserError(f"{out} is a directory; give a file name such as {out / 'report.html'}")
     try:
-        path = write_report(run_id, out, ResultStore(store))
+        origin = dt.date.fromisoformat(forecast_from) if forecast_from else None
+    except ValueError:
+        raise UserError(f"--forecast-from {forecast_from!r} is not a date (YYYY-MM-DD)") from None
+    options = ForecastOptions(origin, forecast_days, observations)
+    try:
+        path = write_report(run_id, out, ResultStore(store), options)
     except RunNotFound as exc:
         raise run_not_found(exc, store) from None
+    except ObservationLogError as exc:
+        raise UserError(str(exc)) from None
     console.print(f"Wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

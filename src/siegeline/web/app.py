@@ -73,6 +73,7 @@ def _static_dir() -> Path:
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     from siegeline.web import (
         routes_events,
+        routes_forecast,
         routes_planning,
         routes_results,
         routes_runs,
@@ -127,7 +128,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         return {"status": "ok", "version": siegeline.__version__, "store": store.path.name,
                 "limits": limits}
 
-    for module in (routes_scenarios, routes_runs, routes_results, routes_events, routes_planning):
+    for module in (routes_scenarios, routes_forecast, routes_runs, routes_results, routes_events,
+                   routes_planning):
         app.include_router(module.router)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)

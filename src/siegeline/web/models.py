@@ -188,3 +188,21 @@ class EventsTrend(BaseModel):
                                                                   "per period.")
     periods: list[str] | None = None
     figure: PlotlyFigure | None = None
+
+
+class ForecastTable(BaseModel):
+    header: list[str]
+    rows: list[list[str]] = Field(description="Over the forecast window: totals of weekly "
+                                              "series, means of daily ones, P(any stockout).")
+
+
+class ForecastAnswer(BaseModel):
+    scenario: str
+    origin: str = Field(description="The forecast origin (ISO date).")
+    days: int
+    replications: int
+    observations: str | None = Field(description="The observation log overlaid, if any.")
+    figures: dict[str, PlotlyFigure] = Field(
+        description="'forecast-<kind>' per observable kind, then 'forecast-stockout'.")
+    horizon: ForecastTable
+    stockout: Stockout = Field(description="P(stockout that day) by product after the origin.")
