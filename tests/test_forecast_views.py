@@ -165,3 +165,14 @@ def test_report_forecast_options(stored, tmp_path, bamako):
                        bamako.model_dump_json())
     text = render_report(store.load(short), store.run_record(short), ForecastOptions())
     assert "No forecast: the run ends on 2025-09-22" in text
+
+
+def test_one_forecast_at_a_time_and_answers_kept(client, answer):
+    from siegeline.web import routes_forecast
+
+    with routes_forecast._RUNNING:  # a forecast being computed
+        busy = client.get("/api/scenarios/bamako-2025/forecast",
+                          params={**QUERY, "seed": 99})
+        assert busy.status_code == 429 and "another forecast" in busy.json()["detail"]
+        kept = client.get("/api/scenarios/bamako-2025/forecast", params=QUERY)
+        assert kept.status_code == 200 and kept.json() == answer

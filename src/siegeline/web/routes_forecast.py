@@ -7,13 +7,15 @@ on a shared 2-core machine), and the largest one allowed, ``MAX_FORECAST_REPLICA
 ``MAX_FORECAST_DAYS`` (1,000 × 454 days), about 8 s, well within the response deadline; a job
 would add a store for forecasts and a second polling protocol for no gain at these sizes.
 Answers are kept for the same question (a forecast is deterministic given its seed, the
-scenario's by default).
+scenario's by default); one forecast is computed at a time per server (another answers 429, as
+a second planning solve does), so a few clients cannot take every core.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
+import threading
+from collections import OrderedDict
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -27,8 +29,11 @@ from siegeline.web.models import ForecastAnswer
 from siegeline.web.routes_scenarios import NameInPath, catalogue_of, check_name
 
 router = APIRouter(prefix="/api/scenarios", tags=["forecast"],
-                   responses=error_responses(404, 422))
+                   responses=error_responses(404, 422, 429))
 DEFAULT_REPLICATIONS = 200
+CACHED = 8
+_RUNNING = threading.Lock()
+_ANSWERS: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 MAX_FORECAST_REPLICATIONS = 1_000
 MAX_FORECAST_DAYS = 365
 LogName = Literal[(*PACKAGED, "none")]  # type: ignore[valid-type]  # never a path
@@ -82,14 +87,24 @@ def get_forecast(
     if observations is None:
         log = post.observations if post is not None else ""
         observations = log if log in PACKAGED else "none"
-    return _forecast(catalogue, name, catalogue.version(name), origin, days, replications, seed,
-                     observations)
+    key = (catalogue, name, catalogue.version(name), origin, days, replications, seed,
+           observations)
+    if key in _ANSWERS:
+        return _ANSWERS[key]
+    if not _RUNNING.acquire(blocking=False):
+        raise HTTPException(429, "another forecast is being computed; try again when it ends")
+    try:
+        answer = _forecast(catalogue, name, origin, days, replications, seed, observations)
+    finally:
+        _RUNNING.release()
+    _ANSWERS[key] = answer
+    while len(_ANSWERS) > CACHED:
+        _ANSWERS.popitem(last=False)
+    return answer
 
 
-@functools.lru_cache(maxsize=8)
-def _forecast(catalogue: ScenarioCatalogue, name: str, _version: Any, origin: dt.date,
-              days: int, replications: int, seed: int | None,
-              observations: str) -> dict[str, Any]:
+def _forecast(catalogue: ScenarioCatalogue, name: str, origin: dt.date, days: int,
+              replications: int, seed: int | None, observations: str) -> dict[str, Any]:
     from siegeline.forecast import forecast
     from siegeline.observations.log import load_log
     from siegeline.reports.forecast import HORIZON_HEADER, forecast_figures, horizon_rows
