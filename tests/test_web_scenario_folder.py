@@ -124,3 +124,6 @@ def test_a_clash_with_a_packaged_name_is_refused_at_start_up(folder, tmp_path):
     assert result.exit_code != 0
     assert "would hide the packaged scenario" in result.output
     assert len(result.output.strip().splitlines()) == 1, result.output
+    from_env = CliRunner().invoke(cli, ["serve", "--store", str(tmp_path / "s.duckdb")],
+                                  env={"SIEGELINE_SCENARIOS": str(folder)})
+    assert from_env.exit_code != 0 and "would hide the packaged scenario" in from_env.output
