@@ -24,7 +24,13 @@ def server(tmp_path, live_server):
     from siegeline.web import WebSettings, create_app
 
     store_path = tmp_path / "web-store.duckdb"
-    return live_server(create_app(WebSettings(store_path=store_path))), store_path
+    folder = tmp_path / "scenarios"  # --scenarios DIR: a valid file and an invalid one
+    folder.mkdir()
+    (folder / "djibo-2022.yaml").write_text(
+        (Path(__file__).parent / "data" / "djibo-2022.yaml").read_text())
+    (folder / "broken.yaml").write_text("name: broken\n")
+    settings = WebSettings(store_path=store_path, scenarios_path=folder)
+    return live_server(create_app(settings)), store_path
 
 
 def _start_run(page, reps: int, days: int, intensity: str, label: str) -> str:
@@ -51,7 +57,9 @@ def test_dashboard_runs_compares_and_stays_offline(server, chromium_page, tmp_pa
     page.wait_for_selector("body[data-ready='1']", timeout=30_000)
     # No stored run yet: the map shows the scenario's network coloured by risk.
     assert page.locator("#map .scatterlayer .trace").count() > 20
-    assert page.locator("#scenario option").first.text_content() == "bamako-2025"
+    assert page.locator("#scenario option").all_text_contents() == [
+        "bamako-2025", "broken (invalid)", "djibo-2022"]
+    assert page.locator("#scenario option[disabled]").count() == 1
 
     # Changing a control updates the hint computed from the scenario's intensity range.
     page.locator("#intensity").fill("2")

@@ -35,9 +35,11 @@ def api_schema(tmp_path_factory, bamako):
     return schemathesis.openapi.from_asgi("/openapi.json", app, headers=AUTH)
 
 
-# Starting runs spawns processes and planning solves take seconds: they have their own tests.
+# Starting runs spawns processes, planning solves and forecasts take seconds: they have their
+# own tests.
 schema = (schemathesis.pytest.from_fixture("api_schema")
-          .exclude(path="/api/runs", method="POST").exclude(path_regex="^/api/plan/"))
+          .exclude(path="/api/runs", method="POST").exclude(path_regex="^/api/plan/")
+          .exclude(path_regex="/forecast$"))
 
 
 @schema.parametrize()

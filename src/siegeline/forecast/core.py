@@ -110,8 +110,24 @@ def forecast(scenario: Scenario, origin: dt.date, days: int, replications: int |
                             "forecast")
     total = (origin - start).days + days + 1
     result = simulate(scenario, replications=replications, days=total, seed=seed)
+    return forecast_from_result(result, scenario, origin, days, history_days)
+
+
+def forecast_from_result(result: SimulationResult, scenario: Scenario, origin: dt.date,
+                         days: int, history_days: int = 60) -> Forecast:
+    """The forecast read from a run of ``scenario`` that covers ``origin + days`` (a stored
+    run is one: the forecast is the run's continuation past the origin)."""
     dates = pd.DatetimeIndex(result["date"].values).date
-    keep = dates >= origin - dt.timedelta(history_days)
+    if not dates[0] <= origin < dates[-1]:
+        raise ScenarioError([("--from", f"{origin} is not within the run's days, {dates[0]} "
+                                        f"to {dates[-1]} (the origin must be before its last "
+                                        "day)")], "forecast")
+    end = origin + dt.timedelta(days)
+    if end > dates[-1]:
+        raise ScenarioError([("--days", f"{days} days from {origin} end on {end}, after the "
+                                        f"run's last day {dates[-1]}")], "forecast")
+    first = origin - dt.timedelta(history_days)
+    keep = (dates >= first) & (dates <= end)
     rows = []
     for s in SERIES:
         x = s.daily(result, scenario)
@@ -120,12 +136,13 @@ def forecast(scenario: Scenario, origin: dt.date, days: int, replications: int |
         else:
             values, ends = x[:, keep], list(dates[keep])
         q = np.quantile(values, QUANTILES, axis=0) if values.size else np.zeros((5, 0))
-        for i, end in enumerate(ends):
-            if end < origin - dt.timedelta(history_days):
+        for i, when in enumerate(ends):
+            if when < first or when > end:
                 continue
-            rows.append({"kind": s.kind, "date": end, "unit": s.unit,
+            rows.append({"kind": s.kind, "date": when, "unit": s.unit,
                          **{f"p{int(100 * a):02d}": q[k, i] for k, a in enumerate(QUANTILES)}})
     table = pd.DataFrame(rows)
     stock = result["stockout"].mean("replication").to_pandas()
     stock.index = dates
-    return Forecast(origin, days, result, scenario, table, stock[stock.index > origin])
+    return Forecast(origin, days, result, scenario, table,
+                    stock[(stock.index > origin) & (stock.index <= end)])

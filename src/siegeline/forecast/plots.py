@@ -2,49 +2,28 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from siegeline.forecast.core import SERIES, Forecast
-from siegeline.observations.record import RecordContext, Target, targets_for
+from siegeline.forecast.observed import ObservedPoint, observed_points
 
 
-def _observed(fc: Forecast, log: pd.DataFrame | None, national_share: float
-              ) -> dict[str, list[Target]]:
-    if log is None:
-        return {}
-    ctx = RecordContext.from_scenario(fc.scenario, national_share)
-    targets, _ = targets_for(log, fc.result, ctx)
-    out: dict[str, list[Target]] = {}
-    for t in targets:
-        out.setdefault(t.kind, []).append(t)
-    return out
-
-
-def _draw_target(ax, t: Target, weekly: bool, scale: float, origin: dt.date) -> None:
-    """A window total as its weekly rate across the window; a level at the window's middle;
-    censored ends as arrows; reports after the origin hollow (out of sample)."""
-    days = (t.end - t.start).days + 1
-    factor = (7.0 / days if weekly else 1.0) * scale
-    lo, hi = t.low * factor, t.high * factor
-    after = t.start.date() > origin
-    style = {"color": "black", "mfc": "white" if after else "black", "ms": 5, "lw": 1.2}
-    if weekly and days > 1:
-        value = (t.value if np.isfinite(t.value) else (lo + hi) / 2 / factor) * factor
-        ax.plot([t.start, t.end], [value, value], "-", **{k: style[k] for k in ("color", "lw")})
-        ax.plot([t.start + (t.end - t.start) / 2], [value], "o", **style)
-        if not np.isfinite(t.high):
-            ax.annotate("", (t.end, value * 1.25), (t.end, value),
+def _draw_point(ax, p: ObservedPoint) -> None:
+    """A window's weekly rate as a line across the window with a dot at its middle (an arrow
+    at its end when censored above); a level as a dot with its interval (to 1.3 × an "at
+    least" value); reports after the origin hollow (out of sample)."""
+    style = {"color": "black", "mfc": "white" if p.after else "black", "ms": 5, "lw": 1.2}
+    if p.window:
+        ax.plot([p.start, p.end], [p.value, p.value], "-", color="black", lw=1.2)
+        ax.plot([p.mid], [p.value], "o", **style)
+        if p.high is None:
+            ax.annotate("", (p.end, p.value * 1.25), (p.end, p.value),
                         arrowprops={"arrowstyle": "->", "color": "black"})
         return
-    mid = t.start + (t.end - t.start) / 2
-    top = hi if np.isfinite(hi) else lo * 1.3
-    bottom = lo if np.isfinite(lo) else 0.0
-    value = t.value * factor if np.isfinite(t.value) else (bottom + top) / 2
-    ax.errorbar([mid], [value], yerr=[[max(value - bottom, 0)], [max(top - value, 0)]],
+    top = p.high if p.high is not None else p.low * 1.3
+    ax.errorbar([p.mid], [p.value], yerr=[[max(p.value - p.low, 0)], [max(top - p.value, 0)]],
                 fmt="o", capsize=3, **style)
 
 
@@ -57,8 +36,7 @@ def forecast_figures(fc: Forecast, out: Path, log: pd.DataFrame | None = None,
     import matplotlib.pyplot as plt
 
     out.mkdir(parents=True, exist_ok=True)
-    observed = _observed(fc, log, national_share)
-    count = fc.scenario.stations.count
+    observed = observed_points(fc, log, national_share)
     paths = []
     for s in SERIES:
         rows = fc.table[fc.table["kind"] == s.kind]
@@ -72,10 +50,8 @@ def forecast_figures(fc: Forecast, out: Path, log: pd.DataFrame | None = None,
                         label="50% band", step="pre" if s.how == "week" else None)
         ax.plot(x, rows["p50"], color="tab:blue", lw=1.5, label="median",
                 drawstyle="steps-pre" if s.how == "week" else "default")
-        scale = {"imports": 1e-6, "stations_open": 1.0 / count}.get(s.kind, 1.0)
-        for t in observed.get(s.kind, []):
-            if t.end >= x.min() - pd.Timedelta(days=7):
-                _draw_target(ax, t, s.how == "week", scale, fc.origin)
+        for point in observed.get(s.kind, []):
+            _draw_point(ax, point)
         ax.axvline(pd.Timestamp(fc.origin), color="tab:red", ls="--", lw=1)
         ax.annotate("forecast origin", (pd.Timestamp(fc.origin), ax.get_ylim()[1]),
                     xytext=(4, -12), textcoords="offset points", color="tab:red", fontsize=8)

@@ -8,6 +8,7 @@ import html
 import json
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -32,7 +33,8 @@ from siegeline.reports.maps import corridor_flows, network_map
 from siegeline.reports.timeline import format_value, regime_rows, timeline_rows
 from siegeline.results.result import NEVER, SimulationResult
 from siegeline.results.store import ResultStore
-from siegeline.scenario.loader import validate_scenario
+from siegeline.scenario.loader import ScenarioError, validate_scenario
+from siegeline.scenario.schema import Scenario
 
 SUMMARY_LABELS = {
     "cover_days": "Days of cover",
@@ -199,13 +201,95 @@ def timeline_section(scenario_data: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def render_report(result: SimulationResult, record: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class ForecastOptions:
+    """The report's forecast section: the run read past ``origin`` (None: the last date of
+    data of the scenario's posterior, when it has one and the run goes past it) for ``days``
+    (None: to the run's last day), with the reports of ``observations`` overlaid (a log file or
+    packaged name; None: the posterior's log; "none": no overlay)."""
+
+    origin: dt.date | None = None
+    days: int | None = None
+    observations: str | None = None
+
+
+def _note(text: str) -> str:
+    return f'<section id="forecast"><h2>Forecast</h2><p class="note">{_esc(text)}</p></section>'
+
+
+def _forecast_log(name: str | None, scenario: Scenario, explicit: bool) -> tuple[Any, str]:
+    """The observation log overlaid and how the section names it; a log named by the
+    posterior that cannot be read is left out (said so), one given explicitly is an error."""
+    from siegeline.observations.log import ObservationLogError, load_log
+
+    if name is None and scenario.posterior is not None:
+        name = scenario.posterior.observations or None
+    if name is None or name == "none":
+        return None, "no observations overlaid"
+    try:
+        return load_log(name), f"reports of the observation log {name} overlaid"
+    except (ObservationLogError, FileNotFoundError) as exc:
+        if explicit:
+            raise
+        return None, f"the posterior's observation log could not be read ({exc})"
+
+
+def forecast_section(result: SimulationResult, scenario_data: dict[str, Any],
+                     options: ForecastOptions) -> tuple[str, dict[str, Figure]]:
+    """The section's HTML and its figures (none when there is no origin); ScenarioError for
+    an origin or window the run does not cover, when they were asked for."""
+    from siegeline.forecast.core import forecast_from_result
+    from siegeline.reports.forecast import HORIZON_HEADER, forecast_figures, horizon_rows
+
+    scenario = validate_scenario(scenario_data, "stored scenario")
+    post = scenario.posterior
+    origin = options.origin or (post.until if post is not None else None)
+    if origin is None:
+        return "", {}
+    last = dt.date.fromisoformat(str(result.dataset["date"].values[-1])[:10])
+    if options.origin is None and origin >= last:
+        return _note(f"No forecast: the run ends on {last}, not after the last date of data of "
+                     f"the scenario's posterior, {origin}; run more days, or give "
+                     "--forecast-from DATE."), {}
+    days = options.days or (last - origin).days
+    try:
+        fc = forecast_from_result(result, scenario, origin, days)
+    except ScenarioError as exc:  # named by the report's options
+        names = {"--from": "--forecast-from", "--days": "--forecast-days"}
+        raise ScenarioError([(names.get(p, p), m) for p, m in exc.problems], "report") from None
+    log, overlay = _forecast_log(options.observations, scenario, options.observations
+                                 is not None)
+    figures = forecast_figures(fc, log)
+    why = ("the last date of data of the scenario's posterior" if options.origin is None
+           else "as asked")
+    params = (f"parameters from the posterior ({post.method or 'calibrated'})" if post
+              else "parameters from the prior ranges (not calibrated)")
+    divs = "\n".join(f'<div id="{_esc(k)}" class="chart"></div>' for k in figures)
+    html_text = "\n".join([
+        '<section id="forecast">', f"<h2>Forecast from {_esc(origin)} for {days} days</h2>",
+        f'<p class="note">This run read past {_esc(origin)} ({_esc(why)}): '
+        f"{result.replications} replications, {_esc(params)}; {_esc(overlay)} (filled: "
+        "reported up to the origin, hollow: after it; a window's total as its weekly rate "
+        "across the window, a triangle: \u201cat least\u201d). Grey: the model before the "
+        "origin; blue: the forecast; dashed red line: the origin.</p>",
+        f'<div class="grid">{divs}</div>',
+        f"<h3>Over the forecast window ({_esc(origin)} to "
+        f"{_esc(origin + dt.timedelta(days))})</h3>",
+        _table(HORIZON_HEADER, horizon_rows(fc), numeric=(3, 4, 5)), "</section>"])
+    return html_text, figures
+
+
+def render_report(result: SimulationResult, record: dict[str, Any],
+                  forecast: ForecastOptions | None = None) -> str:
     """The report as one HTML string; ``record`` is ``ResultStore.run_record(run_id)``."""
     scenario = record["scenario"]
     meta = record["metadata"]
     label = record.get("label", "")
     figures = report_figures(result, scenario)
     chart_ids = [k for k in figures if not k.startswith("map-")]
+    forecast_html, forecast_figs = forecast_section(result, scenario,
+                                                    forecast or ForecastOptions())
+    figures.update(forecast_figs)
     policies = [[c["name"], c.get("policy", {}).get("mode", "free"),
                  c.get("policy", {}).get("interval_days", 1),
                  c.get("policy", {}).get("max_size", ""),
@@ -233,6 +317,7 @@ def render_report(result: SimulationResult, record: dict[str, Any]) -> str:
         stockout_text=_esc(stockout_text(result)),
         losses_text=_esc(losses_text(result)),
         chart_divs="\n".join(f'<div id="{_esc(k)}" class="chart"></div>' for k in chart_ids),
+        forecast_section=forecast_html,
         timeline_section=timeline_section(scenario),
         parameters_table=_table(["parameter", "value"], _parameter_rows(scenario, meta, label)),
         policy_table=_table(["corridor", "mode", "interval (days)", "max size", "escorts/convoy",
@@ -249,8 +334,8 @@ def render_report(result: SimulationResult, record: dict[str, Any]) -> str:
     )
 
 
-def write_report(run_id: str, path: str | os.PathLike[str],
-                 store: ResultStore | None = None) -> Path:
+def write_report(run_id: str, path: str | os.PathLike[str], store: ResultStore | None = None,
+                 forecast: ForecastOptions | None = None) -> Path:
     """Write the report of a stored run (id, unique prefix or 'latest') to ``path``."""
     store = store or ResultStore()
     record = store.run_record(run_id)
@@ -258,7 +343,7 @@ def write_report(run_id: str, path: str | os.PathLike[str],
     labels = runs.loc[runs["run_id"] == record["run_id"], "label"]
     record["label"] = str(labels.iloc[0] or "") if len(labels) else ""
     result = store.load(record["run_id"])
-    text = render_report(result, record)
+    text = render_report(result, record, forecast)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

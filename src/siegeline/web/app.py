@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 import siegeline
 from siegeline.reports.assets import plotly_js_path
+from siegeline.web.catalogue import ScenarioCatalogue
 from siegeline.web.cost import CostLimits
 from siegeline.web.errors import BodySizeLimit, error_responses, install_error_handlers
 from siegeline.web.jobs import JobManager
@@ -35,6 +36,7 @@ class WebSettings:
     replication-day on Bamako) or its fleet exceeds them."""
 
     store_path: Path | None = None
+    scenarios_path: Path | None = None  # a folder of *.yaml scenarios, beside the packaged ones
     max_replications: int = 20_000
     max_days: int = 730
     max_replication_days: int = 2_000_000
@@ -71,6 +73,7 @@ def _static_dir() -> Path:
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     from siegeline.web import (
         routes_events,
+        routes_forecast,
         routes_planning,
         routes_results,
         routes_runs,
@@ -78,6 +81,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     )
 
     settings = settings or WebSettings()
+    catalogue = ScenarioCatalogue(settings.scenarios_path)  # ValueError: a clash, no folder
     store = StoreAccess(settings.store_path, cache_size=settings.cached_runs,
                         warm=routes_results.warm_answers)
     jobs = JobManager(store, workers=settings.workers, max_active=settings.max_active_runs,
@@ -88,7 +92,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         # Before the first request is answered: the newest runs and their first answers, and
         # the packaged scenarios' list (validating them takes ~60 ms each).
         await asyncio.to_thread(store.preload)
-        await asyncio.to_thread(routes_scenarios.list_scenarios)
+        await asyncio.to_thread(routes_scenarios.packaged_infos)
         yield
         jobs.shutdown()
 
@@ -105,6 +109,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.catalogue = catalogue
     app.state.jobs = jobs
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ResponseDeadline, seconds=settings.response_deadline_s)
@@ -119,11 +124,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     def health() -> dict[str, object]:
         """Server version, results store (its file name; no path is shown) and limits."""
         limits = {k: v for k, v in asdict(settings).items()
-                  if k not in ("store_path", "token", "host")}
+                  if k not in ("store_path", "scenarios_path", "token", "host")}
         return {"status": "ok", "version": siegeline.__version__, "store": store.path.name,
                 "limits": limits}
 
-    for module in (routes_scenarios, routes_runs, routes_results, routes_events, routes_planning):
+    for module in (routes_scenarios, routes_forecast, routes_runs, routes_results, routes_events,
+                   routes_planning):
         app.include_router(module.router)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
@@ -146,7 +152,27 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=_static_dir()), name="static")
     _document_limits(app.openapi(), settings)  # built once now rather than by a request
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build_openapi()
+        _document_scenarios(schema, catalogue.names())
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _document_scenarios(schema: dict[str, Any], names: list[str]) -> None:
+    """Scenario names as an enum of the ones this server runs now (a scenario folder's files
+    come and go while it runs, so the enum is set again each time the schema is asked for)."""
+    fields = [schema["components"]["schemas"]["RunRequest"]["properties"]["scenario"]]
+    for methods in schema["paths"].values():
+        for op in methods.values():
+            fields += [p["schema"] for p in op.get("parameters", [])
+                       if p["name"] in ("name", "scenario")]
+    for field in fields:
+        field["enum"] = names
 
 
 def _document_limits(schema: dict[str, Any], settings: WebSettings) -> None:

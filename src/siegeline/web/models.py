@@ -16,7 +16,7 @@ Status = Literal["queued", "running", "saving", "done", "failed", "cancelled", "
 class Progress(BaseModel):
     run_id: str
     status: Status
-    scenario: str | None = Field(None, description="Packaged scenario name.")
+    scenario: str | None = Field(None, description="Scenario name.")
     replications: int
     days: int
     days_done: int = Field(description="Days of the horizon simulated so far.")
@@ -166,11 +166,17 @@ class RunRecord(BaseModel):
 
 class ScenarioInfo(BaseModel):
     name: str
-    title: str
+    source: Literal["packaged", "folder"] = Field(
+        "packaged", description="Packaged with siegeline, or a file of the server's scenario "
+                                "folder (`siegeline serve --scenarios DIR`), named by its stem.")
+    valid: bool = Field(True, description="False for a folder file that does not validate: it "
+                                          "is listed with its first problem and cannot be run.")
+    error: str | None = Field(None, description="Why the file is invalid.")
+    title: str | None = None
     description: str | None = None
-    horizon_days: int
-    replications: int
-    corridors: list[str]
+    horizon_days: int | None = None
+    replications: int | None = None
+    corridors: list[str] = Field(default_factory=list)
 
 
 class EventsTrend(BaseModel):
@@ -182,3 +188,21 @@ class EventsTrend(BaseModel):
                                                                   "per period.")
     periods: list[str] | None = None
     figure: PlotlyFigure | None = None
+
+
+class ForecastTable(BaseModel):
+    header: list[str]
+    rows: list[list[str]] = Field(description="Over the forecast window: totals of weekly "
+                                              "series, means of daily ones, P(any stockout).")
+
+
+class ForecastAnswer(BaseModel):
+    scenario: str
+    origin: str = Field(description="The forecast origin (ISO date).")
+    days: int
+    replications: int
+    observations: str | None = Field(description="The observation log overlaid, if any.")
+    figures: dict[str, PlotlyFigure] = Field(
+        description="'forecast-<kind>' per observable kind, then 'forecast-stockout'.")
+    horizon: ForecastTable
+    stockout: Stockout = Field(description="P(stockout that day) by product after the origin.")

@@ -1,6 +1,6 @@
 """/api/plan: the planning solvers (max-flow interdiction with its loss curve, escort placement,
-risk-aware routing) on a packaged scenario, with a table of segments, a map and the loss curve
-as Plotly figures for the dashboard.
+risk-aware routing) on one of the server's scenarios, with a table of segments, a map and the
+loss curve as Plotly figures for the dashboard.
 
 Solves are bounded: corridor-scale scenarios only (at most ``MAX_SEGMENTS`` segments), budgets
 and escorts up to 10, a HiGHS time limit per solve, brute-force re-checks only up to
@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 import networkx as nx
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from shapely.geometry import LineString
 
 from siegeline.network.geometry import segment_points
@@ -30,8 +30,8 @@ from siegeline.planning import (
 )
 from siegeline.reports.figures import FONT, Figure
 from siegeline.reports.maps import NODE_STYLE, network_map
-from siegeline.scenario.loader import load_scenario, packaged_scenarios
 from siegeline.scenario.schema import Scenario
+from siegeline.web.catalogue import UnknownScenario
 from siegeline.web.errors import error_responses
 
 router = APIRouter(prefix="/api/plan", tags=["planning"],
@@ -47,7 +47,8 @@ BRUTE_FORCE_LIMIT = 1000  # about 1 s of NetworkX max flows on the Bamako networ
 _SOLVER = threading.Lock()
 
 HazardLevel = Literal["central", "low", "high"]
-ScenarioQuery = Query("bamako-2025", max_length=100, description="Packaged scenario name.")
+ScenarioQuery = Query("bamako-2025", max_length=100, description="Scenario name (GET "
+                                                                 "/api/scenarios).")
 HazardQuery = Query("central", description="Hazard of each segment: central value or an end "
                                            "of its uncertainty range.")
 BudgetQuery = Query(2, ge=0, le=MAX_BUDGET, description="Segments the adversary can cut.")
@@ -62,12 +63,12 @@ def _query_error(field: str, msg: str, status: int = 422) -> HTTPException:
     return HTTPException(status, [{"loc": ["query", field], "msg": msg, "type": "value_error"}])
 
 
-def _scenario(name: str) -> Scenario:
-    """A packaged, corridor-scale scenario; else 422 naming the ``scenario`` query field."""
-    if name not in packaged_scenarios():
-        raise _query_error("scenario", f"no packaged scenario {name!r}; available: "
-                                       f"{', '.join(packaged_scenarios())}")
-    scenario = load_scenario(name)
+def _scenario(request: Request, name: str) -> Scenario:
+    """A corridor-scale scenario of this server; else 422 naming the ``scenario`` query field."""
+    try:
+        scenario = request.app.state.catalogue.load(name)
+    except UnknownScenario as exc:
+        raise _query_error("scenario", str(exc)) from None
     if len(scenario.segments) > MAX_SEGMENTS:
         raise _query_error("scenario", f"{len(scenario.segments)} segments: the dashboard plans "
                                        f"corridor-scale networks only (at most {MAX_SEGMENTS}); "
@@ -213,13 +214,13 @@ def _payload(name: str, scenario: Scenario, g: nx.Graph, result: PlanResult,
 
 
 @router.get("/interdiction")
-def interdiction(scenario: str = ScenarioQuery, budget: int = BudgetQuery,
+def interdiction(request: Request, scenario: str = ScenarioQuery, budget: int = BudgetQuery,
                  hazard_level: HazardLevel = HazardQuery) -> dict[str, Any]:
     """Max-flow interdiction (Wood 1993): the segments an adversary cutting ``budget`` segments
     would choose, the tankers/day still able to reach the city, and the loss curve over
     budgets 0..``budget`` (each point re-checked with NetworkX; the chosen budget also by brute
     force when it has at most ``BRUTE_FORCE_LIMIT`` affordable attacks)."""
-    sc = _scenario(scenario)
+    sc = _scenario(request, scenario)
     g = planning_graph(sc, hazard_level=hazard_level)
     with _solver_slot():
         points = [_solve(max_flow_interdiction, g, b, time_limit=TIME_LIMIT_S,
@@ -243,14 +244,14 @@ def interdiction(scenario: str = ScenarioQuery, budget: int = BudgetQuery,
 
 
 @router.get("/escorts")
-def escorts(scenario: str = ScenarioQuery,
+def escorts(request: Request, scenario: str = ScenarioQuery,
             escorts: int = Query(2, ge=0, le=MAX_ESCORTS, description="Segments escorted."),
             budget: int = BudgetQuery,
             hazard_level: HazardLevel = HazardQuery) -> dict[str, Any]:
     """Escort placement (defender-attacker-defender, Brown et al. 2006): the ``escorts``
     segments to protect so that the most tankers/day reach the city after the adversary's best
     reply with ``budget`` cuts; ``baseline`` is the same attack's result without escorts."""
-    sc = _scenario(scenario)
+    sc = _scenario(request, scenario)
     g = planning_graph(sc, hazard_level=hazard_level)
     with _solver_slot():
         result = _solve(escort_placement, g, escorts, budget, time_limit=TIME_LIMIT_S,
@@ -261,12 +262,12 @@ def escorts(scenario: str = ScenarioQuery,
 
 
 @router.get("/route")
-def route(scenario: str = ScenarioQuery,
+def route(request: Request, scenario: str = ScenarioQuery,
           hazard_level: HazardLevel = HazardQuery) -> dict[str, Any]:
     """Risk-aware routing (min-cost flow): the city's daily tankers spread over the roads at
     least expected loss, per route against the scenario's order shares
     (``details.routes``, ``details.expected_loss``, ``details.reference_loss``)."""
-    sc = _scenario(scenario)
+    sc = _scenario(request, scenario)
     g = planning_graph(sc, hazard_level=hazard_level)
     with _solver_slot():
         result = _solve(risk_aware_routing, g, time_limit=TIME_LIMIT_S)

@@ -30,7 +30,7 @@ STREAM_INTERVAL_S = 0.25
 
 
 class RunRequest(RunSize):
-    scenario: ScenarioName = Field("bamako-2025", description="Packaged scenario name.")
+    scenario: ScenarioName = "bamako-2025"
     seed: StrictInt | None = Field(None, ge=0, le=2**63 - 1)
     label: str = Field("", max_length=200)
 
@@ -38,7 +38,8 @@ class RunRequest(RunSize):
 @router.post("", status_code=202, response_model=RunStarted)
 def start_run(body: RunRequest, request: Request) -> Any:
     """Validate and queue a run; returns its run id at once (poll its progress)."""
-    scenario, overrides = resolve_changes(body.scenario, body, in_body=True)
+    scenario, overrides = resolve_changes(request.app.state.catalogue, body.scenario, body,
+                                          in_body=True)
     settings = request.app.state.settings
     cost = check_run_size(scenario, body, settings)
     used = request.app.state.store.size_bytes()

@@ -83,6 +83,7 @@ async function loadScenario(name) {
   const [controls, scenarios] = await Promise.all([
     api(`/api/scenarios/${encodeURIComponent(name)}/controls`), api("/api/scenarios")]);
   controlDefaults = controls;
+  $("forecast-from").value = "";  // another scenario: its own default origin
   const info = scenarios.find((s) => s.name === name);
   $("scenario-title").textContent = info ? info.title : "";
   $("escort-pool").value = controls.escort_pool;
@@ -546,10 +547,54 @@ async function solvePlan(event) {
   }
 }
 
+// ---------------------------------------------------------------- forecast
+async function showForecast(event) {
+  event.preventDefault();
+  showErrors([], "forecast-errors");
+  const params = new URLSearchParams({ days: $("forecast-days").value,
+                                       replications: $("forecast-reps").value });
+  if ($("forecast-from").value) params.set("from", $("forecast-from").value);
+  const name = encodeURIComponent($("scenario").value);
+  $("forecast-btn").disabled = true;
+  $("forecast-status").textContent = "simulating…";
+  try {
+    const f = await api(`/api/scenarios/${name}/forecast?${params}`);
+    $("forecast-from").value = f.origin;
+    $("forecast-note").textContent = `${f.scenario}: ${f.replications} replications from ` +
+      `${f.origin} for ${f.days} days; ` +
+      (f.observations ? `reports of ${f.observations} overlaid.` : "no reports overlaid.");
+    const charts = $("forecast-charts");
+    for (const div of charts.children) Plotly.purge(div);
+    charts.replaceChildren(...Object.keys(f.figures).map((id) => {
+      const div = element("div", "chart");
+      div.id = id;
+      return div;
+    }));
+    summaryTable($("forecast-table"), f.horizon.rows.map((row) => row.map((text) => ({ text }))),
+                 f.horizon.header);
+    await Promise.all(Object.entries(f.figures).map(([id, fig]) => draw(id, fig)));
+    $("forecast-panel").dataset.shown = f.origin;
+  } catch (error) {
+    showErrors(errorMessages(error), "forecast-errors");
+  } finally {
+    $("forecast-status").textContent = "";
+    $("forecast-btn").disabled = false;
+  }
+}
+
 // ---------------------------------------------------------------- start
+// A scenario folder's file that does not validate is listed, greyed out, with its problem.
+function scenarioOption(info) {
+  if (info.valid !== false) return new Option(info.name, info.name);
+  const option = new Option(`${info.name} (invalid)`, info.name);
+  option.disabled = true;
+  option.title = info.error;
+  return option;
+}
+
 async function init() {
   const scenarios = await api("/api/scenarios");
-  $("scenario").replaceChildren(...scenarios.map((s) => new Option(s.name, s.name)));
+  $("scenario").replaceChildren(...scenarios.map(scenarioOption));
   await loadScenario($("scenario").value);
   const runs = await refreshRuns();
   if (runs.length) {
@@ -586,6 +631,7 @@ function showRunA() {
   return showRun($("run-a").value).catch(reportTo("run-errors"));
 }
 
+$("forecast-form").addEventListener("submit", showForecast);
 $("intensity").addEventListener("input", updateIntensity);
 $("controls").addEventListener("submit", startRun);
 $("cancel-btn").addEventListener("click", cancelRun);
