@@ -130,3 +130,19 @@ def test_scenario_draws_follow_the_ranges() -> None:
     assert rate[0] < 0.002 and 0.008 < rate[1] < 0.025
     assert not draws.success[:, draws.labels.index("dakar-tambacounda")].any()
     assert list(itertools.islice(draws.weight, 2)) == [1 / 4000] * 2
+
+
+def test_expected_flow_off_the_integer_grid_agrees_with_networkx() -> None:
+    """Capacities off the 1/100 grid take NetworkX's max flow, on it SciPy's: both agree with
+    max_flow_after under certain success."""
+    from siegeline.planning import max_flow_after
+
+    g = road_like_graph(9, seed=2, n_ports=2)
+    for _, _, d in g.edges(data=True):
+        d["success_probability"] = 1.0
+    cut = [d["id"] for _, _, d in list(g.edges(data=True))[:3]]
+    on_grid = exact_expected_flow(g, cut)
+    for _, _, d in g.edges(data=True):
+        d["capacity_tankers_per_day"] += 1 / 3
+    assert on_grid != pytest.approx(exact_expected_flow(g, cut))
+    assert exact_expected_flow(g, cut) == pytest.approx(max_flow_after(g, cut), abs=1e-9)
