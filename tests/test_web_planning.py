@@ -269,3 +269,13 @@ def test_planning_panel_in_chromium(tmp_path, graph, live_server, chromium_page)
     assert shot.stat().st_size > 30_000
     assert errors == []
     assert [u for u in requests if not u.startswith(base)] == []
+
+
+def test_interdiction_with_hazard_success_is_stochastic(client):
+    body = client.get("/api/plan/interdiction", params={"budget": 1, "success": "hazard"}).json()
+    assert body["problem"].startswith("stochastic max-flow interdiction"), body
+    assert body["attack"] == ["sikasso-bougouni"]
+    low, high = body["details"]["expected_max_flow"]["ci95"]
+    assert low <= body["objective"] <= high < body["baseline"]
+    assert [p["budget"] for p in body["curve"]] == [0, 1]
+    assert client.get("/api/plan/interdiction", params={"success": "maybe"}).status_code == 422
