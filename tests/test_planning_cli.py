@@ -166,7 +166,10 @@ def test_interdict_success_hazard_is_stochastic_interdiction(one_road, tmp_path)
     assert out["problem"].startswith("stochastic max-flow interdiction")
     assert out["attack"] == ["sikasso-bougouni"] and out["check"]["ok"]
     low, high = out["details"]["expected_max_flow"]["ci95"]
-    assert low <= out["objective"] <= high < out["baseline"]
+    assert low <= out["objective"] <= high
+    loss = out["details"]["expected_loss"]  # paired over the same scenarios
+    assert loss["estimate"] == pytest.approx(out["baseline"] - out["objective"])
+    assert 0 < loss["ci95"][0] <= loss["estimate"] <= loss["ci95"][1]
     # a network file without hazards: no attack can succeed, the flow stays whole
     res = runner.invoke(app, ["plan", "interdict", *one_road, "--success", "hazard", "-N", "50",
                               "--batches", "1", "--eval-samples", "50", "--json"])

@@ -130,6 +130,10 @@ def test_scenario_draws_follow_the_ranges() -> None:
     assert rate[0] < 0.002 and 0.008 < rate[1] < 0.025
     assert not draws.success[:, draws.labels.index("dakar-tambacounda")].any()
     assert list(itertools.islice(draws.weight, 2)) == [1 / 4000] * 2
+    border = draws.capacity[:, draws.labels.index("diboli-kayes")]  # a range: 65 - 195
+    assert 65 <= border.min() < 70 and 190 < border.max() <= 195
+    assert np.mean(border) == pytest.approx(130, abs=3)  # its central value, the graph's
+    assert g.edges["diboli", "kayes", "diboli-kayes"]["capacity_tankers_per_day"] == 130
 
 
 def test_expected_flow_off_the_integer_grid_agrees_with_networkx() -> None:

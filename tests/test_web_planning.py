@@ -276,6 +276,6 @@ def test_interdiction_with_hazard_success_is_stochastic(client):
     assert body["problem"].startswith("stochastic max-flow interdiction"), body
     assert body["attack"] == ["sikasso-bougouni"]
     low, high = body["details"]["expected_max_flow"]["ci95"]
-    assert low <= body["objective"] <= high < body["baseline"]
+    assert low <= body["objective"] <= high and body["objective"] < body["baseline"]
     assert [p["budget"] for p in body["curve"]] == [0, 1]
     assert client.get("/api/plan/interdiction", params={"success": "maybe"}).status_code == 422

@@ -379,6 +379,7 @@ def _stochastic_table(result: PlanResult) -> Table:
     rows = [
         ("this plan", interval(d["expected_max_flow"])),
         ("no attack", interval(d["no_attack"])),
+        ("expected loss (paired)", interval(d["expected_loss"])),
         ("lower bound (batches' optima)", interval(d["lower_bound"])),
         ("max flow 5 % / median / 95 %", f"{q['p05']:,.1f} / {q['p50']:,.1f} / "
                                          f"{q['p95']:,.1f}; worst {d['worst']:,.1f}"),
@@ -386,6 +387,8 @@ def _stochastic_table(result: PlanResult) -> Table:
         ("certain-success plan (Wood)", f"{', '.join(det['attack']) or '-'}: "
                                         f"{det['max_flow']:,.1f} if every cut held, "
                                         f"expected {det_expected}"),
+        ("its expected loss (paired)", interval(det["expected_loss"])),
+        ("it leaves more than this plan by", interval(det["minus_this_plan"])),
     ]
     for row in rows:
         t.add_row(*row)

@@ -106,7 +106,7 @@ def _segment_graph(scenario: Scenario) -> nx.MultiGraph:
              for n in scenario.nodes]
     segments = [{"id": s.id, "a": s.a, "b": s.b, "segment": s, "length_km": s.length_km,
                  "speed_km_per_day": s.speed_km_per_day,
-                 "capacity_tankers_per_day": s.capacity_tankers_per_day,
+                 "capacity_tankers_per_day": central_value(s.capacity_tankers_per_day),
                  "travel_days": s.length_km / s.speed_km_per_day, "oneway": s.oneway}
                 for s in scenario.segments]
     return graph_from_segments(nodes, segments, name=scenario.name)

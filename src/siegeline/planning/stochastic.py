@@ -31,6 +31,7 @@ import math
 import time
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -512,6 +513,13 @@ class _Judged:
         half = stats.norm.ppf(0.5 + level / 2) * math.sqrt(var / len(self.values))
         return float(self.mean - half), float(self.mean + half)
 
+    def minus(self, other: _Judged) -> _Judged:
+        """Scenario by scenario difference (common random numbers: a paired estimate)."""
+        return _Judged(self.values - other.values, self.weight, self.exact)
+
+    def summary(self) -> dict[str, Any]:
+        return {"estimate": self.mean, "ci95": list(self.interval())}
+
     def quantile(self, q: float) -> float:
         order = np.argsort(self.values, kind="stable")
         cum = np.cumsum(self.weight[order])
@@ -573,10 +581,12 @@ def stochastic_interdiction(
     batches - 1``) solves the SAA MILP on ``samples`` scenarios of seed ``seed + b``; every
     distinct candidate is judged on ``evaluation_samples`` scenarios of ``eval_seed`` (default
     ``seed + batches``) and the best reported. The objective is its estimated expected max flow;
-    ``details`` gives the 95 % interval of that estimate (``expected_max_flow``), the lower-bound
-    estimate from the batches' optima, the quantiles of the max flow over the evaluation
-    scenarios, and each batch's candidate; ``baseline`` is the expected max flow with no attack,
-    ``flows`` the max flow's at the graph's capacities should every attempt succeed.
+    ``details`` gives the 95 % interval of that estimate (``expected_max_flow``), the expected
+    loss against no attack and the gain over Wood's certain-success plan (``deterministic``),
+    both paired over the same scenarios, the lower-bound estimate from the batches' optima,
+    the quantiles of the max flow over the evaluation scenarios, and each batch's candidate;
+    ``baseline`` is the expected max flow with no attack, ``flows`` the max flow's at the
+    graph's capacities should every attempt succeed.
     """
     if batches < 1 or samples < 1 or evaluation_samples < 1:
         raise ValueError("batches, samples and evaluation_samples must be >= 1")
@@ -626,10 +636,13 @@ def stochastic_interdiction(
             "quantiles": {f"p{round(100 * q):02d}": j.quantile(q) for q in QUANTILES},
             "worst": float(j.values.min()),
             "share_reduced": float(j.weight[j.values < judged[()].values - 1e-9].sum()),
-            "no_attack": {"estimate": judged[()].mean, "ci95": list(judged[()].interval())},
+            "no_attack": judged[()].summary(),
+            "expected_loss": judged[()].minus(j).summary(),
             "deterministic": {"attack": list(wood.attack), "max_flow": wood.objective,
                               "expected_max_flow": judged[wood.attack].mean,
-                              "ci95": list(judged[wood.attack].interval())},
+                              "ci95": list(judged[wood.attack].interval()),
+                              "expected_loss": judged[()].minus(judged[wood.attack]).summary(),
+                              "minus_this_plan": judged[wood.attack].minus(j).summary()},
             "batches": [{"seed": seed + b, "attack": list(r.attack), "in_sample": r.objective,
                          "evaluated": judged[r.attack].mean,
                          "distinct_scenarios": r.details["distinct_scenarios"]}
