@@ -322,7 +322,7 @@ def interdict(
                             "solve one budget at a time")
         saa = {"samples": samples, "seed": seed, "batches": batches,
                "evaluation_samples": eval_samples, "eval_seed": eval_seed}
-        result = _stochastic_interdiction(where, g, budget, saa, time_limit)
+        result = _stochastic_interdiction(where, g, budget, saa, intensity, time_limit)
         _show_plan(report, g, result)
         report.show(_stochastic_table(result), whole=("figure",))
         _write_map(report, g, result, map_path)
@@ -347,9 +347,10 @@ def interdict(
 
 
 def _stochastic_interdiction(where: Where, g: nx.Graph, budget: float, saa: dict[str, Any],
-                             time_limit: float) -> PlanResult:
-    """Stochastic interdiction; on a scenario its hazards, intensity and capacities are drawn
-    from their ranges, on a network file the graph's success chances are used as they are."""
+                             intensity: float | None, time_limit: float) -> PlanResult:
+    """Stochastic interdiction; on a scenario its hazards, capacities and (unless --intensity
+    fixes it) intensity are drawn from their ranges, on a network file the graph's success
+    chances are used as they are."""
     from siegeline.planning.stochastic import scenario_successes, stochastic_interdiction
 
     draw = None
@@ -359,7 +360,7 @@ def _stochastic_interdiction(where: Where, g: nx.Graph, budget: float, saa: dict
         sc = load_scenario(where.scenario or DEFAULT_SCENARIO)
 
         def draw(n: int, seed: int) -> Any:
-            return scenario_successes(sc, g, n, seed)
+            return scenario_successes(sc, g, n, seed, intensity)
     return _solve(f"Solving {saa['batches']} sample-average MILPs…", stochastic_interdiction,
                   g, budget, draw=draw, time_limit=time_limit, **saa, **where.terminals())
 

@@ -147,18 +147,20 @@ def success_outcomes(
     return SuccessSample(tuple(net.labels), succ, None, weight, exact=True)
 
 
-def scenario_successes(scenario: Scenario, g: nx.Graph, n: int, seed: int) -> SuccessSample:
+def scenario_successes(scenario: Scenario, g: nx.Graph, n: int, seed: int,
+                       intensity: float | None = None) -> SuccessSample:
     """``n`` draws for a scenario's planning graph: each segment's hazard, its capacity and the
     day-0 adversary intensity from the scenario's uncertain ranges by the engine's parameter
     streams (draw ``i`` of seed ``s`` is replication ``i`` of ``siegeline run --seed s``), then
     the success of an attack on the segment with the simulator's attack probability of one
     crossing at those values, ``1 - exp(-hazard * intensity * km / 100)``. Capacities are
-    rounded to 1/100 tanker/day (exact integer max flows)."""
+    rounded to 1/100 tanker/day (exact integer max flows). ``intensity`` fixes the adversary's
+    intensity instead of drawing it."""
     if n < 1:
         raise ValueError("need at least one sample")
     net = arc_network(g)
     params = ParameterSource(scenario, n, seed)
-    lam = params.get("adversary.intensity")
+    lam = params.get("adversary.intensity") if intensity is None else np.full(n, intensity)
     column = {lab: e for e, lab in enumerate(net.labels)}
     p = np.tile(success_probabilities(net), (n, 1))
     caps = np.tile(_segment_capacities(net, CAPACITY), (n, 1))
