@@ -54,6 +54,7 @@ from siegeline.planning.maxflow import (
     COST,
     affordable_attacks,
     count_attack_candidates,
+    interdiction_network,
     max_flow_interdiction,
     segment_flows,
 )
@@ -354,14 +355,9 @@ def saa_interdiction(
     With ``check``, NetworkX re-solves every scenario's max flow under the attack, and when
     the max flows to enumerate every affordable attack over the sample's scenarios number at
     most ``brute_force_limit`` the sample's optimum is also found by enumeration."""
-    if not (budget >= 0 and math.isfinite(budget)):
-        raise ValueError("budget must be a finite number >= 0")
-    net = arc_network(g, sources, sink, capacity)
+    net = interdiction_network(g, budget, sources, sink, capacity, protected)
     if tuple(net.labels) != sample.labels:
         raise ValueError("the sample's segments are not the graph's")
-    unknown = set(protected) - set(net.labels)
-    if unknown:
-        raise ValueError(f"protected segments not in the graph: {', '.join(sorted(unknown))}")
     costs = net.segment_values(cost, 1.0)
     if np.any(costs <= 0):
         raise ValueError(f"interdiction costs ({cost!r}) must be > 0")
