@@ -19,6 +19,7 @@ from siegeline.planning import (
     risk_aware_routing,
 )
 from siegeline.scenario import load_scenario
+from siegeline.scenario.schema import central_value
 from siegeline.web import WebSettings, create_app, routes_planning
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,8 +44,8 @@ def _max_flow_without(cut: list[str]) -> float:
     g = nx.DiGraph()
     for s in sc.segments:
         if s.id not in cut:
-            g.add_edge(s.a, s.b, capacity=s.capacity_tankers_per_day)
-            g.add_edge(s.b, s.a, capacity=s.capacity_tankers_per_day)
+            g.add_edge(s.a, s.b, capacity=central_value(s.capacity_tankers_per_day))
+            g.add_edge(s.b, s.a, capacity=central_value(s.capacity_tankers_per_day))
     for n in sc.nodes:
         if n.kind == "port" and n.id in g:
             g.add_edge("source", n.id)  # no capacity attribute: unbounded
