@@ -150,3 +150,16 @@ def test_expected_flow_off_the_integer_grid_agrees_with_networkx() -> None:
         d["capacity_tankers_per_day"] += 1 / 3
     assert on_grid != pytest.approx(exact_expected_flow(g, cut))
     assert exact_expected_flow(g, cut) == pytest.approx(max_flow_after(g, cut), abs=1e-9)
+
+
+def test_more_budget_never_helps_the_city_and_protected_roads_are_not_attempted() -> None:
+    g = _random_graph(1)
+    outcomes = success_outcomes(g)
+    values = [saa_interdiction(g, b, outcomes).objective for b in range(4)]
+    assert all(b <= a + 1e-9 for a, b in zip(values, values[1:], strict=False))
+    best = saa_interdiction(g, 1, outcomes)
+    guarded = saa_interdiction(g, 1, outcomes, protected=best.attack)
+    assert not set(guarded.attack) & set(best.attack)
+    assert guarded.objective >= best.objective - 1e-9
+    assert guarded.objective == pytest.approx(
+        brute_force_stochastic_interdiction(g, 1, protected=best.attack)[0], abs=1e-6)
