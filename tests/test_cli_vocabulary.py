@@ -25,7 +25,8 @@ SHORT_FLAGS = {"-n": "--replications", "-d": "--days", "-s": "--seed", "-o": "--
                "-k": "--escorts"}
 # Options that take one of a fixed set of values: listed in the help as [a|b].
 CHOICE_OPTIONS = {"--engine", "--backend", "--method", "--period", "--by", "--and-or",
-                  "--measure", "--objective", "--hazard-level", "--length", "--candidates"}
+                  "--measure", "--objective", "--hazard-level", "--length", "--candidates",
+                  "--success"}
 # Positional by name wherever they appear.
 POSITIONAL = {"scenario", "run_id", "source", "files", "keywords"}
 

@@ -156,3 +156,24 @@ def test_robust_route_seed_is_s():
     api = robust_scenario_routing(load_scenario("bamako-2025"), samples=20, seed=7)
     assert means(["-s", "7"]) == pytest.approx(api.details["in_sample_mean"], rel=1e-9)
     assert means(["-s", "8"]) != pytest.approx(api.details["in_sample_mean"], rel=1e-9)
+
+
+def test_interdict_success_hazard_is_stochastic_interdiction(one_road, tmp_path):
+    res = runner.invoke(app, ["plan", "interdict", "--success", "hazard", "-b", "1", "-N", "200",
+                              "--batches", "2", "--eval-samples", "400", "--json"])
+    assert res.exit_code == 0, res.output
+    out = strict_loads(res.stdout)
+    assert out["problem"].startswith("stochastic max-flow interdiction")
+    assert out["attack"] == ["sikasso-bougouni"] and out["check"]["ok"]
+    low, high = out["details"]["expected_max_flow"]["ci95"]
+    assert low <= out["objective"] <= high
+    loss = out["details"]["expected_loss"]  # paired over the same scenarios
+    assert loss["estimate"] == pytest.approx(out["baseline"] - out["objective"])
+    assert 0 < loss["ci95"][0] <= loss["estimate"] <= loss["ci95"][1]
+    # a network file without hazards: no attack can succeed, the flow stays whole
+    res = runner.invoke(app, ["plan", "interdict", *one_road, "--success", "hazard", "-N", "50",
+                              "--batches", "1", "--eval-samples", "50", "--json"])
+    assert res.exit_code == 0, res.output
+    assert strict_loads(res.stdout)["objective"] == pytest.approx(10.0)
+    res = runner.invoke(app, ["plan", "interdict", "--success", "hazard", "--curve"])
+    assert res.exit_code == 2 and "--curve" in res.output

@@ -17,6 +17,7 @@ from siegeline.planning import (
     shortest_path_interdiction,
 )
 from siegeline.scenario.loader import load_scenario
+from siegeline.scenario.schema import central_value
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def test_scenario_parallel_segment_adds_capacity():
     assert g.number_of_edges() == len(sc.segments) + 1
     simple = nx.DiGraph()
     for s in sc.segments:
-        cap = s.capacity_tankers_per_day + (77.0 if s.id == first.id else 0.0)
+        cap = central_value(s.capacity_tankers_per_day) + (77.0 if s.id == first.id else 0.0)
         simple.add_edge(s.a, s.b, capacity=cap)
         simple.add_edge(s.b, s.a, capacity=cap)
     for p in g.graph["ports"]:

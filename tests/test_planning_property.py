@@ -165,3 +165,42 @@ def test_every_model_equals_brute_force(case):
     route = risk_aware_routing(g, demand, time_weight=0.0, **kw)
     assert route.objective == pytest.approx(ref.min_cost(demand), abs=1e-6)
     assert route.check.ok
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=12, max_size=12))
+def test_stochastic_interdiction_equals_exact_brute_force(case, chances):
+    """Stochastic max-flow interdiction over the exact distribution of the successes equals
+    every affordable attack's expectation enumerated here (2^k outcomes each); with every
+    chance 1 it is Wood's deterministic answer, the first test's brute force."""
+    from siegeline.planning.stochastic import saa_interdiction, success_outcomes
+
+    directed, n, items, src, snk, budget = case
+    g = _graph(directed, n, items)
+    p = {e["id"]: chances[i] for i, e in enumerate(items)}
+    for _, _, d in g.edges(data=True):
+        d["success_probability"] = p[d["id"]]
+    for node, d in g.nodes(data=True):
+        d["success_probability"] = p.get(f"node:{node}", 0.0)
+    ref = Split(directed, items, src, snk)
+    kw = {"sources": src, "sink": snk}
+
+    def expected(attack):
+        out = 0.0
+        for hits in itertools.product((False, True), repeat=len(attack)):
+            w = math.prod(p[a] if h else 1 - p[a] for a, h in zip(attack, hits, strict=True))
+            out += w * ref.max_flow({a for a, h in zip(attack, hits, strict=True) if h})
+        return out
+
+    value = min(expected(sorted(a)) for a in _attacks(items, budget, range(len(items))))
+    r = saa_interdiction(g, budget, success_outcomes(g, **kw), **kw)
+    assert r.objective == pytest.approx(value, abs=1e-6) and r.check.ok
+    assert expected(list(r.attack)) == pytest.approx(value, abs=1e-6)
+    for _, _, d in g.edges(data=True):
+        d["success_probability"] = 1.0
+    for _, d in g.nodes(data=True):
+        d["success_probability"] = 1.0
+    wood = max_flow_interdiction(g, budget, **kw)
+    certain = saa_interdiction(g, budget, success_outcomes(g, **kw), **kw)
+    assert certain.objective == pytest.approx(wood.objective, abs=1e-6)

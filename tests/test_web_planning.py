@@ -19,6 +19,7 @@ from siegeline.planning import (
     risk_aware_routing,
 )
 from siegeline.scenario import load_scenario
+from siegeline.scenario.schema import central_value
 from siegeline.web import WebSettings, create_app, routes_planning
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,8 +44,8 @@ def _max_flow_without(cut: list[str]) -> float:
     g = nx.DiGraph()
     for s in sc.segments:
         if s.id not in cut:
-            g.add_edge(s.a, s.b, capacity=s.capacity_tankers_per_day)
-            g.add_edge(s.b, s.a, capacity=s.capacity_tankers_per_day)
+            g.add_edge(s.a, s.b, capacity=central_value(s.capacity_tankers_per_day))
+            g.add_edge(s.b, s.a, capacity=central_value(s.capacity_tankers_per_day))
     for n in sc.nodes:
         if n.kind == "port" and n.id in g:
             g.add_edge("source", n.id)  # no capacity attribute: unbounded
@@ -264,8 +265,27 @@ def test_planning_panel_in_chromium(tmp_path, graph, live_server, chromium_page)
     page.click("#plan-btn")
     page.wait_for_function("() => !document.querySelector('#plan-errors li')")
     page.wait_for_selector("#plan-btn:not([disabled])")
+    # Cuts that succeed only with the attack model's chance: the stochastic plan's headline.
+    assert page.is_visible("#plan-success-label")
+    page.select_option("#plan-success", "hazard")
+    page.fill("#plan-budget", "1")
+    page.click("#plan-btn")
+    page.wait_for_selector("#planning-panel[data-shown*='success=hazard']", timeout=30_000)
+    assert "Attempting sikasso-bougouni leaves an expected" in page.text_content("#plan-headline")
+    page.select_option("#plan-problem", "escorts")
+    assert page.is_hidden("#plan-success-label")
     shot = Path(os.environ.get("SIEGELINE_PLAN_SCREENSHOT", tmp_path / "planning.png"))
     page.locator("#planning-panel").screenshot(path=str(shot))
     assert shot.stat().st_size > 30_000
     assert errors == []
     assert [u for u in requests if not u.startswith(base)] == []
+
+
+def test_interdiction_with_hazard_success_is_stochastic(client):
+    body = client.get("/api/plan/interdiction", params={"budget": 1, "success": "hazard"}).json()
+    assert body["problem"].startswith("stochastic max-flow interdiction"), body
+    assert body["attack"] == ["sikasso-bougouni"]
+    low, high = body["details"]["expected_max_flow"]["ci95"]
+    assert low <= body["objective"] <= high and body["objective"] < body["baseline"]
+    assert [p["budget"] for p in body["curve"]] == [0, 1]
+    assert client.get("/api/plan/interdiction", params={"success": "maybe"}).status_code == 422

@@ -189,9 +189,12 @@ HAZARD_NOTE = (
     "calibrate` output when event data is loaded"
 )
 # Throughput (tanker/day), read by the planning models only (the simulator does not use it).
-# A border post's customs clearance caps the road leaving it into Mali, which every tanker of
-# the crossing takes: twice the crossing's share (its corridors' order shares) of the tankers
-# that crossed a day before the blockade (fact tankers_per_month_before_blockade / 30).
+# Estimates, so ranges (stochastic interdiction samples them; the other models take the
+# central value). A border post's customs clearance caps the road leaving it into Mali, which
+# every tanker of the crossing takes: from its normal rate (no headroom) to three times it
+# (24-hour working against a day shift), central twice the crossing's share (its corridors'
+# order shares) of the tankers that crossed a day before the blockade (fact
+# tankers_per_month_before_blockade / 30).
 NORMAL_TANKERS_PER_DAY = float(FACTS["tankers_per_month_before_blockade"]["value"]) / 30
 BORDER_EXITS = {  # segment: (post, share of the national tanker traffic)
     "diboli-kayes": ("Diboli / Kidira", 0.22 + 0.10),
@@ -200,28 +203,30 @@ BORDER_EXITS = {  # segment: (post, share of the national tanker traffic)
     "kouremale-siby": ("Kourémalé", 0.15),
     "gogui-nioro": ("Gogui", 0.10),
 }
-SECONDARY_ROADS = {"kolondieba-bougouni": 80.0}
-TRUNK_CAPACITY = 250.0
+SECONDARY_ROADS = {"kolondieba-bougouni": [50.0, 110.0]}
+TRUNK_CAPACITY = [150.0, 350.0]
 
 
-def segment_capacity(sid: str) -> float:
+def segment_capacity(sid: str) -> list[float]:
     path = f"segments.{sid}.capacity_tankers_per_day"
     if sid in BORDER_EXITS:
         post, share = BORDER_EXITS[sid]
         normal = share * NORMAL_TANKERS_PER_DAY
+        central = float(round(2 * normal, -1))
         fact(path, "tankers_per_month_before_blockade",
-             f"customs clearance at {post}: twice its normal {normal:.0f} tankers/day "
+             f"customs clearance at {post}, whose normal rate is {normal:.0f} tankers/day "
              f"({share:.2f} of the {NORMAL_TANKERS_PER_DAY:.0f} tankers/day that crossed "
              "before the blockade, by its corridors' order shares): the post, sized for "
-             "normal traffic, caps the road leaving it (estimate of the headroom: 24-hour "
+             "normal traffic, caps the road leaving it. Range: from about that rate (no "
+             "headroom) to three times it, central twice (estimate of the headroom: 24-hour "
              "working, as ordered for Bamako's customs on 11 Oct)")
-        return float(round(2 * normal, -1))
+        return [central / 2, 3 * central / 2]
     if sid in SECONDARY_ROADS:
         estimate(path, "secondary road (not a national trunk road) between Kolondiéba and "
                  "Bougouni: about a third of a trunk road's heavy traffic")
-        return SECONDARY_ROADS[sid]
+        return list(SECONDARY_ROADS[sid])
     estimate(path, "two-lane trunk road: a few hundred heavy trucks per day")
-    return TRUNK_CAPACITY
+    return list(TRUNK_CAPACITY)
 
 
 segments = []

@@ -54,6 +54,7 @@ CANDIDATES = ("all", "hazardous")
 # engines, and the help must not.
 OBJECTIVES = ("p_no_stockout", "served", "delivered", "losses", "days_supplied")
 ESCORT_OBJECTIVES = ("flow", "loss")
+SUCCESS_MODELS = ("certain", "hazard")
 
 ScenarioArg = typer.Argument(
     None, metavar="SCENARIO", parser=existing_scenario, show_default=False,
@@ -284,18 +285,49 @@ def interdict(
     hazard_level: str = HazardOpt,
     intensity: float = IntensityOpt,
     cost: list[str] = CostOpt,
+    success: str = choice_option(
+        "certain", "--success", kind="success model", choices=SUCCESS_MODELS,
+        help="certain: every cut succeeds (Wood 1993); hazard: an attack on a segment succeeds "
+        "with the attack model's chance of one crossing, 1 - exp(-hazard x intensity x km / "
+        "100), and the adversary minimises the expected max flow (stochastic interdiction, "
+        "solved by sample average)."),
+    samples: int = typer.Option(1000, "--samples", "-N", min=1, max=20_000,
+                                help="hazard: scenarios per sample-average MILP."),
+    seed: int = seed_option(1, help="hazard: seed of the first batch's scenarios."),
+    batches: int = typer.Option(5, "--batches", min=1, max=50,
+                                help="hazard: independent sample-average MILPs (their optima "
+                                "give the lower-bound estimate; the best plan is kept)."),
+    eval_samples: int = typer.Option(2000, "--eval-samples", min=10, max=200_000,
+                                     help="hazard: scenarios each candidate plan is judged on."),
+    eval_seed: int = typer.Option(None, "--eval-seed", min=0,
+                                  help="hazard: seed of the judging scenarios (default: seed + "
+                                  "batches)."),
     time_limit: float = TimeOpt,
     map_path: Path = MapOpt,
     as_json: bool = JsonOpt,
     output: Path | None = OutputOpt,
 ) -> None:
     """Max-flow interdiction (Wood 1993): the segments an adversary with a budget would cut to
-    minimise the tankers/day that can reach the city from all ports."""
+    minimise the tankers/day that can reach the city from all ports. With --success hazard,
+    stochastic interdiction (Cormican, Morton & Wood 1998): attacks succeed only with the
+    attack model's chance, and the adversary minimises the expected flow."""
     from siegeline.planning import interdiction_curve, max_flow_interdiction
 
     report = Report(as_json, output)
     where = Where(scenario, network, sources, sinks)
     g = _graph(where, hazard_level, intensity, cost)
+    if success == "hazard":
+        if curve:
+            raise UserError("--curve is the deterministic loss curve; with --success hazard "
+                            "solve one budget at a time")
+        saa = {"samples": samples, "seed": seed, "batches": batches,
+               "evaluation_samples": eval_samples, "eval_seed": eval_seed}
+        result = _stochastic_interdiction(where, g, budget, saa, intensity, time_limit)
+        _show_plan(report, g, result)
+        report.show(_stochastic_table(result), whole=("figure",))
+        _write_map(report, g, result, map_path)
+        report.finish(result.to_dict())
+        return
     if curve:
         budgets = list(range(max_budget + 1))
         lc = _solve(f"Solving {len(budgets)} interdiction MILPs…", interdiction_curve, g,
@@ -312,6 +344,56 @@ def interdict(
     _show_plan(report, g, result)
     _write_map(report, g, result, map_path)
     report.finish(result.to_dict())
+
+
+def _stochastic_interdiction(where: Where, g: nx.Graph, budget: float, saa: dict[str, Any],
+                             intensity: float | None, time_limit: float) -> PlanResult:
+    """Stochastic interdiction; on a scenario its hazards, capacities and (unless --intensity
+    fixes it) intensity are drawn from their ranges, on a network file the graph's success
+    chances are used as they are."""
+    from siegeline.planning.stochastic import scenario_successes, stochastic_interdiction
+
+    draw = None
+    if where.network is None:
+        from siegeline.scenario.loader import load_scenario
+
+        sc = load_scenario(where.scenario or DEFAULT_SCENARIO)
+
+        def draw(n: int, seed: int) -> Any:
+            return scenario_successes(sc, g, n, seed, intensity)
+    return _solve(f"Solving {saa['batches']} sample-average MILPs…", stochastic_interdiction,
+                  g, budget, draw=draw, time_limit=time_limit, **saa, **where.terminals())
+
+
+def _stochastic_table(result: PlanResult) -> Table:
+    d = result.details
+    t = _table("Expected max flow (tanker/day) over the judging scenarios",
+               ("figure", "value"), show_header=False)
+
+    def interval(x: dict[str, Any]) -> str:
+        low, high = x["ci95"]
+        return f"{x['estimate']:,.2f} (95 % interval {low:,.2f} – {high:,.2f})"
+
+    det = d["deterministic"]
+    det_expected = interval({"estimate": det["expected_max_flow"], "ci95": det["ci95"]})
+    q = d["quantiles"]
+    rows = [
+        ("this plan", interval(d["expected_max_flow"])),
+        ("no attack", interval(d["no_attack"])),
+        ("expected loss (paired)", interval(d["expected_loss"])),
+        ("lower bound (batches' optima)", interval(d["lower_bound"])),
+        ("max flow 5 % / median / 95 %", f"{q['p05']:,.1f} / {q['p50']:,.1f} / "
+                                         f"{q['p95']:,.1f}; worst {d['worst']:,.1f}"),
+        ("share of scenarios it lowers the flow", f"{100 * d['share_reduced']:.2f} %"),
+        ("certain-success plan (Wood)", f"{', '.join(det['attack']) or '-'}: "
+                                        f"{det['max_flow']:,.1f} if every cut held, "
+                                        f"expected {det_expected}"),
+        ("its expected loss (paired)", interval(det["expected_loss"])),
+        ("it leaves more than this plan by", interval(det["minus_this_plan"])),
+    ]
+    for row in rows:
+        t.add_row(*row)
+    return t
 
 
 def _loss_curve_table(lc: LossCurve) -> Table:

@@ -9,7 +9,7 @@ from siegeline.scenario.schema import Scenario, central_value
 
 def build_graph(scenario: Scenario) -> nx.Graph:
     """Undirected graph: nodes carry ``kind, name, lat, lon, country``; edges carry ``id,
-    length_km, speed_km_per_day, hazard_per_100km`` (central value), ``capacity_tankers_per_day``
+    length_km, speed_km_per_day, hazard_per_100km, capacity_tankers_per_day`` (central values)
     and ``travel_days``."""
     g = nx.Graph(name=scenario.name, city=scenario.city.node)
     for n in scenario.nodes:
@@ -30,7 +30,7 @@ def build_graph(scenario: Scenario) -> nx.Graph:
             length_km=s.length_km,
             speed_km_per_day=s.speed_km_per_day,
             hazard_per_100km=central_value(s.hazard_per_100km),
-            capacity_tankers_per_day=s.capacity_tankers_per_day,
+            capacity_tankers_per_day=central_value(s.capacity_tankers_per_day),
             travel_days=s.length_km / s.speed_km_per_day,
         )
     return g

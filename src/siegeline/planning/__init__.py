@@ -26,6 +26,7 @@ from siegeline.planning.shortest_path import (
     brute_force_shortest_path_interdiction,
     shortest_path_interdiction,
 )
+from siegeline.planning.stochastic import saa_interdiction, stochastic_interdiction
 
 __all__ = [
     "Check",
@@ -43,7 +44,9 @@ __all__ = [
     "network_planning_graph",
     "planning_graph",
     "risk_aware_routing",
+    "saa_interdiction",
     "road_like_graph",
     "scenario_network",
     "shortest_path_interdiction",
+    "stochastic_interdiction",
 ]

@@ -12,6 +12,8 @@ Edge attributes written by both builders (the solvers take the attribute names a
                               (1 - e^-risk) * destroy share
 ``travel_days``               length / speed (day)
 ``interdiction_cost``         what cutting the segment costs the adversary (default 1)
+``success_probability``       chance that an attack on the segment succeeds (stochastic
+                              interdiction): 1 - e^-risk, the attack probability of a crossing
 
 Ports carry ``supply_tankers_per_day`` (loading capacity); the scenario graph also carries
 ``demand_tankers_per_day``, ``corridors`` (name -> node path) and ``order_shares``.
@@ -78,6 +80,7 @@ def planning_graph(
         data["hazard_per_100km"] = float(hazard)
         data["interdiction_cost"] = float(costs.get(s.id, 1.0))
         _set_risk(data, lam, share)
+        _set_success(data, lam)
     for n in scenario.nodes:
         if n.kind == "port":
             g.nodes[n.id]["supply_tankers_per_day"] = sum(
@@ -103,7 +106,7 @@ def _segment_graph(scenario: Scenario) -> nx.MultiGraph:
              for n in scenario.nodes]
     segments = [{"id": s.id, "a": s.a, "b": s.b, "segment": s, "length_km": s.length_km,
                  "speed_km_per_day": s.speed_km_per_day,
-                 "capacity_tankers_per_day": s.capacity_tankers_per_day,
+                 "capacity_tankers_per_day": central_value(s.capacity_tankers_per_day),
                  "travel_days": s.length_km / s.speed_km_per_day, "oneway": s.oneway}
                 | ({"geometry": [list(p) for p in s.geometry]} if s.geometry else {})
                 for s in scenario.segments]
@@ -147,6 +150,7 @@ def network_planning_graph(
         data.setdefault("travel_days", float(data["length_km"]) / speed)
         if "loss_per_tanker" not in data:
             _set_risk(data, intensity, destroy_share)
+        _set_success(data, intensity)
     out.graph.update(intensity=intensity, destroy_share=destroy_share)
     return out
 
@@ -158,7 +162,7 @@ def scenario_network(scenario: Scenario, hazard_level: HazardLevel = "central") 
     intensity, destroy share and daily demand."""
     g = planning_graph(scenario, hazard_level=hazard_level)
     for _, _, data in g.edges(data=True):
-        for key in ("risk", "loss_per_tanker", "travel_days"):
+        for key in ("risk", "loss_per_tanker", "travel_days", "success_probability"):
             data.pop(key, None)
     g.graph = {"name": scenario.name, **{k: g.graph[k] for k in
                                          ("intensity", "destroy_share", "demand_tankers_per_day")}}
@@ -178,8 +182,18 @@ def daily_tanker_demand(scenario: Scenario) -> float:
 
 
 def _set_risk(data: dict, intensity: float, destroy_share: float) -> None:
-    data["risk"] = data["hazard_per_100km"] * intensity * data["length_km"] / 100.0
+    data["risk"] = _risk(data, intensity)
     data["loss_per_tanker"] = (1.0 - math.exp(-data["risk"])) * destroy_share
+
+
+def _risk(data: Mapping, intensity: float) -> float:
+    return float(data["hazard_per_100km"]) * intensity * float(data["length_km"]) / 100.0
+
+
+def _set_success(data: dict, intensity: float) -> None:
+    """The chance that an attack on the segment succeeds, for stochastic interdiction: the
+    simulator's attack probability of one crossing, ``1 - exp(-risk)``."""
+    data.setdefault("success_probability", 1.0 - math.exp(-_risk(data, intensity)))
 
 
 def road_like_graph(
@@ -230,6 +244,7 @@ def road_like_graph(
             "interdiction_cost": 1.0,
         }
         _set_risk(data, 1.0, destroy_share)
+        _set_success(data, 1.0)
         g.add_edge(u, v, **data)
     g.graph.update(city=city, ports=ports, intensity=1.0, destroy_share=destroy_share)
     return g

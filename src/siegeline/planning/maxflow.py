@@ -217,6 +217,25 @@ def _prune(net: ArcNetwork, d: nx.DiGraph, flow: dict, attack, caps) -> tuple[st
     return tuple(kept)
 
 
+def interdiction_network(
+    g: nx.Graph,
+    budget: float,
+    sources: Iterable[Hashable] | None,
+    sink: Hashable | Iterable[Hashable] | None,
+    capacity: str,
+    protected: Collection[str],
+) -> ArcNetwork:
+    """The arcs of an interdiction problem, once the budget and the protected segments are
+    checked."""
+    if not (budget >= 0 and math.isfinite(budget)):
+        raise ValueError("budget must be a finite number >= 0")
+    net = arc_network(g, sources, sink, capacity)
+    unknown = set(protected) - set(net.labels)
+    if unknown:
+        raise ValueError(f"protected segments not in the graph: {', '.join(sorted(unknown))}")
+    return net
+
+
 def max_flow_interdiction(
     g: nx.Graph,
     budget: float,
@@ -239,13 +258,8 @@ def max_flow_interdiction(
     re-solved by NetworkX under the returned attack, and when at most ``brute_force_limit``
     attacks are affordable the optimum is also found by enumeration.
     """
-    if not (budget >= 0 and math.isfinite(budget)):
-        raise ValueError("budget must be a finite number >= 0")
-    net = arc_network(g, sources, sink, capacity)
+    net = interdiction_network(g, budget, sources, sink, capacity, protected)
     src, snk, labels = net.sources, net.sinks, net.labels
-    unknown = set(protected) - set(labels)
-    if unknown:
-        raise ValueError(f"protected segments not in the graph: {', '.join(sorted(unknown))}")
     model, gamma_col, costs = _wood_model(net, budget, capacity, cost, protected)
     sol = _highs.solve(*model, time_limit=time_limit)
     if not np.all(np.isfinite(sol.x)):

@@ -18,22 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from siegeline.planning import _highs
-from siegeline.planning.graphs import (
-    SINK,
-    SOURCE,
-    ArcNetwork,
-    arc_flows,
-    arc_network,
-    nx_digraph,
-    terminals,
-)
-from siegeline.planning.maxflow import CAPACITY, max_flow_after
+from siegeline.planning import _highs, graphs
+from siegeline.planning.maxflow import max_flow_after
 from siegeline.planning.results import Check, PlanResult
 
 LOSS = "loss_per_tanker"
@@ -53,28 +45,28 @@ def _supplies(g: nx.Graph, src: list[Hashable], supply: Mapping | None) -> dict:
     return out
 
 
-def _network_simplex_cost(net: ArcNetwork, demand, caps, unit) -> float:
+def _network_simplex_cost(net: graphs.ArcNetwork, demand, caps, unit) -> float:
     """Independent re-solve: NetworkX's network simplex on integer-scaled data (parallel arcs
     through nodes of their own); returns the true (unscaled) cost of its flow."""
     weight = np.array([round(c * _SCALE_COST) for c in unit], dtype=object)
     cap = np.array([round(c * _SCALE_FLOW) if math.isfinite(c) else math.inf for c in caps],
                    dtype=object)
-    d = nx_digraph(net, (), {"weight": weight, "capacity": cap})
+    d = graphs.nx_digraph(net, (), {"weight": weight, "capacity": cap})
     need = round(demand * _SCALE_FLOW)
-    d.nodes[SOURCE]["demand"] = -need
-    d.nodes[SINK]["demand"] = need
+    d.nodes[graphs.SOURCE]["demand"] = -need
+    d.nodes[graphs.SINK]["demand"] = need
     _, flow = nx.network_simplex(d)
-    return float(arc_flows(net, d, flow) @ unit) / _SCALE_FLOW
+    return float(graphs.arc_flows(net, d, flow) @ unit) / _SCALE_FLOW
 
 
-def _decompose(net: ArcNetwork, f: np.ndarray) -> list[tuple[list[int], float]]:
+def _decompose(net: graphs.ArcNetwork, f: np.ndarray) -> list[tuple[list[int], float]]:
     """Split an acyclic flow from SOURCE to SINK into routes of arcs (greedy, largest arc
     first); the terminal arcs are left out of each route."""
     left = {a: float(x) for a, x in enumerate(f) if x > 1e-9}
     out_arcs: dict[int, list[int]] = {}
     for a in left:
         out_arcs.setdefault(int(net.tail[a]), []).append(a)
-    source, sink = net.index[SOURCE], net.index[SINK]
+    source, sink = net.index[graphs.SOURCE], net.index[graphs.SINK]
     routes = []
     for _ in range(10 * len(left) + 10):
         path, node, seen = [], source, {source}
@@ -100,7 +92,7 @@ class FlowProblem:
     """The routing LP's constraints: ``a_mat @ f == rhs`` (net inflow: -demand at SOURCE,
     +demand at SINK, 0 elsewhere), ``0 <= f <= caps`` (a port's terminal arc at its supply)."""
 
-    net: ArcNetwork
+    net: graphs.ArcNetwork
     caps: np.ndarray
     a_mat: sp.coo_matrix
     rhs: np.ndarray
@@ -114,11 +106,11 @@ def flow_problem(
     sources: Iterable[Hashable] | None = None,
     sink: Hashable | Iterable[Hashable] | None = None,
     supply: Mapping[Hashable, float] | None = None,
-    capacity: str = CAPACITY,
+    capacity: str = graphs.CAPACITY,
 ) -> FlowProblem:
     """The flow constraints shared by the routing models, after checking that the network and
     the ports can carry ``demand`` (default: the graph's ``demand_tankers_per_day``)."""
-    src, snk = terminals(g, sources, sink)
+    src, snk = graphs.terminals(g, sources, sink)
     demand = g.graph.get("demand_tankers_per_day") if demand is None else demand
     if demand is None or not (demand >= 0 and math.isfinite(demand)):
         raise ValueError("demand must be a finite number >= 0 (tankers/day)")
@@ -131,7 +123,7 @@ def flow_problem(
             f"({min(most, total_supply):.1f}: road capacity {most:.1f}, port supply "
             f"{total_supply:.1f})"
         )
-    net = arc_network(g, src, snk, capacity)
+    net = graphs.arc_network(g, src, snk, capacity)
     caps = net.arc_values(capacity, terminal=math.inf)
     for k, s in enumerate(src):  # the terminal arc into a port carries at most its supply
         caps[net.n_arcs - len(src) - len(snk) + k] = supplies[s]
@@ -141,18 +133,24 @@ def flow_problem(
     vals = np.concatenate([np.ones(n_arc), -np.ones(n_arc)])
     a_mat = sp.coo_matrix((vals, (rows, cols)), shape=(len(net.nodes), n_arc))
     rhs = np.zeros(len(net.nodes))
-    rhs[net.index[SOURCE]], rhs[net.index[SINK]] = -demand, demand
+    rhs[net.index[graphs.SOURCE]], rhs[net.index[graphs.SINK]] = -demand, demand
     return FlowProblem(net, caps, a_mat, rhs, float(demand))
+
+
+class FlowNetwork(TypedDict, total=False):
+    """The keywords of :func:`flow_problem` saying where the flow runs, which the routing
+    models pass on to it."""
+
+    sources: Iterable[Hashable] | None
+    sink: Hashable | Iterable[Hashable] | None
+    supply: Mapping[Hashable, float] | None
+    capacity: str
 
 
 def risk_aware_routing(
     g: nx.Graph,
     demand: float | None = None,
     *,
-    sources: Iterable[Hashable] | None = None,
-    sink: Hashable | Iterable[Hashable] | None = None,
-    supply: Mapping[Hashable, float] | None = None,
-    capacity: str = CAPACITY,
     loss: str = LOSS,
     time: str = TIME,
     time_weight: float = 1e-4,
@@ -160,19 +158,22 @@ def risk_aware_routing(
     order_shares: Mapping[str, float] | None = None,
     time_limit: float = 60.0,
     check: bool = True,
+    **network: Unpack[FlowNetwork],
 ) -> PlanResult:
     """Least-expected-loss allocation of ``demand`` tankers/day from the sources to the sink.
 
-    ``demand`` defaults to the graph attribute ``demand_tankers_per_day``; port supplies to the
-    node attribute ``supply_tankers_per_day`` (unbounded if absent). ``time_weight`` (tankers
-    lost per tanker-day, default 1e-4) prices travel time so that among equally safe routes the
-    faster is used. The objective is the total cost per day; ``details["expected_loss"]`` is the
-    expected tankers lost per day alone. With ``corridors`` (default: the graph's) the flow is
-    decomposed into routes and compared with ``order_shares``.
+    ``network``: ``sources``, ``sink``, ``supply`` and ``capacity`` as for
+    :func:`flow_problem`. ``demand`` defaults to the graph attribute ``demand_tankers_per_day``;
+    port supplies to the node attribute ``supply_tankers_per_day`` (unbounded if absent).
+    ``time_weight`` (tankers lost per tanker-day, default 1e-4) prices travel time so that among
+    equally safe routes the faster is used. The objective is the total cost per day;
+    ``details["expected_loss"]`` is the expected tankers lost per day alone. With ``corridors``
+    (default: the graph's) the flow is decomposed into routes and compared with
+    ``order_shares``.
     """
     if time_weight < 0:
         raise ValueError("time_weight must be >= 0")
-    fp = flow_problem(g, demand, sources=sources, sink=sink, supply=supply, capacity=capacity)
+    fp = flow_problem(g, demand, **network)
     net, caps, a_mat, rhs, demand = fp.net, fp.caps, fp.a_mat, fp.rhs, fp.demand
     src, snk = net.sources, net.sinks
     losses = net.arc_values(loss, terminal=0.0)

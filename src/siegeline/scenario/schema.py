@@ -239,10 +239,13 @@ class Segment(StrictModel):
         ),
         ge=0,
     )
-    capacity_tankers_per_day: float = param(
+    capacity_tankers_per_day: Uncertain = uparam(
         200.0,
         unit="tanker/day",
-        description="Road throughput, used by the planning models.",
+        description=(
+            "Road throughput, used by the planning models (the central value; stochastic "
+            "interdiction samples a range)."
+        ),
         gt=0,
     )
     oneway: bool = param(

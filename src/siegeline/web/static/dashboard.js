@@ -447,6 +447,7 @@ function planQuery() {
   const params = new URLSearchParams({ scenario: $("scenario").value });
   if (problem !== "route") params.set("budget", $("plan-budget").value);
   if (problem === "escorts") params.set("escorts", $("plan-escorts").value);
+  if (problem === "interdiction") params.set("success", $("plan-success").value);
   return `/api/plan/${problem}?${params}`;
 }
 
@@ -454,11 +455,20 @@ function planProblemChanged() {
   const problem = $("plan-problem").value;
   $("plan-budget-label").hidden = problem === "route";
   $("plan-escorts-label").hidden = problem !== "escorts";
+  $("plan-success-label").hidden = problem !== "interdiction";
 }
 
 function planHeadline(problem, r) {
   const cut = r.attack.join(", ") || "nothing";
   const d = r.details;
+  if (problem === "interdiction" && d.expected_max_flow) {
+    const [low, high] = d.expected_max_flow.ci95;
+    return `Attempting ${cut} leaves an expected ${num(r.objective)} of ${num(r.baseline)} ` +
+      `tanker/day able to reach the city (95% interval ${num(low)}–${num(high)}; the attacks ` +
+      `succeed with the attack model's chance). Cutting ${d.deterministic.attack.join(", ")} ` +
+      `for certain would leave ${num(d.deterministic.max_flow)}, but is expected to leave ` +
+      `${num(d.deterministic.expected_max_flow)}.`;
+  }
   if (problem === "interdiction") {
     return `Cutting ${cut} leaves ${num(r.objective)} of ${num(r.baseline)} tanker/day able to ` +
       `reach the city (${num(100 * r.loss / (r.baseline || 1), 0)}% lost; normal demand ` +
