@@ -45,6 +45,7 @@ def _v2_scenario():
                                  escorts_per_100_tankers=2.0, min_size=40)
     data["escorts"]["pool_size"] = 3
     data["city"]["unloading_capacity_tankers_per_day"] = 25.0
+    data.pop("posterior", None)  # it calibrates the lull replaced here
     data["adversary"]["campaign"] = {
         "regimes": [{"name": "active", "mean_duration_days": 15.0},
                     {"name": "lull", "intensity_multiplier": 0.1, "mean_duration_days": 6.0},

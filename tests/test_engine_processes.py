@@ -176,6 +176,7 @@ def test_willing_drivers_are_shared_by_dispatch_weight(bamako):
 
 def _campaign_scenario(hold="free", **timeline):
     data = load_raw("bamako-2025")
+    data.pop("posterior", None)  # it calibrates the lull this campaign replaces
     data["adversary"]["campaign"] = {
         "regimes": [{"name": "active", "mean_duration_days": 20.0},
                     {"name": "lull", "intensity_multiplier": 0.0, "mean_duration_days": 5.0}],
@@ -208,6 +209,56 @@ def test_a_held_regime_stops_attacks_from_its_date(backend):
     assert int(ds["attacks"].isel(day=slice(25, 50)).sum()) == 0
     assert (ds["attack_intensity"].isel(day=slice(25, 50)).values == 0).all()
     assert int(ds["attacks"].isel(day=slice(0, 25)).sum()) > 0
+
+
+def _ban_regime_scenario(enforcement):
+    """A total, lasting ban, no attacks, and the campaign held in a lull from day 20 that
+    enforces ``enforcement`` of the ban."""
+    data = load_raw("bamako-2025")
+    data.pop("posterior", None)
+    data["adversary"]["intensity"] = 0.0
+    data["adversary"]["bans"] = [{"corridors": "all", "start_day": 0, "compliance": 1.0}]
+    data["adversary"]["campaign"] = {
+        "regimes": [{"name": "active"},
+                    {"name": "lull", "intensity_multiplier": 0.0,
+                     "ban_enforcement": enforcement}],
+        "hold": "active"}
+    data["timeline"] = [{"day": 20, "set": {"adversary.campaign.hold": "lull"}}]
+    return validate_scenario(data, "test")
+
+
+def test_drivers_refuse_a_ban_as_far_as_todays_regime_enforces_it(bamako):
+    m = compile_parameters(bamako, 4000, 5, seed=1)
+    m = dataclasses.replace(
+        m, regime_ban_enforcement=np.tile([1.0, 0.25, 1.0][:len(m.regime_names)],
+                                          (4000, 1)),
+        ban_refusal=np.full_like(m.ban_refusal, 0.8), fear_sensitivity=np.zeros(4000),
+        convoy_max_size=np.full_like(m.convoy_max_size, 10**6))
+    s = initial_state(m)
+    s.regime[:] = np.arange(4000) % 2  # half active, half in the lull
+    s.drivers[:] = 10**6
+    ready = np.zeros((4000, m.shape[1], m.shape[2]), dtype=np.int64)
+    ready[:, :, 0] = 50
+    go = vectorized._per_corridor(vectorized._drivers_willing(m, s, 0, np.random.default_rng(2),
+                                                              ready))
+    # Willing share: willingness_max x (1 - refusal x enforcement).
+    for regime, enforced in ((0, 1.0), (1, 0.25)):
+        rows = s.regime == regime
+        expected = m.willingness_max[rows, None] * (1.0 - 0.8 * enforced) * 50
+        assert go[rows].mean() == pytest.approx(expected.mean(), rel=0.02)
+
+
+@pytest.mark.parametrize("engine", [*BACKENDS, "reference"])
+def test_a_lull_that_does_not_enforce_the_ban_lets_drivers_go(engine):
+    kind, backend = ("reference", "numpy") if engine == "reference" else ("vectorized", engine)
+    reps = 2 if kind == "reference" else 20
+    loaded = {}
+    for enforcement in (1.0, 0.0):
+        ds = simulate(_ban_regime_scenario(enforcement), engine=kind, backend=backend,
+                      replications=reps, days=30, seed=3).dataset
+        loaded[enforcement] = ds["tankers_dispatched"].sum("corridor").values
+    assert (loaded[1.0] == 0).all()  # obeyed throughout while enforced
+    assert (loaded[0.0][:, :20] == 0).all() and (loaded[0.0][:, 20:].sum(axis=1) > 0).all()
 
 
 # -- the timeline ---------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ def steady(*edits: str, timeline: list | None = None) -> Scenario:
     data = load_raw("bamako-2025")
     data["timeline"] = []
     data["adversary"].pop("campaign", None)
+    data.pop("posterior", None)  # it calibrates the campaign removed here
     data["escorts"]["pool_size"] = 12
     data["city"]["unloading_capacity_tankers_per_day"] = None
     for corridor in data["corridors"]:

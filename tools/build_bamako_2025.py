@@ -819,7 +819,7 @@ scenario = {
                 {"name": "active", "intensity_multiplier": 1.0,
                  "mean_duration_days": [30.0, 120.0]},
                 {"name": "lull", "intensity_multiplier": [0.0, 0.1],
-                 "mean_duration_days": [14.0, 90.0]},
+                 "mean_duration_days": [14.0, 90.0], "ban_enforcement": [0.0, 1.0]},
                 {"name": "surge", "intensity_multiplier": [1.5, 3.0],
                  "mean_duration_days": [7.0, 30.0]},
             ],
@@ -908,7 +908,12 @@ estimate(
     "0-0.1 (no attack reported 7-30 Nov, log rows 95, 111). surge: 1.5-3 (estimate). Mean "
     "durations and transition weights are wide uncertain ranges, NOT fitted: the record holds "
     "one active spell (3 Sep-6 Nov, 65 days) and one lull of at least 24 days (7-30 Nov), too "
-    "little to estimate them. The timeline holds the regime until 30 Nov and frees it on 1 Dec",
+    "little to estimate them. The timeline holds the regime until 30 Nov and frees it on 1 Dec. "
+    "ban_enforcement: a ban is obeyed as far as attacks enforce it; active and surge enforce "
+    "it fully (1), a lull anywhere from not at all to fully (0-1, uniform: reports of an "
+    "informal truce, log row 86, against JNIM's renewed threat of 18 Nov, log row 108); "
+    "IN-SAMPLE: the calibration weighs it with the customs imports of 1-24 Nov (117 M L, log "
+    "row 88)",
 )
 CALIBRATION = (
     "IN-SAMPLE, chosen with the record (siegeline record bamako-2025): tankers destroyed in "

@@ -162,9 +162,11 @@ def warm_start(m: ModelParameters, cohort: np.ndarray, size: np.ndarray, traffic
 
     ``cohort`` is (K, R, C, P) and ``size`` (K, R, C), slot first."""
     K = m.slots
-    # Drivers who respect a ban in force on day 0 were not on the road either.
+    # Drivers who respect a ban in force on day 0 (as its first regime enforces it) were not
+    # on the road either.
+    refusal = m.ban_refusal[:, :, :1] * m.regime_ban_enforcement[:, m.initial_regime, None, None]
     daily = np.floor(m.base_demand.sum(axis=1)[:, None, :] * m.order_share[None, :, None]
-                     * (1.0 - m.ban_refusal[:, :, :1]) / m.tanker_litres)  # (R, C, P)
+                     * (1.0 - refusal) / m.tanker_litres)  # (R, C, P)
     trip = 2 * m.leg_days - 1  # ages 1 .. 2L-1 are on the road at day 0
     usable = np.minimum(idle, np.floor(drivers[..., None] * idle
                                        / np.maximum(idle.sum(axis=2, keepdims=True), 1)))

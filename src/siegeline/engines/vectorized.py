@@ -183,12 +183,15 @@ def _planned_escorts(m: ModelParameters, tankers: np.ndarray) -> np.ndarray:
 
 def _drivers_willing(m: ModelParameters, s: DayState, t: int, rng: np.random.Generator,
                      ready: np.ndarray) -> np.ndarray:
-    """(R, C, P) tankers that leave: each driver asked decides once (fear, escorts, bans); the
+    """(R, C, P) tankers that leave: each driver asked decides once (fear, escorts, bans as far
+    as today's campaign regime enforces them); the
     willing, up to the drivers at the port and the convoy's maximum size, share the loads by
     dispatch weight. Drivers count the escorts the convoy asks for that the pool can give."""
     n_ready = _per_corridor(ready)
     escorts = np.minimum(_planned_escorts(m, n_ready), np.maximum(s.escorts_free, 0)[:, None])
-    refusal = m.ban_refusal[:, :, t] * np.exp(-m.escort_defiance[:, None] * escorts)
+    enforced = m.regime_ban_enforcement[np.arange(m.replications), s.regime]  # today's regime
+    refusal = (m.ban_refusal[:, :, t] * enforced[:, None]
+               * np.exp(-m.escort_defiance[:, None] * escorts))
     willingness = (m.willingness_max[:, None]
                    * np.exp(-m.fear_sensitivity[:, None] * s.fear
                             / (1.0 + m.escort_reassurance[:, None] * escorts))
@@ -493,7 +496,9 @@ def observe(m: ModelParameters, s: DayState, out: Outputs) -> None:
 
 
 # One simulated day, in order (docs/model.md section 1.3).
-DAY: tuple[Process, ...] = (returns, arrivals, orders_and_dispatch, campaign, attacks,
+# The campaign's regime is set before dispatch: drivers weigh a ban by how far today's
+# regime enforces it (the reference engine's order).
+DAY: tuple[Process, ...] = (returns, campaign, arrivals, orders_and_dispatch, attacks,
                             checkpoints, adversary_adaptation, recruitment, city_day)
 
 

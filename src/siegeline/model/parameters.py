@@ -248,6 +248,7 @@ class ModelParameters:
     regime_names: list[str]  # G campaign regimes
     regime_multiplier: np.ndarray  # (R, G) intensity multiplier in each regime
     regime_switch_prob: np.ndarray  # (R, G) daily probability of leaving each regime
+    regime_ban_enforcement: np.ndarray  # (R, G) share of the bans' compliance that holds
     regime_transition: np.ndarray  # (G, G) where a leaving regime goes (rows sum to 1)
     initial_regime: int  # regime on day 0
     regime_hold: int  # regime held in this phase, or -1: regimes switch at random
@@ -769,6 +770,7 @@ def _campaign(scenario: Scenario, ps: ParameterSource) -> dict[str, Any]:
     n = ps.n
     if campaign is None:
         return {"regime_names": ["active"], "regime_multiplier": np.ones((n, 1)),
+                "regime_ban_enforcement": np.ones((n, 1)),
                 "regime_switch_prob": np.zeros((n, 1)), "regime_transition": np.zeros((1, 1)),
                 "initial_regime": 0, "regime_hold": -1}
     names = [r.name for r in campaign.regimes]
@@ -776,6 +778,8 @@ def _campaign(scenario: Scenario, ps: ParameterSource) -> dict[str, Any]:
     base = "adversary.campaign.regimes"
     multiplier = np.stack([ps.get(f"{base}.{r.name}.intensity_multiplier")
                            for r in campaign.regimes], 1)
+    enforcement = np.stack([ps.get(f"{base}.{r.name}.ban_enforcement")
+                            for r in campaign.regimes], 1)
     switch = np.stack([np.zeros(n) if r.mean_duration_days is None
                        else -np.expm1(-1.0 / ps.get(f"{base}.{r.name}.mean_duration_days"))
                        for r in campaign.regimes], 1)
@@ -794,6 +798,7 @@ def _campaign(scenario: Scenario, ps: ParameterSource) -> dict[str, Any]:
         else:  # nowhere to go: the regime never ends
             switch[:, i] = 0.0
     return {"regime_names": names, "regime_multiplier": multiplier,
+            "regime_ban_enforcement": enforcement,
             "regime_switch_prob": switch, "regime_transition": transition,
             "initial_regime": names.index(campaign.initial) if campaign.initial else 0,
             "regime_hold": -1 if campaign.hold == "free" else names.index(campaign.hold)}

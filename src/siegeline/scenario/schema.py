@@ -417,6 +417,17 @@ class Regime(StrictModel):
         description="Mean time the campaign stays in this regime (none: it never leaves).",
         gt=0,
     )
+    ban_enforcement: Uncertain = uparam(
+        1.0,
+        unit="share",
+        description=(
+            "Share of the declared bans' compliance that holds in this regime: a ban is obeyed "
+            "as far as it is enforced, so a lull or truce that stops the attacks can leave "
+            "drivers free to defy it (1: fully enforced)."
+        ),
+        ge=0,
+        le=1,
+    )
 
 
 class Campaign(StrictModel):

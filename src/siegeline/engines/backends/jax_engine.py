@@ -126,7 +126,8 @@ _FLOAT_NAMES = (
     "destroy_share", "base_demand", "panic_multiplier", "panic_cover_days",
     "rationing_thresholds", "rationing_caps", "order_target_cover_days", "lead_time_days",
     "dispatch_weight", "order_share", "port_capacity", "convoy_min_size", "escorts_per_100",
-    "regime_multiplier", "regime_switch_prob", "regime_transition", "elasticity",
+    "regime_multiplier", "regime_switch_prob", "regime_transition", "regime_ban_enforcement",
+    "elasticity",
     "price_cap_multiple", "goods_pass_through", "thermal_share", "station_exponent",
     "official_price", "tanker_litres", "disruption_served_share", "recovery_served_share")
 _SCALAR_NAMES = (
@@ -362,7 +363,8 @@ def orders_and_dispatch(s: Static, c: dict, state: DayState, t: jnp.ndarray, ban
     # Drivers count the escorts asked for that the pool can give (vectorized._drivers_willing).
     escorts = jnp.minimum(_escorts_needed(c, convoy, n_ready),
                           jnp.maximum(state.escorts_free, 0)[:, None])
-    willing = binomial(key, n_ready, _willingness(c, state.fear, escorts, ban))
+    enforced = jnp.take_along_axis(c["regime_ban_enforcement"], state.regime[:, None], 1)
+    willing = binomial(key, n_ready, _willingness(c, state.fear, escorts, ban * enforced))
     limit = jnp.where(convoy, jnp.minimum(state.drivers, c["convoy_max_size"]), state.drivers)
     go = _allot(s, c, ready, jnp.minimum(willing, limit))
     go, assigned, escorts_free, pending = _assign_escorts(s, c, go, state.escorts_free,
@@ -596,9 +598,9 @@ def _day(s: Static, consts: dict, state: DayState, xs: tuple) -> tuple[DayState,
     k_go, k_regime, k_hit, k_free, k_destroy, k_kidnap, k_check = jax.random.split(
         jax.random.fold_in(state.root, t), 7)
     out: dict = {}
-    steps = (lambda st: returns(s, c, st, t), lambda st: arrivals(s, c, st, t),
+    steps = (lambda st: returns(s, c, st, t), lambda st: campaign(s, c, st, t, k_regime),
+             lambda st: arrivals(s, c, st, t),
              lambda st: orders_and_dispatch(s, c, st, t, ban, k_go),
-             lambda st: campaign(s, c, st, t, k_regime),
              lambda st: attacks(s, c, st, t, out["attack_intensity"], k_hit, k_free, k_destroy,
                                 k_kidnap),
              lambda st: checkpoints(s, c, st, t, k_check),

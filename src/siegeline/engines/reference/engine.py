@@ -107,8 +107,8 @@ class ReferenceModel:
             idle = np.asarray(p["fleet"][c], dtype=float)
             usable = np.minimum(idle, np.floor(port.drivers.level * idle / max(idle.sum(), 1)))
             trip = 2 * port.gate_days - 1
-            daily = np.floor(normal * p["order_share"][c] * (1.0 - p["ban_refusal"][c, 0])
-                             / m.tanker_litres)
+            refusal = p["ban_refusal"][c, 0] * p["regime_ban_enforcement"][m.initial_regime]
+            daily = np.floor(normal * p["order_share"][c] * (1.0 - refusal) / m.tanker_litres)
             daily = np.minimum(daily, np.floor(usable / max(trip, 1))).astype(np.int64)
             for age in range(1, trip + 1):
                 tankers = [Tanker(self, port, q) for q in range(len(daily))

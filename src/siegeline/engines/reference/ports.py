@@ -105,7 +105,9 @@ class Port:
         p, c = self.model.p, self.index
         # Drivers count the escorts asked for that the pool can give.
         escorts = min(self.planned_escorts(candidates), max(self.model.escorts.free, 0))
-        refusal = p["ban_refusal"][c, day] * math.exp(-p["escort_defiance"] * escorts)
+        # A ban is refused as far as today's campaign regime enforces it.
+        enforced = p["regime_ban_enforcement"][self.model.adversary.regime]
+        refusal = p["ban_refusal"][c, day] * enforced * math.exp(-p["escort_defiance"] * escorts)
         accept = (p["willingness_max"]
                   * math.exp(-p["fear_sensitivity"] * self.fear
                              / (1.0 + p["escort_reassurance"] * escorts))
