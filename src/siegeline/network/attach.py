@@ -24,7 +24,12 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from siegeline.network.geometry import network_centre, project
-from siegeline.network.roads import _features, _lines, geodesic_length_km, import_roads
+from siegeline.network.roads import (
+    feature_lines,
+    geodesic_length_km,
+    geojson_features,
+    import_roads,
+)
 from siegeline.scenario.schema import GEOMETRY_END_TOLERANCE_KM, Scenario, great_circle_km
 
 DIGITS = 6  # decimals of the written coordinates (~0.1 m)
@@ -99,7 +104,7 @@ def noded_roads(roads: Mapping | str | Path, scenario: Scenario,
     """The road lines cut at the scenario's towns and at inner vertices shared between lines
     (see the module docstring), as a FeatureCollection of LineStrings."""
     lines = [(dict(f.get("properties") or {}), [[float(v) for v in p[:2]] for p in coords])
-             for f in _features(roads) for coords in _lines(f) if len(coords) >= 2]
+             for f in geojson_features(roads) for coords in feature_lines(f) if len(coords) >= 2]
     counts = Counter(_key(p) for _, coords in lines for p in coords)
     centre = network_centre(scenario)
     places_xy = np.column_stack(project(np.array([n.lon for n in scenario.nodes]),

@@ -119,7 +119,8 @@ def _truthy(value: Any) -> bool:
     return str(value).strip().lower() in _TRUE if not isinstance(value, bool) else value
 
 
-def _lines(feature: Mapping) -> list[list[list[float]]]:
+def feature_lines(feature: Mapping) -> list[list[list[float]]]:
+    """The coordinate lists of a LineString or MultiLineString feature (none for others)."""
     geom = feature.get("geometry") or {}
     if geom.get("type") == "LineString":
         return [geom["coordinates"]]
@@ -135,7 +136,8 @@ def _collection(source: Mapping | str | Path) -> Mapping:
     return data
 
 
-def _features(source: Mapping | str | Path | None) -> list[Mapping]:
+def geojson_features(source: Mapping | str | Path | None) -> list[Mapping]:
+    """The features of a GeoJSON FeatureCollection given as a mapping or a file path."""
     return [] if source is None else list(_collection(source).get("features", []))
 
 
@@ -312,9 +314,9 @@ def import_roads(
     """
     if not tolerance_km >= 0:
         raise ValueError("tolerance_km must be >= 0")
-    features = _features(roads)
+    features = geojson_features(roads)
     snapper = _Snapper(
-        [f for f in [*_features(places), *features] if (f.get("geometry") or {}).get("type")
+        [f for f in [*geojson_features(places), *features] if (f.get("geometry") or {}).get("type")
          == "Point"], tolerance_km)
     capacities = dict(capacities or {})
     segments: list[dict] = []
@@ -322,7 +324,7 @@ def import_roads(
     used: set[str] = set()
     for number, feature in enumerate(features):
         props = dict(feature.get("properties") or {})
-        for part, coords in enumerate(_lines(feature)):
+        for part, coords in enumerate(feature_lines(feature)):
             coords = [[float(x) for x in p[:2]] for p in coords]
             oneway = props.get("oneway")
             if str(oneway).strip().lower() in _REVERSED:
