@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from siegeline.calibration import CalibrationSettings, Discrepancy, calibrate
 from siegeline.calibration.screening import screen
@@ -229,6 +230,8 @@ def test_the_calibrate_command_writes_a_scenario_that_validates(tmp_path):
                  "generation-00.npz"):
         assert (folder / name).exists(), name
     assert CliRunner().invoke(app, ["validate", str(out)]).exit_code == 0
+    written = yaml.safe_load(out.read_text(encoding="utf-8"))  # the scenario's own log, kept
+    assert written["observations"] == written["posterior"]["observations"] == "bamako-2025"
     again = CliRunner().invoke(app, args)  # everything done: resumes and writes the same
     assert again.exit_code == 0 and "Resumed after generation" in again.output
     bad = CliRunner().invoke(app, [*args[:3], "31 Oct", *args[4:]])

@@ -776,6 +776,7 @@ scenario = {
         "tools/build_bamako_2025.py from public figures (data/bamako-2025-facts.csv and the "
         "observation log); every figure's source is in `sources`."
     ),
+    "observations": "bamako-2025",
     "simulation": {
         "start_date": FACTS["blockade_declared"]["value"],
         "horizon_days": 180,

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -21,7 +21,12 @@ from siegeline.cli.common import (
     seed_option,
 )
 
+if TYPE_CHECKING:
+    from siegeline.scenario.schema import Scenario
+
 PPC_REPLICATIONS = 500
+LOG_HELP = ("Observation log: a CSV file or a packaged log name (default: the one the "
+            "scenario names in its `observations` field).")
 
 
 def _date(value: str) -> dt.date:
@@ -73,11 +78,29 @@ def _observation_log(name: str):
         raise UserError(str(exc)) from None
 
 
+def log_name(given: str | None, scenario: Scenario | None) -> str | None:
+    """The log a command reads: --observations when given (a file as an absolute path, so a
+    scenario written elsewhere still finds it), else the scenario's own; None when neither
+    names one."""
+    from siegeline.observations.log import PACKAGED
+
+    if given is None:
+        return scenario.observations if scenario is not None else None
+    return given if given in PACKAGED or given == "none" else str(Path(given).resolve())
+
+
+def required_log(given: str | None, scenario: Scenario | None, label: str) -> str:
+    """:func:`log_name` for a command that cannot go without a log: a one-line error."""
+    name = log_name(given, scenario)
+    if name is None:
+        raise UserError(f"{label} names no observation log: pass --observations LOG")
+    return name
+
+
 @friendly_errors
 def calibrate(
     scenario: str = scenario_argument(),
-    observations: str = typer.Option("bamako-2025", "--observations",
-                                     help="Observation log: a CSV file or a packaged log name."),
+    observations: str | None = typer.Option(None, "--observations", help=LOG_HELP),
     until: str = typer.Option(..., "--until", metavar="DATE", help="Last date of the log used "
                               "(YYYY-MM-DD); later observations are the out-of-sample check."),
     output: Path = output_option(Path("calibrated.yaml"), "Calibrated scenario to write "
@@ -113,8 +136,9 @@ def calibrate(
 
     _require_pyabc("calibrate")
     last = _date(until)
-    log = _observation_log(observations)
     sc = load_scenario(scenario)
+    observations = required_log(observations, sc, scenario)
+    log = _observation_log(observations)
     settings = CalibrationSettings(population=population, budget=budget, seed=seed,
                                    params=tuple(param), national_share=national_share)
     folder = output.with_name(output.stem + ".calibration")
@@ -140,6 +164,7 @@ def calibrate(
         console.print(f"Resumed after generation {result.resumed_from - 1} from {folder}.",
                       soft_wrap=True)
     data = posterior_scenario(sc, result, observations, last, settings)
+    data["observations"] = observations  # the calibrated case keeps the log it was fitted to
     output.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
                       encoding="utf-8")
     written = [output, *_tables(result, folder),
@@ -218,8 +243,7 @@ DEFAULT_ORIGINS = ("2025-09-30", "2025-10-15", "2025-10-31", "2025-11-15")
 @friendly_errors
 def backtest(
     scenario: str = scenario_argument(),
-    observations: str = typer.Option("bamako-2025", "--observations",
-                                     help="Observation log: a CSV file or a packaged log name."),
+    observations: str | None = typer.Option(None, "--observations", help=LOG_HELP),
     origin: list[str] = typer.Option(list(DEFAULT_ORIGINS), "--origin", metavar="DATE",
                                      help="Forecast origin (repeatable): calibrate to the log "
                                      "up to it, forecast the horizon after it."),
@@ -249,8 +273,9 @@ def backtest(
 
     _require_pyabc("backtest")
     origins = sorted({_date(o) for o in origin})
-    log = _observation_log(observations)
     sc = load_scenario(scenario)
+    observations = required_log(observations, sc, scenario)
+    log = _observation_log(observations)
     settings = CalibrationSettings(population=population, budget=budget, seed=seed,
                                    national_share=national_share)
     output.mkdir(parents=True, exist_ok=True)
@@ -293,9 +318,10 @@ def forecast(
                                "conditioned on."),
     days: int = typer.Option(30, "--days", "-d", min=1, max=3650, help="Days forecast after "
                              "the origin."),
-    observations: str | None = typer.Option("bamako-2025", "--observations", help="Observation "
-                                            "log overlaid on the charts (a CSV file or packaged "
-                                            "name; 'none' for no overlay)."),
+    observations: str | None = typer.Option(None, "--observations", help="Observation log "
+                                            "overlaid on the charts (a CSV file or packaged "
+                                            "name; 'none' for no overlay). Default: the one "
+                                            "the scenario names; none if it names none."),
     output: Path = output_option(Path("siegeline-forecast"), "Folder for forecast.csv, "
                                  "forecast.md and the charts."),
     reps: int | None = typer.Option(None, "--replications", "-n", "--reps", min=1,
@@ -313,8 +339,12 @@ def forecast(
     from siegeline.scenario.loader import load_scenario
 
     start = _date(origin)
-    log = _observation_log(observations) if observations and observations != "none" else None
     sc = load_scenario(scenario)
+    observations = log_name(observations, sc)
+    log = _observation_log(observations) if observations not in (None, "none") else None
+    overlay = (f"Reports of the observation log {observations} overlaid." if log is not None
+               else f"No reports overlaid: {scenario} names no observation log (pass "
+               "--observations LOG)." if observations is None else "No reports overlaid.")
     with console.status("simulating"):
         fc = run_forecast(sc, start, days, replications=reps, seed=seed)
     output.mkdir(parents=True, exist_ok=True)
@@ -325,7 +355,8 @@ def forecast(
                  else "prior ranges (not calibrated)")
     md_path.write_text("\n".join([
         f"# Forecast of {sc.name} from {start} for {days} days", "",
-        f"{fc.result.replications} replications; parameters from the {posterior}.", "",
+        f"{fc.result.replications} replications; parameters from the {posterior}. {overlay}",
+        "",
         "## Over the forecast window", "", _markdown(summary), ""]), encoding="utf-8")
     figures = forecast_figures(fc, output, log, national_share)
     t = Table(title=f"Forecast {start} + {days} days ({fc.result.replications} replications)")
@@ -338,5 +369,6 @@ def forecast(
             t.add_row(row.what, row.statistic, row.unit, f"{row.p50:,.3g}",
                       f"{row.p25:,.3g}-{row.p75:,.3g}", f"{row.p05:,.3g}-{row.p95:,.3g}")
     print_table(t, whole=("what",))
+    console.print(overlay, soft_wrap=True)
     for path in (csv_path, md_path, *figures):
         console.print(f"Wrote {path}", soft_wrap=True)

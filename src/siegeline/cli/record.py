@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
+from siegeline.cli.calibrate import LOG_HELP
 from siegeline.cli.common import (
     DEFAULT_SCENARIO,
     UserError,
@@ -102,8 +103,7 @@ def record(
     source: str = typer.Argument(DEFAULT_SCENARIO, metavar="RUN_OR_SCENARIO",
                                  help="Packaged scenario name, YAML/JSON file, or a stored run "
                                  "id (unique prefix, or 'latest')."),
-    observations: str = typer.Option("bamako-2025", "--observations", help="Observation log: "
-                                     "a CSV file or a packaged log name."),
+    observations: str | None = typer.Option(None, "--observations", help=LOG_HELP),
     output: Path = output_option(Path("siegeline-record"),
                                  "Folder for the PNGs, record.csv and record.md."),
     reps: int | None = replications_option(),
@@ -114,25 +114,23 @@ def record(
     store: Path | None = store_option(),
 ) -> None:
     """Compare a run with the observation log: band coverage per kind, one PNG per kind."""
+    from siegeline.cli.calibrate import _observation_log, required_log
     from siegeline.engines import simulate
-    from siegeline.observations.log import ObservationLogError, load_log
     from siegeline.observations.plots import record_figures
     from siegeline.observations.record import RecordContext, compare
     from siegeline.scenario.loader import load_scenario
 
     out = output
-    try:
-        log = load_log(observations)
-    except ObservationLogError as exc:
-        raise UserError(str(exc)) from None
     if _is_scenario(source):
         scenario = load_scenario(source)
+        log = _observation_log(required_log(observations, scenario, source))
         result = simulate(scenario, replications=reps, days=days, seed=seed)
     elif reps or days or seed is not None:
         raise UserError("--replications, --days and --seed apply to a scenario, not to a "
                         "stored run")
     else:
         result, scenario = _stored(source, store)
+        log = _observation_log(required_log(observations, scenario, f"run {source}'s scenario"))
     ctx = (RecordContext.from_scenario(scenario, national_share) if scenario is not None
            else RecordContext(national_share=national_share))
     rec = compare(result, log, ctx)

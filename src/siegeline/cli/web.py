@@ -93,7 +93,8 @@ def report(
     observations: str | None = typer.Option(None, "--observations", help="Observation log "
                                             "overlaid on the forecast (a CSV file or packaged "
                                             "name; 'none' for no overlay). Default: the "
-                                            "posterior's."),
+                                            "one the run's scenario names (else its "
+                                            "posterior's; none if neither names one)."),
 ) -> None:
     """Write one self-contained HTML report of a stored run that opens offline.
 

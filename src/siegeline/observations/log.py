@@ -18,13 +18,15 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from siegeline.scenario.schema import OBSERVATION_LOGS
+
 COLUMNS = ("date", "end_date", "kind", "place", "latitude", "longitude", "corridor", "value",
            "low", "high", "unit", "source", "url", "confidence", "note")
 KINDS = ("attack", "convoy_arrival", "imports", "price_informal", "price_official",
          "stations_open", "power_hours", "school_closure", "ban", "escort_policy", "other")
 CONFIDENCES = ("low", "medium", "high")  # in increasing order
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-PACKAGED = {"bamako-2025": "blockade-2025-observations.csv"}
+PACKAGED = OBSERVATION_LOGS
 
 Kind = Literal["attack", "convoy_arrival", "imports", "price_informal", "price_official",
                "stations_open", "power_hours", "school_closure", "ban", "escort_policy", "other"]
@@ -152,7 +154,7 @@ def _read_rows(path: Path) -> list[tuple[int, Observation]]:
     return rows
 
 
-def load_log(path_or_name: str | os.PathLike[str] = "bamako-2025") -> pd.DataFrame:
+def load_log(path_or_name: str | os.PathLike[str]) -> pd.DataFrame:
     """Read and validate an observation log; one row per observation, in file order.
 
     Columns are the CSV's (dates as ``datetime64``, numbers as ``float64`` with NaN for blanks,

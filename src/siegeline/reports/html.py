@@ -206,7 +206,7 @@ class ForecastOptions:
     """The report's forecast section: the run read past ``origin`` (None: the last date of
     data of the scenario's posterior, when it has one and the run goes past it) for ``days``
     (None: to the run's last day), with the reports of ``observations`` overlaid (a log file or
-    packaged name; None: the posterior's log; "none": no overlay)."""
+    packaged name; None: the scenario's log, else the posterior's; "none": no overlay)."""
 
     origin: dt.date | None = None
     days: int | None = None
@@ -219,19 +219,23 @@ def _note(text: str) -> str:
 
 def _forecast_log(name: str | None, scenario: Scenario, explicit: bool) -> tuple[Any, str]:
     """The observation log overlaid and how the section names it; a log named by the
-    posterior that cannot be read is left out (said so), one given explicitly is an error."""
+    scenario (or, for a scenario that names none, by its posterior) that cannot be read is left
+    out (said so), one given explicitly is an error."""
     from siegeline.observations.log import ObservationLogError, load_log
 
-    if name is None and scenario.posterior is not None:
-        name = scenario.posterior.observations or None
-    if name is None or name == "none":
+    if name is None:
+        name = scenario.observations or (scenario.posterior.observations
+                                         if scenario.posterior is not None else None) or None
+        if name is None:
+            return None, "no observations overlaid (the scenario names no observation log)"
+    if name == "none":
         return None, "no observations overlaid"
     try:
         return load_log(name), f"reports of the observation log {name} overlaid"
     except (ObservationLogError, FileNotFoundError) as exc:
         if explicit:
             raise
-        return None, f"the posterior's observation log could not be read ({exc})"
+        return None, f"the scenario's observation log could not be read ({exc})"
 
 
 def forecast_section(result: SimulationResult, scenario_data: dict[str, Any],

@@ -15,7 +15,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from siegeline.scenario.schema import Scenario, UncertainRange
+from siegeline.scenario.schema import SCENARIO_FOLDER, Scenario, UncertainRange
 
 MAX_SCENARIO_BYTES = 5_000_000
 
@@ -207,11 +207,15 @@ def validation_problems(exc: ValidationError, data: Any) -> list[tuple[str, str]
     return unique
 
 
-def validate_scenario(data: dict[str, Any], label: str = "scenario") -> Scenario:
+def validate_scenario(data: dict[str, Any], label: str = "scenario",
+                      folder: Path | None = None) -> Scenario:
     """Validate plain data into a :class:`Scenario`, raising :class:`ScenarioError`; a timeline
-    is checked by applying each of its entries (every phase must be a valid scenario)."""
+    is checked by applying each of its entries (every phase must be a valid scenario). With
+    ``folder`` (the scenario file's), the ``observations`` log is resolved against it to an
+    absolute path and must exist; without, it is kept as written."""
+    context = {SCENARIO_FOLDER: folder} if folder is not None else None
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data, context=context)
     except ValidationError as exc:
         raise ScenarioError(validation_problems(exc, data), label) from None
     except (TypeError, ValueError, RecursionError) as exc:
@@ -391,7 +395,14 @@ def load_scenario(
     data, label = _document(source)
     if overrides:
         data = apply_overrides(data, overrides)
-    return validate_scenario(data, label)
+    return validate_scenario(data, label, scenario_folder(source))
+
+
+def scenario_folder(source: str | Path) -> Path:
+    """The folder a scenario's relative paths (its ``observations`` log) are read from."""
+    if isinstance(source, str) and source in packaged_scenarios():
+        return Path(str(resources.files("siegeline.scenario") / "scenarios"))
+    return Path(source).parent
 
 
 def scenario_hash(scenario: Scenario) -> str:

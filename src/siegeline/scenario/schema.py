@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,6 +18,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -48,6 +51,14 @@ _BOUND_RULES = {
     "le": (lambda x, b: x <= b, "less than or equal to"),
 }
 
+
+OBSERVATION_LOGS = {"bamako-2025": "blockade-2025-observations.csv"}
+"""Observation logs shipped with siegeline (files of ``siegeline/data``), by name. Defined here,
+not in :mod:`siegeline.observations.log`, so that validating a scenario does not import pandas."""
+
+SCENARIO_FOLDER = "scenario_folder"
+"""Validation-context key: the folder of the scenario file, against which the ``observations``
+path is resolved and checked (absent, e.g. for a stored run's scenario: the value is kept)."""
 
 MAX_MAGNITUDE = 1e12
 """No quantity in a scenario comes near this; larger numbers are typos, and would overflow the
@@ -783,6 +794,16 @@ class Scenario(StrictModel):
         max_length=12,
         pattern=r"^\S+$",
     )
+    observations: str | None = param(
+        None, unit="-",
+        description="Observation log of this case, read by calibrate, backtest, record, "
+        "forecast, the report and the dashboard when they are given no --observations: a "
+        f"packaged log name ({', '.join(OBSERVATION_LOGS)}) or a CSV file, relative to the "
+        "scenario file's folder; an unknown name or a missing file is a validation error. "
+        "None: the case has no log (calibrate, backtest and record then need --observations; "
+        "forecasts draw no reports).",
+        min_length=1,
+    )
     simulation: Simulation
     products: list[Product] = param(unit="-", description="Fuel products.", min_length=1)
     nodes: list[Node] = param(unit="-", description="Network nodes.", min_length=2)
@@ -812,6 +833,18 @@ class Scenario(StrictModel):
         description="Posterior samples from calibration: replications draw rows of it in place "
         "of the ranges of its parameters.",
     )
+
+    @field_validator("observations")
+    @classmethod
+    def _observation_log_exists(cls, v: str | None, info: ValidationInfo) -> str | None:
+        folder = (info.context or {}).get(SCENARIO_FOLDER)
+        if v is None or v in OBSERVATION_LOGS or folder is None:
+            return v
+        path = (Path(folder) / v).resolve()  # an absolute v stays itself
+        if not path.is_file():
+            raise ValueError(f"no observation log {v!r}: not a packaged log "
+                             f"({', '.join(OBSERVATION_LOGS)}) and no file {str(path)!r}")
+        return str(path)
 
     @model_validator(mode="after")
     def _check_references(self) -> Scenario:

@@ -69,7 +69,7 @@ def _read(path: Path, name: str, version: tuple[int, int]) -> Entry:
         return entry
     try:
         entry.document = parse_document(path.read_text(encoding="utf-8"), name)
-        entry.scenario = validate_scenario(copy.deepcopy(entry.document), name)
+        entry.scenario = validate_scenario(copy.deepcopy(entry.document), name, path.parent)
     except ScenarioError as exc:
         entry.document, entry.error = None, _first_problem(exc)
     except (OSError, UnicodeDecodeError) as exc:
@@ -187,4 +187,6 @@ class ScenarioCatalogue:
         assert entry.scenario is not None and entry.document is not None
         if not overrides:
             return entry.scenario  # frozen: shared safely
-        return validate_scenario(apply_overrides(copy.deepcopy(entry.document), overrides), name)
+        assert self.folder is not None
+        return validate_scenario(apply_overrides(copy.deepcopy(entry.document), overrides), name,
+                                 self.folder)

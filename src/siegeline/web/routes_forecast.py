@@ -14,14 +14,17 @@ a second planning solve does), so a few clients cannot take every core.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from siegeline.observations.log import PACKAGED
 from siegeline.scenario.loader import ScenarioError
+from siegeline.scenario.schema import Scenario
 from siegeline.web.catalogue import ScenarioCatalogue
 from siegeline.web.cost import check_cost
 from siegeline.web.errors import error_responses
@@ -54,8 +57,9 @@ def get_forecast(
                               description="Replications (the server's limits apply too)."),
     seed: int | None = Query(None, ge=0, le=2**63 - 1, description="Default: the scenario's."),
     observations: LogName | None = Query(None, description="Packaged observation log "
-                                         "overlaid; default: the posterior's when packaged, "
-                                         "'none' for no overlay."),
+                                         "overlaid, 'none' for no overlay; default: the log "
+                                         "the scenario names (else its posterior's, when "
+                                         "packaged; none if neither names one)."),
 ) -> dict[str, Any]:
     """Fan charts of every observable kind (the model before the origin grey, the forecast
     blue, the reports overlaid, the origin a dashed line), P(stockout that day) by product
@@ -85,8 +89,7 @@ def get_forecast(
         raise HTTPException(422, [{"loc": ["query", path], "msg": msg, "type": "value_error"}
                                   for path, msg in exc.problems]) from None
     if observations is None:
-        log = post.observations if post is not None else ""
-        observations = log if log in PACKAGED else "none"
+        observations = _scenario_log(scenario)
     key = (catalogue, name, catalogue.version(name), origin, days, replications, seed,
            observations)
     if key in _ANSWERS:
@@ -103,18 +106,32 @@ def get_forecast(
     return answer
 
 
+def _scenario_log(scenario: Scenario) -> str:
+    """The log a scenario names: a packaged name, or a file the loader resolved and checked
+    (a scenario of the server's folder names it; a request never gives a path); "none"."""
+    if scenario.observations is not None:
+        return scenario.observations
+    log = scenario.posterior.observations if scenario.posterior is not None else ""
+    return log if log in PACKAGED else "none"
+
+
 def _forecast(catalogue: ScenarioCatalogue, name: str, origin: dt.date, days: int,
               replications: int, seed: int | None, observations: str) -> dict[str, Any]:
     from siegeline.forecast import forecast
-    from siegeline.observations.log import load_log
+    from siegeline.observations.log import ObservationLogError, load_log
     from siegeline.reports.forecast import HORIZON_HEADER, forecast_figures, horizon_rows
 
     fc = forecast(catalogue.load(name), origin, days, replications=replications, seed=seed)
-    log = load_log(observations) if observations != "none" else None
+    try:
+        log = load_log(observations) if observations != "none" else None
+    except (ObservationLogError, FileNotFoundError) as exc:  # gone or broken since loading
+        logging.getLogger(__name__).warning("forecast of %s drawn without reports: %s", name, exc)
+        log, observations = None, "none"
     return {
         "scenario": name, "origin": str(origin), "days": days,
         "replications": fc.result.replications,
-        "observations": None if observations == "none" else observations,
+        # A file is named without its folder: the server's paths are not the client's business.
+        "observations": None if observations == "none" else Path(observations).name,
         "figures": forecast_figures(fc, log),
         "horizon": {"header": list(HORIZON_HEADER), "rows": horizon_rows(fc)},
         "stockout": {"dates": [str(d) for d in fc.stockout.index],
