@@ -140,6 +140,31 @@ def test_paired_simulation_of_an_empty_plan_differs_by_nothing(bamako) -> None:
     assert plan["simulated_lost_with"] != plan["simulated_lost_without"]
 
 
+def test_loss_at_departures_is_the_formula_at_each_days_convoy(bamako) -> None:
+    """Constant daily convoys give the loss formula at that flow, draw by draw; uneven convoys
+    with the same mean lose more (a tanker's risk grows with its convoy's size)."""
+    from siegeline.planning.escort_loss import loss_at_departures, plan_loss
+
+    R, D = 50, 6
+    flows = {c.name: 4.0 + 3 * i for i, c in enumerate(bamako.corridors)}
+    steady = {c: np.full((R, D), f) for c, f in flows.items()}
+    assert loss_at_departures(bamako, {}, steady, seed=5) == pytest.approx(
+        plan_loss(bamako, {}, flows, samples=R, seed=5), rel=1e-12)
+    convoy = next(c.name for c in bamako.corridors if c.policy.mode == "convoy")
+    uneven = dict(steady, **{convoy: np.tile([0.0, 2 * flows[convoy]], (R, D // 2))})
+    assert loss_at_departures(bamako, {}, uneven, seed=5) > loss_at_departures(
+        bamako, {}, steady, seed=5)
+
+
+def test_central_values_of_a_calibrated_scenario_are_its_posterior_medians(bamako) -> None:
+    post = bamako.posterior
+    i = post.parameters.index("adversary.destroy_share")
+    assert AttackModel.central(bamako).destroy_share == pytest.approx(
+        float(np.median([row[i] for row in post.samples])))
+    assert AttackModel.central(bamako).destroy_share != pytest.approx(
+        bamako.adversary.destroy_share.midpoint)
+
+
 def test_sampled_attack_parameters_are_the_engines_draws(bamako) -> None:
     """Draw i of seed s is replication i of `siegeline run --seed s`, so -N plans on the runs'
     own parameters."""

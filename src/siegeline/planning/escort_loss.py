@@ -66,8 +66,19 @@ class AttackModel:
 
     @classmethod
     def central(cls, scenario: Scenario) -> AttackModel:
+        """Central values; a parameter the scenario's posterior holds takes its posterior
+        median, since the simulator draws it from there and not from the prior range."""
         adv = scenario.adversary
-        return cls(*(central_value(getattr(adv, name)) for name in ADVERSARY))
+        post = scenario.posterior
+        columns = {path: i for i, path in enumerate(post.parameters)} if post else {}
+
+        def central(name: str) -> float:
+            i = columns.get(f"adversary.{name}")
+            if i is None:
+                return central_value(getattr(adv, name))
+            return float(np.median([row[i] for row in post.samples]))
+
+        return cls(*(central(name) for name in ADVERSARY))
 
     @classmethod
     def sampled(cls, scenario: Scenario, n: int, seed: int) -> AttackModel:
@@ -92,19 +103,20 @@ class CorridorOption:
     name: str
     segments: tuple[str, ...]
     risks: np.ndarray  # (segments,) or (segments, draws): hazard x km / 100
-    flow: float  # tanker/day dispatched
+    flow: float | np.ndarray  # tanker/day dispatched (or one per parameter draw)
     convoy: bool  # a convoy corridor in the scenario
     interval_days: int
     max_size: int
     leg_days: int
     base_escorts: int  # units per convoy the scenario gives it now
 
-    def convoy_size(self, escorts: int) -> float:
+    def convoy_size(self, escorts: int) -> float | np.ndarray:
         if not self.convoy and escorts == 0:
             return 1.0
         interval = self.interval_days if self.convoy else 1
-        return float(max(1.0, min(self.max_size if self.convoy else math.inf,
-                                  self.flow * interval)))
+        size = np.maximum(1.0, np.minimum(self.max_size if self.convoy else math.inf,
+                                          self.flow * interval))
+        return float(size) if size.ndim == 0 else size
 
     @property
     def convoys_out(self) -> int:
@@ -113,9 +125,8 @@ class CorridorOption:
 
     def segment_losses(self, escorts: int, model: AttackModel) -> np.ndarray:
         """(segments,) expected tankers lost per day on each segment (mean over draws)."""
-        per = segment_loss(self.risks, self.convoy_size(escorts), escorts, model)
-        per = per.mean(axis=1) if per.ndim == 2 else per
-        return self.flow * per
+        lost = self.flow * segment_loss(self.risks, self.convoy_size(escorts), escorts, model)
+        return lost.mean(axis=1) if lost.ndim == 2 else lost
 
 
 def _leg_days(scenario: Scenario, path: list[str]) -> int:
@@ -155,10 +166,12 @@ def corridor_options(
             risks = np.stack([draws.get(f"segments.{s.id}.hazard_per_100km") * s.length_km / 100
                               for s in segs])
         pol = c.policy
-        flow = float(flows.get(c.name, demand * c.order_share / total_share))
+        given = flows.get(c.name, demand * c.order_share / total_share)
+        flow = float(given) if np.ndim(given) == 0 else np.asarray(given, dtype=float)
         base = pol.escorts_per_convoy + math.ceil(
-            central_value(pol.escorts_per_100_tankers) * min(pol.max_size, flow * pol.interval_days)
-            / 100 - 1e-9) if pol.mode == "convoy" else 0
+            central_value(pol.escorts_per_100_tankers)
+            * min(pol.max_size, float(np.mean(flow)) * pol.interval_days) / 100 - 1e-9
+        ) if pol.mode == "convoy" else 0
         out.append(CorridorOption(c.name, tuple(s.id for s in segs), risks, flow,
                                   pol.mode == "convoy", pol.interval_days, pol.max_size,
                                   _leg_days(scenario, list(c.path)), int(base)))
@@ -323,12 +336,37 @@ def apply_escort_plan(document: Mapping[str, Any], result: PlanResult) -> dict[s
 
 
 def plan_loss(scenario: Scenario, levels: Mapping[str, int],
-              flows: Mapping[str, float] | None = None) -> float:
+              flows: Mapping[str, float | np.ndarray] | None = None, samples: int = 0,
+              seed: int = 1) -> float:
     """Expected tankers lost per day with ``levels`` (units per convoy per corridor) at
-    ``flows`` (default: the order shares of the demand), central values."""
-    model = AttackModel.central(scenario)
+    ``flows`` (default: the order shares of the demand): at central values, or averaged over
+    ``samples`` parameter draws of ``seed`` (replication i of ``siegeline run --seed``), where
+    a corridor's flow may be one per draw."""
+    model = (AttackModel.sampled(scenario, samples, seed) if samples
+             else AttackModel.central(scenario))
     return sum(float(o.segment_losses(int(levels.get(o.name, 0)), model).sum())
-               for o in corridor_options(scenario, flows=flows))
+               for o in corridor_options(scenario, flows=flows, samples=samples, seed=seed))
+
+
+def loss_at_departures(scenario: Scenario, levels: Mapping[str, int],
+                       dispatched: Mapping[str, np.ndarray], seed: int) -> float:
+    """Expected tankers lost per day by the loss formula at the groups a run actually sent:
+    ``dispatched[c]`` (replication, day) tankers leaving corridor c, one convoy a day on a
+    convoy corridor (one group per tanker otherwise), replication i at parameter draw i of
+    ``seed``. Unlike the mean flow, it sees the day-to-day sizes of convoys: a tanker's risk
+    grows with its convoy's size, so uneven convoys lose more than their mean size says."""
+    n = len(next(iter(dispatched.values())))
+    drawn = AttackModel.sampled(scenario, n, seed)
+    model = AttackModel(*(np.asarray(v, dtype=float).reshape(n, 1)
+                          for v in drawn.__dict__.values()))
+    total = 0.0
+    for o in corridor_options(scenario, samples=n, seed=seed):
+        sent = np.asarray(dispatched[o.name], dtype=float)  # (R, D)
+        e = int(levels.get(o.name, 0))
+        size = np.maximum(sent, 1.0) if (o.convoy or e > 0) else np.ones_like(sent)
+        per_tanker = segment_loss(o.risks[:, :, None], size, e, model)  # (S, R, D)
+        total += float((sent * per_tanker.sum(axis=0)).mean())
+    return total
 
 
 def _paired_interval(diff: np.ndarray, level: float = 0.90) -> tuple[float, float, float]:
@@ -363,13 +401,14 @@ def simulate_escort_plan(
         sc = validate_scenario(doc, f"plan {name} escorts")
         ds = simulate(sc, replications=replications, days=days, seed=seed).dataset
         lost = ds["tankers_lost"].sum(("day", "corridor")).values / days
-        sent = (ds["tankers_dispatched"].sum("day").mean("replication") / days).to_pandas()
-        runs[name] = (sc, lost, sent.to_dict())
+        sent = ds["tankers_dispatched"]  # (replication, day, corridor)
+        runs[name] = (sc, lost, {str(c): sent.sel(corridor=c).values
+                                 for c in sent["corridor"].values})
     sim = _paired_interval(runs["without"][1] - runs["with"][1])
     levels = result.details["levels"]
-    base_sc = runs["without"][0]
-    at_traffic = (plan_loss(base_sc, {}, runs["without"][2])
-                  - plan_loss(base_sc, levels, runs["with"][2]))
+    # The loss formula at each run's own parameter draws and the convoys it sent.
+    at_traffic = (loss_at_departures(runs["without"][0], {}, runs["without"][2], seed)
+                  - loss_at_departures(runs["with"][0], levels, runs["with"][2], seed))
     return {
         "replications": replications, "days": days, "seed": seed, "set": list(assignments),
         "predicted": result.baseline - result.objective,
@@ -377,5 +416,6 @@ def simulate_escort_plan(
         "simulated": sim[0], "simulated_90": [sim[1], sim[2]],
         "simulated_lost_without": float(runs["without"][1].mean()),
         "simulated_lost_with": float(runs["with"][1].mean()),
-        "dispatched_without": runs["without"][2], "dispatched_with": runs["with"][2],
+        "dispatched_without": {c: float(v.mean()) for c, v in runs["without"][2].items()},
+        "dispatched_with": {c: float(v.mean()) for c, v in runs["with"][2].items()},
     }
