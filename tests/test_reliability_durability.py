@@ -159,3 +159,34 @@ def test_concurrent_event_ingests_lose_nothing(tmp_path):
     with duckdb.connect(str(store), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 300
         assert con.execute("SELECT count(*) FROM event_ingests").fetchone()[0] == 3
+
+
+def test_a_store_being_created_by_another_process_is_waited_for(tmp_path):
+    """A second process can open the file before the first has written DuckDB's header: the
+    connection retries briefly instead of failing; a file that stays invalid is still an error."""
+    import threading
+
+    from siegeline.results.locking import connect_duckdb
+
+    path = tmp_path / "new.duckdb"
+    path.write_bytes(b"\0" * 16)  # what a reader may see while the creator writes
+    valid = tmp_path / "valid.duckdb"
+    duckdb.connect(str(valid)).close()
+
+    def finish_creating():
+        time.sleep(0.3)
+        os.replace(valid, path)
+
+    creator = threading.Thread(target=finish_creating)
+    creator.start()
+    con = connect_duckdb(path)
+    creator.join()
+    con.execute("CREATE TABLE t (x INT)")
+    con.close()
+
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"not a database" * 100)
+    started = time.monotonic()
+    with pytest.raises(duckdb.IOException, match="not a valid DuckDB database"):
+        connect_duckdb(broken)
+    assert time.monotonic() - started < 10  # not the 30 s lock wait

@@ -24,12 +24,19 @@ class StoreBusy(PermissionError):
 def connect_duckdb(path: str | os.PathLike[str], read_only: bool = False,
                    wait: float = LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
     """``duckdb.connect``, retrying for up to ``wait`` seconds while the file is locked."""
-    deadline = time.monotonic() + wait
+    start = time.monotonic()
+    deadline = start + wait
     while True:
         try:
             return duckdb.connect(str(Path(path)), read_only=read_only)
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
+            message = str(exc).lower()
+            # A process creating the file has not written its header yet: retry briefly (a file
+            # that stays invalid is a real error).
+            if "not a valid duckdb database" in message and time.monotonic() - start < 2.0:
+                time.sleep(0.02 + random.random() * 0.08)
+                continue
+            if "lock" not in message:
                 raise
             if time.monotonic() > deadline:
                 raise StoreBusy(f"the store {path} has been locked by another process for "
