@@ -121,6 +121,8 @@ def test_scenarios_show_validate_schema(tmp_path):
     shown = runner.invoke(app, ["show", "bamako-2025", "--sources"])
     assert shown.exit_code == 0
     assert "official price order" in shown.output
+    assert ("Observation log: bamako-2025; posterior: 500 joint samples of 10 parameters, "
+            "data to 2025-11-30") in shown.output
     ok = runner.invoke(app, ["validate", "bamako-2025"])
     assert ok.exit_code == 0 and "valid" in ok.output
     out = tmp_path / "schema.json"

@@ -73,6 +73,11 @@ def show(
     )
     if s.description:
         console.print(s.description, highlight=False)
+    post = s.posterior
+    console.print(f"Observation log: {s.observations or 'none'}"
+                  + (f"; posterior: {len(post.samples)} joint samples of "
+                     f"{len(post.parameters)} parameters, data to {post.until}" if post else ""),
+                  highlight=False, soft_wrap=True)
     t = Table(title="Corridors")
     for col in ("corridor", "path", "km", "fleet", "share", "policy"):
         t.add_column(col)
