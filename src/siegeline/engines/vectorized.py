@@ -184,9 +184,9 @@ def _planned_escorts(m: ModelParameters, tankers: np.ndarray) -> np.ndarray:
 def _drivers_willing(m: ModelParameters, s: DayState, t: int, rng: np.random.Generator,
                      ready: np.ndarray) -> np.ndarray:
     """(R, C, P) tankers that leave: each driver asked decides once (fear, escorts, bans as far
-    as today's campaign regime enforces them); the
-    willing, up to the drivers at the port and the convoy's maximum size, share the loads by
-    dispatch weight. Drivers count the escorts the convoy asks for that the pool can give."""
+    as today's campaign regime enforces them); the willing, up to the drivers at the port and
+    the convoy's maximum size, share the loads by dispatch weight. Drivers count the escorts
+    the convoy asks for that the pool can give."""
     n_ready = _per_corridor(ready)
     escorts = np.minimum(_planned_escorts(m, n_ready), np.maximum(s.escorts_free, 0)[:, None])
     enforced = m.regime_ban_enforcement[np.arange(m.replications), s.regime]  # today's regime

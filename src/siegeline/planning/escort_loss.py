@@ -33,6 +33,7 @@ linear in the draws' losses, so that is the sample-average plan).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import math
 import time
@@ -103,20 +104,19 @@ class CorridorOption:
     name: str
     segments: tuple[str, ...]
     risks: np.ndarray  # (segments,) or (segments, draws): hazard x km / 100
-    flow: float | np.ndarray  # tanker/day dispatched (or one per parameter draw)
+    flow: float  # tanker/day dispatched
     convoy: bool  # a convoy corridor in the scenario
     interval_days: int
     max_size: int
     leg_days: int
     base_escorts: int  # units per convoy the scenario gives it now
 
-    def convoy_size(self, escorts: int) -> float | np.ndarray:
+    def convoy_size(self, escorts: int) -> float:
         if not self.convoy and escorts == 0:
             return 1.0
         interval = self.interval_days if self.convoy else 1
-        size = np.maximum(1.0, np.minimum(self.max_size if self.convoy else math.inf,
-                                          self.flow * interval))
-        return float(size) if size.ndim == 0 else size
+        return float(max(1.0, min(self.max_size if self.convoy else math.inf,
+                                  self.flow * interval)))
 
     @property
     def convoys_out(self) -> int:
@@ -125,8 +125,9 @@ class CorridorOption:
 
     def segment_losses(self, escorts: int, model: AttackModel) -> np.ndarray:
         """(segments,) expected tankers lost per day on each segment (mean over draws)."""
-        lost = self.flow * segment_loss(self.risks, self.convoy_size(escorts), escorts, model)
-        return lost.mean(axis=1) if lost.ndim == 2 else lost
+        per = segment_loss(self.risks, self.convoy_size(escorts), escorts, model)
+        per = per.mean(axis=1) if per.ndim == 2 else per
+        return self.flow * per
 
 
 def _leg_days(scenario: Scenario, path: list[str]) -> int:
@@ -166,12 +167,10 @@ def corridor_options(
             risks = np.stack([draws.get(f"segments.{s.id}.hazard_per_100km") * s.length_km / 100
                               for s in segs])
         pol = c.policy
-        given = flows.get(c.name, demand * c.order_share / total_share)
-        flow = float(given) if np.ndim(given) == 0 else np.asarray(given, dtype=float)
+        flow = float(flows.get(c.name, demand * c.order_share / total_share))
         base = pol.escorts_per_convoy + math.ceil(
-            central_value(pol.escorts_per_100_tankers)
-            * min(pol.max_size, float(np.mean(flow)) * pol.interval_days) / 100 - 1e-9
-        ) if pol.mode == "convoy" else 0
+            central_value(pol.escorts_per_100_tankers) * min(pol.max_size, flow * pol.interval_days)
+            / 100 - 1e-9) if pol.mode == "convoy" else 0
         out.append(CorridorOption(c.name, tuple(s.id for s in segs), risks, flow,
                                   pol.mode == "convoy", pol.interval_days, pol.max_size,
                                   _leg_days(scenario, list(c.path)), int(base)))
@@ -336,12 +335,11 @@ def apply_escort_plan(document: Mapping[str, Any], result: PlanResult) -> dict[s
 
 
 def plan_loss(scenario: Scenario, levels: Mapping[str, int],
-              flows: Mapping[str, float | np.ndarray] | None = None, samples: int = 0,
+              flows: Mapping[str, float] | None = None, samples: int = 0,
               seed: int = 1) -> float:
     """Expected tankers lost per day with ``levels`` (units per convoy per corridor) at
     ``flows`` (default: the order shares of the demand): at central values, or averaged over
-    ``samples`` parameter draws of ``seed`` (replication i of ``siegeline run --seed``), where
-    a corridor's flow may be one per draw."""
+    ``samples`` parameter draws of ``seed`` (replication i of ``siegeline run --seed``)."""
     model = (AttackModel.sampled(scenario, samples, seed) if samples
              else AttackModel.central(scenario))
     return sum(float(o.segment_losses(int(levels.get(o.name, 0)), model).sum())
@@ -357,8 +355,8 @@ def loss_at_departures(scenario: Scenario, levels: Mapping[str, int],
     grows with its convoy's size, so uneven convoys lose more than their mean size says."""
     n = len(next(iter(dispatched.values())))
     drawn = AttackModel.sampled(scenario, n, seed)
-    model = AttackModel(*(np.asarray(v, dtype=float).reshape(n, 1)
-                          for v in drawn.__dict__.values()))
+    model = AttackModel(*(np.asarray(v, dtype=float).reshape(n, 1)  # broadcast over days
+                          for v in dataclasses.astuple(drawn)))
     total = 0.0
     for o in corridor_options(scenario, samples=n, seed=seed):
         sent = np.asarray(dispatched[o.name], dtype=float)  # (R, D)

@@ -33,12 +33,11 @@ def connect_duckdb(path: str | os.PathLike[str], read_only: bool = False,
             message = str(exc).lower()
             # A process creating the file has not written its header yet: retry briefly (a file
             # that stays invalid is a real error).
-            if "not a valid duckdb database" in message and time.monotonic() - start < 2.0:
-                time.sleep(0.02 + random.random() * 0.08)
-                continue
-            if "lock" not in message:
+            creating = ("not a valid duckdb database" in message
+                        and time.monotonic() - start < 2.0)
+            if not creating and "lock" not in message:
                 raise
-            if time.monotonic() > deadline:
+            if not creating and time.monotonic() > deadline:
                 raise StoreBusy(f"the store {path} has been locked by another process for "
                                 f"more than {wait:.0f} s; try again when it has finished") from None
             time.sleep(0.02 + random.random() * 0.08)
