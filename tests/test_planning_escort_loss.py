@@ -98,7 +98,7 @@ def test_candidates_limit_the_escorted_corridors(bamako) -> None:
 def test_apply_writes_a_scenario_that_validates_and_runs(tmp_path) -> None:
     out = tmp_path / "plan.yaml"
     res = CliRunner().invoke(app, ["plan", "escorts", "--objective", "loss", "-k", "48",
-                                   "--apply", "-o", str(out)])
+                                   "--pilot", "0", "--apply", "-o", str(out)])
     assert res.exit_code == 0, res.output
     sc = load_scenario(out)
     plan = escort_allocation(load_scenario("bamako-2025"), 48)

@@ -489,13 +489,19 @@ def escorts(
     samples: int = typer.Option(0, "--samples", "-N", min=0, max=20_000,
                                 help="loss: average over this many draws of the uncertain "
                                 "ranges (0: their central values)."),
-    seed: int = seed_option(1, help="loss: seed of the draws (--samples) and of --simulate."),
+    pilot_reps: int = typer.Option(
+        300, "--pilot", min=0, max=100_000, help="loss: plan at the traffic a run of the "
+        "scenario without escorts leaves (this many replications over -d days), with the "
+        "drivers' and the adversary's answers to escorts; 0: at the order shares of demand, "
+        "without answers."),
+    seed: int = seed_option(1, help="loss: seed of the draws (--samples), of the --pilot "
+                            "and of --simulate."),
     simulate_reps: int = typer.Option(
         0, "--simulate", min=0, max=100_000, help="loss: check the plan in the simulator with "
         "this many paired replications (the plan against no escorts, same seed)."),
-    days: int | None = days_option("loss, --simulate: days simulated (default 60)."),
-    overrides: list[str] = set_option("loss, --simulate: override a field of both runs, "
-                                      "path=value (repeatable)."),
+    days: int | None = days_option("loss, --pilot, --simulate: days simulated (default 60)."),
+    overrides: list[str] = set_option("loss, --pilot, --simulate: override a field of the "
+                                      "runs, path=value (repeatable)."),
     map_path: Path = MapOpt,
     as_json: bool = JsonOpt,
     output: Path | None = output_option(None, "Write the full result as JSON to this file "
@@ -509,8 +515,11 @@ def escorts(
             raise UserError("--objective loss plans a scenario's corridors, not a --network")
         if apply and output is None:
             raise UserError("--apply writes the plan as a scenario: give -o FILE.yaml")
+        if samples and pilot_reps:
+            raise UserError("--samples draws the ranges at fixed flows: give it with --pilot 0 "
+                            "(a pilot run draws its own)")
         _escort_loss(scenario, k, samples, seed, apply, as_json, output,
-                     (simulate_reps, days or 60, overrides))
+                     (simulate_reps, days or 60, overrides), pilot_reps)
         return
     from siegeline.planning import escort_placement
     from siegeline.planning.graphs import edge_label, edge_records
@@ -547,14 +556,17 @@ def escorts(
 
 
 def _escort_loss(scenario: str | None, pool: int, samples: int, seed: int, apply: bool,
-                 as_json: bool, output: Path | None, check: tuple[int, int, list[str]]) -> None:
+                 as_json: bool, output: Path | None, check: tuple[int, int, list[str]],
+                 pilot_reps: int) -> None:
     """The expected-loss escort allocation; with ``apply`` the plan written as a scenario;
-    ``check`` = (replications, days, --set) of the paired simulation (none if 0 replications)."""
+    ``check`` = (replications, days, --set) of the paired simulation (none if 0 replications)
+    and of the pilot (``pilot_reps`` replications; none if 0)."""
     import yaml
 
     from siegeline.planning.escort_loss import (
         apply_escort_plan,
         escort_allocation,
+        escort_pilot,
         simulate_escort_plan,
     )
     from siegeline.scenario.loader import load_raw, load_scenario, validate_scenario
@@ -562,23 +574,32 @@ def _escort_loss(scenario: str | None, pool: int, samples: int, seed: int, apply
     name = scenario or DEFAULT_SCENARIO
     sc = load_scenario(name)
     report = Report(as_json, None if apply else output)
+    reps, days, assignments = check
+    pilot = None
+    if pilot_reps:
+        pilot = _solve(f"Pilot run without escorts ({pilot_reps} replications, {days} days)…",
+                       escort_pilot, load_raw(name), replications=pilot_reps, days=days,
+                       seed=seed, assignments=assignments)
     result = _solve("Solving the escort allocation…", escort_allocation, sc, pool,
-                    samples=samples, seed=seed)
+                    samples=samples, seed=seed, pilot=pilot)
     d = result.details
-    basis = f"mean of {samples} draws, seed {seed}" if samples else "central values"
+    basis = (f"pilot of {pilot_reps} replications over {days} days, seed {seed}, with the "
+             "drivers' and the adversary's answers" if pilot else
+             f"mean of {samples} draws, seed {seed}" if samples else "central values")
     t = _table(f"Escort units per convoy, pool {pool} ({basis})",
-               ("corridor", "tanker/day", "convoy", "leg d", "escorts", "units",
+               ("corridor", "tanker/day", "with plan", "leg d", "escorts", "units",
                 "lost/day without", "lost/day with"),
-               right=("tanker/day", "convoy", "leg d", "escorts", "units", "lost/day without",
-                      "lost/day with"))
+               right=("tanker/day", "with plan", "leg d", "escorts", "units",
+                      "lost/day without", "lost/day with"))
     for r in d["corridors"]:
-        t.add_row(r["corridor"], f"{r['flow']:.1f}", f"{r['convoy_size']:.1f}",
+        t.add_row(r["corridor"], f"{r['flow']:.1f}", f"{r.get('flow_with', r['flow']):.1f}",
                   str(r["leg_days"]), str(r["escorts_per_convoy"]), str(r["units"]),
                   f"{r['loss_without']:.3f}", f"{r['loss_with']:.3f}")
     report.show(t, whole=("corridor",))
+    own = ("" if d["scenario_escorts_loss"] is None else
+           f"{d['scenario_escorts_loss']:.3f} with the scenario's day-0 escorts, ")
     report.show(f"expected tankers lost per day: {result.baseline:.3f} without escorts, "
-                f"{d['scenario_escorts_loss']:.3f} with the scenario's day-0 escorts, "
-                f"{result.objective:.3f} with the plan ({d['units_used']} of {pool} units; "
+                f"{own}{result.objective:.3f} with the plan ({d['units_used']} of {pool} units; "
                 f"{result.status}, re-check {'ok' if result.check.ok else 'FAILED'})")
     if apply:
         doc = apply_escort_plan(load_raw(name), result)
@@ -587,18 +608,23 @@ def _escort_loss(scenario: str | None, pool: int, samples: int, seed: int, apply
                           encoding="utf-8")
         report.notes.print(f"plan written to {output}: evaluate it with `siegeline run {output}`")
     payload = result.to_dict()
-    reps, days, assignments = check
     if reps:
         sim = _solve(f"Simulating {reps} paired replications…", simulate_escort_plan,
                      load_raw(name), result, replications=reps, days=days, seed=seed,
                      assignments=assignments)
         lo, hi = sim["simulated_90"]
+        elo, ehi = sim["prediction_error_90"]
+        where = ("at the pilot's traffic with the answers" if pilot else
+                 "at the plan's flows")
         report.show(f"loss reduction (tankers/day over {days} days): predicted "
-                    f"{sim['predicted']:.3f} at the plan's flows, "
-                    f"{sim['predicted_at_simulated_traffic']:.3f} at the traffic the runs "
-                    f"dispatched; simulated {sim['simulated']:.3f} [90%: {lo:.3f} – {hi:.3f}] "
-                    f"({sim['simulated_lost_without']:.3f} → {sim['simulated_lost_with']:.3f}, "
-                    f"{reps} paired replications, seed {seed})")
+                    f"{sim['predicted']:.3f} {where}; simulated {sim['simulated']:.3f} "
+                    f"[90%: {lo:.3f} – {hi:.3f}] ({sim['simulated_lost_without']:.3f} → "
+                    f"{sim['simulated_lost_with']:.3f}, {reps} paired replications, seed "
+                    f"{seed}); with the answers, from this run without escorts: "
+                    f"{sim['predicted_with_responses']:.3f}, minus simulated "
+                    f"{sim['prediction_error']:+.3f} [90%: {elo:+.3f} – {ehi:+.3f}]; the loss "
+                    "formula at the traffic the runs dispatched, without the adversary's "
+                    f"answer: {sim['predicted_at_simulated_traffic']:.3f}")
         payload["simulation"] = sim
     report.finish(payload)
 

@@ -29,6 +29,9 @@ from siegeline.model.parameters import ModelParameters, compile_parameters, dyna
 from siegeline.scenario.schema import Scenario
 
 ProgressCallback = Callable[[int, int], None]
+# Called before each process of each day with (process, parameters, tables, state, day): reads
+# the state a run passes through (planning's pilot runs); it must not change it.
+Watcher = Callable[[Callable[..., None], ModelParameters, Tables, DayState, int], None]
 Outputs = dict[str, np.ndarray]
 Process = Callable[[ModelParameters, Tables, DayState, int, np.random.Generator, Outputs], None]
 
@@ -503,9 +506,12 @@ DAY: tuple[Process, ...] = (returns, campaign, arrivals, orders_and_dispatch, at
 
 
 def simulate_vectorized(
-    params: ModelParameters, progress: ProgressCallback | None = None
+    params: ModelParameters, progress: ProgressCallback | None = None,
+    watch: Watcher | None = None,
 ) -> dict[str, np.ndarray]:
-    """Run the model on compiled parameters; returns output arrays (replication, day, ...)."""
+    """Run the model on compiled parameters; returns output arrays (replication, day, ...).
+    ``watch`` sees the state before each process (it draws no random numbers, so the run is
+    the same with or without it)."""
     m = params
     R, C, P = m.shape
     T = m.days
@@ -520,6 +526,8 @@ def simulate_vectorized(
         out = {name: buf[t] for name, buf in by_day.items()}  # today's (R, ...) views
         k = int(m.phase_of_day[t])  # the timeline's phase: its parameters hold today
         for process in DAY:
+            if watch is not None:
+                watch(process, m.phases[k], tables[k], state, t)
             process(m.phases[k], tables[k], state, t, rng, out)
         observe(m, state, out)
         if progress is not None:

@@ -47,6 +47,7 @@ import scipy.sparse as sp
 from siegeline.model.parameters import ParameterSource
 from siegeline.planning import _highs
 from siegeline.planning.graphs import daily_tanker_demand
+from siegeline.planning.response import Expected, Pilot, expected_response, run_pilot
 from siegeline.planning.results import Check, PlanResult
 from siegeline.scenario.schema import Scenario, central_value
 
@@ -226,16 +227,32 @@ def escort_allocation(
     seed: int = 1,
     time_limit: float = 60.0,
     brute_force_limit: int = 200_000,
+    pilot: Pilot | None = None,
+    progress: Any = None,
 ) -> PlanResult:
     """Escort units per convoy on each corridor that minimise the expected tankers lost per day,
     with ``pool`` escort units (see the module docstring). ``candidates`` limits the corridors
     that may be escorted; ``samples`` > 0 averages the losses over that many draws of the
     uncertain hazards and attack parameters (seed ``seed``) instead of their central values.
     ``baseline`` is the loss with no escorts anywhere; ``details`` has the scenario's own day-0
-    escorts' loss, per-corridor and per-segment tables."""
+    escorts' loss, per-corridor and per-segment tables.
+
+    With a ``pilot`` (``escort_pilot``: the scenario run without escorts) the plan is made at
+    the traffic the pilot dispatched, with the drivers' and the adversary's answers to escorts
+    (``siegeline.planning.response``): each corridor's level is priced by its change of the
+    total expected loss with that corridor alone escorted (attention the adversary takes off
+    it lands on the others), the knapsack picks the levels, and the objective is the chosen
+    plan evaluated with all its corridors at once. ``progress(done, total)`` is called after
+    each evaluation."""
     if pool < 0 or int(pool) != pool:
         raise ValueError("the escort pool must be a whole number >= 0")
+    if pilot is not None and (samples or flows):
+        raise ValueError("a pilot gives the flows and the parameter draws: no samples or flows")
     started = time.perf_counter()
+    if pilot is not None:
+        if pilot.corridors != [c.name for c in scenario.corridors]:
+            raise ValueError("the pilot was run on other corridors than the scenario's")
+        flows = dict(zip(pilot.corridors, pilot.sent.mean(axis=(0, 1)).tolist(), strict=True))
     options = corridor_options(scenario, flows=flows, samples=samples, seed=seed)
     names = {o.name for o in options}
     allowed = names if candidates is None else set(candidates)
@@ -245,11 +262,21 @@ def escort_allocation(
              else AttackModel.central(scenario))
     levels = [range(min(max_level, pool // o.convoys_out) + 1 if o.name in allowed else 1)
               for o in options]
-    losses = _losses(options, levels, model)
+    if pilot is None:
+        losses = _losses(options, levels, model)
+    else:
+        base, losses = _response_losses(pilot, levels, pool, progress)
     costs = [[e * o.convoys_out for e in lv] for o, lv in zip(options, levels, strict=True)]
     sol, choice = _solve_knapsack(losses, costs, pool, time_limit)
     value = sum(losses[c][i] for c, i in enumerate(choice))
     bf, tried = _brute_force(losses, costs, pool, brute_force_limit)
+    check = Check(method="enumeration of every corridor level within the pool",
+                  value=value, matches=bf is None or math.isclose(bf, value, rel_tol=1e-9,
+                                                                    abs_tol=1e-12),
+                  brute_force_value=bf, brute_force_candidates=tried)
+    if pilot is not None:
+        return _response_result(pilot, options, choice, base, value, pool, sol, check,
+                                time.perf_counter() - started)
     none = sum(row[0] for row in losses)
     own = sum(float(o.segment_losses(o.base_escorts, model).sum()) for o in options)
     corridors, segments = [], {}
@@ -290,11 +317,94 @@ def escort_allocation(
             "corridors": corridors,
             "segments": list(segments.values()),
         },
-        check=Check(method="enumeration of every corridor level within the pool",
-                    value=value, matches=bf is None or math.isclose(bf, value, rel_tol=1e-9,
-                                                                      abs_tol=1e-12),
-                    brute_force_value=bf, brute_force_candidates=tried),
+        check=check,
     )
+
+
+def _response_losses(pilot: Pilot, levels: list[range], pool: int, progress: Any = None
+                     ) -> tuple[Expected, list[list[float]]]:
+    """The no-escort prediction, and each corridor level's expected total loss per day with
+    that corridor alone escorted (its row's entry 0: no change), less the others' baseline
+    share so that the rows add up to the total: row c at level 0 is corridor c's baseline."""
+    C = len(levels)
+    base = expected_response(pilot, np.zeros(C))
+    base_total = float(base.lost_per_day().mean())
+    per_corridor = base.lost.mean(axis=(0, 1))  # tanker/day lost on each corridor
+    total = sum(len(lv) - 1 for lv in levels)
+    done = 0
+    rows = []
+    for c, lv in enumerate(levels):
+        row = [float(per_corridor[c])]
+        for e in list(lv)[1:]:
+            plan = np.zeros(C)
+            plan[c] = e
+            with_c = expected_response(pilot, plan, pool=pool, baseline=base)
+            row.append(float(per_corridor[c]) + float(with_c.lost_per_day().mean()) - base_total)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        rows.append(row)
+    return base, rows
+
+
+def _response_result(pilot: Pilot, options: list[CorridorOption], choice: list[int],
+                     base: Expected, separable: float, pool: int, sol: Any, check: Check,
+                     elapsed: float) -> PlanResult:
+    """The plan the knapsack chose at the pilot's traffic, evaluated with every corridor at its
+    level at once (the objective), with its per-corridor table. Bound and gap are the
+    knapsack's, on its separable objective (``details["separable_objective"]``)."""
+    plan = expected_response(pilot, np.array(choice, dtype=float), pool=pool, baseline=base)
+    none, value = float(base.lost_per_day().mean()), float(plan.lost_per_day().mean())
+    lost_without, lost_with = base.lost.mean(axis=(0, 1)), plan.lost.mean(axis=(0, 1))
+    sent_with = plan.sent.mean(axis=(0, 1))
+    corridors = [{"corridor": o.name, "flow": o.flow, "flow_with": float(sent_with[c]),
+                  "convoy_size": o.convoy_size(e), "leg_days": o.leg_days,
+                  "escorts_per_convoy": e, "units": e * o.convoys_out,
+                  "loss_without": float(lost_without[c]), "loss_with": float(lost_with[c])}
+                 for c, (o, e) in enumerate(zip(options, choice, strict=True))]
+    return PlanResult(
+        problem="escort allocation (expected loss at a pilot run's traffic, with the drivers' "
+                "and the adversary's answers)",
+        unit="tanker/day lost", status=sol.status, objective=value, bound=sol.bound, gap=sol.gap,
+        time_s=elapsed, attack=(),
+        defence=tuple(o.name for o, e in zip(options, choice, strict=True) if e),
+        flows={o.name: o.flow for o in options}, baseline=none, budget=float(pool),
+        details={
+            "pool": int(pool),
+            "levels": {o.name: e for o, e in zip(options, choice, strict=True)},
+            "units_used": int(sum(e * o.convoys_out
+                                  for o, e in zip(options, choice, strict=True))),
+            "scenario_escorts_loss": None,  # the pilot runs without the scenario's escorts
+            "reduction": none - value,
+            "separable_objective": separable,
+            "samples": 0,
+            "pilot": {"replications": pilot.replications, "days": pilot.days,
+                      "seed": pilot.params.seed},
+            "corridors": corridors,
+            "segments": [],
+        },
+        check=check,
+    )
+
+
+def escort_pilot(document: Mapping[str, Any], *, replications: int, days: int, seed: int,
+                 assignments: list[str] | tuple[str, ...] = (), progress: Any = None) -> Pilot:
+    """The pilot of an escort plan: the scenario ``document`` (as read from YAML) with no
+    escorts for the whole horizon (``apply_escort_plan`` of an empty plan) and the ``--set``
+    ``assignments``, run with the vectorized engine; the same run as the no-escort side of
+    ``simulate_escort_plan`` with these replications, days and seed."""
+    from siegeline.scenario.loader import apply_overrides, validate_scenario
+
+    doc = apply_overrides(without_escorts(document), list(assignments))
+    return run_pilot(validate_scenario(doc, "the no-escort pilot"), replications, days, seed,
+                     progress)
+
+
+def without_escorts(document: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` with no escorts for the whole horizon (an empty plan, pool 0)."""
+    names = [c["name"] for c in document["corridors"]]
+    empty = {"levels": dict.fromkeys(names, 0), "pool": 0, "corridors": []}
+    return _apply_levels(document, empty)
 
 
 def apply_escort_plan(document: Mapping[str, Any], result: PlanResult) -> dict[str, Any]:
@@ -304,20 +414,25 @@ def apply_escort_plan(document: Mapping[str, Any], result: PlanResult) -> dict[s
     ``escorts.pool_size`` is the plan's pool, and the timeline's settings of corridor policies
     and of the pool are dropped (an entry left with nothing to set is dropped), so the simulator
     runs the plan's policy throughout. The rest of the timeline stays."""
+    return _apply_levels(document, result.details)
+
+
+def _apply_levels(document: Mapping[str, Any], plan: Mapping[str, Any]) -> dict[str, Any]:
+    """``apply_escort_plan`` of a plan's ``levels``, ``pool`` and ``corridors`` table."""
     doc = copy.deepcopy(dict(document))
-    levels = result.details["levels"]
+    levels = plan["levels"]
     for c in doc["corridors"]:
         e = int(levels.get(c["name"], 0))
         pol = dict(c.get("policy") or {})
         if e and pol.get("mode", "free") != "convoy":
-            size = next(r["convoy_size"] for r in result.details["corridors"]
+            size = next(r["convoy_size"] for r in plan["corridors"]
                         if r["corridor"] == c["name"])
             pol.update(mode="convoy", interval_days=1, max_size=max(60, math.ceil(size)),
                        min_size=None)
         if pol.get("mode") == "convoy":
             pol.update(escorts_per_convoy=e, escorts_per_100_tankers=0.0, wait_for_escorts=False)
         c["policy"] = pol
-    doc.setdefault("escorts", {})["pool_size"] = int(result.details["pool"])
+    doc.setdefault("escorts", {})["pool_size"] = int(plan["pool"])
     timeline = []
     for entry in doc.get("timeline", []):
         kept = {p: v for p, v in entry.get("set", {}).items()
@@ -326,9 +441,9 @@ def apply_escort_plan(document: Mapping[str, Any], result: PlanResult) -> dict[s
         if kept:
             timeline.append({**entry, "set": kept})
     doc["timeline"] = timeline
-    plan = ", ".join(f"{k} {v}" for k, v in levels.items() if v) or "no escorts"
+    listed = ", ".join(f"{k} {v}" for k, v in levels.items() if v) or "no escorts"
     doc["description"] = (f"{doc.get('description', '')}\n\nEscort plan (siegeline plan escorts "
-                          f"--apply, pool {result.details['pool']}): {plan} escort units per "
+                          f"--apply, pool {plan['pool']}): {listed} escort units per "
                           "convoy for the whole horizon, in place of the record's convoy and "
                           "escort decisions.").strip()
     return doc
@@ -384,36 +499,54 @@ def simulate_escort_plan(
     assignments: list[str] | tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The plan's loss reduction as the optimiser predicts it and as the simulator measures it:
-    the plan and the same scenario without escorts (``apply_escort_plan`` of an empty plan),
-    each with the ``--set`` ``assignments``, run with the same seed (common random numbers),
-    the paired difference of tankers lost per day with its 90% t interval. The prediction is
-    given at the optimiser's flows and at the traffic each run dispatched."""
+    the plan and the same scenario without escorts (``without_escorts``), each with the
+    ``--set`` ``assignments``, run with the same seed (common random numbers), the paired
+    difference of tankers lost per day with its 90% t interval.
+
+    Predictions: the optimiser's (``result``: at its flows, or at its pilot's traffic with the
+    answers to escorts); ``predicted_with_responses``, the response model on this no-escort
+    run (the optimiser's own when its pilot had these replications, days, seed and --set),
+    with the paired 90% interval of prediction minus simulation, replication by replication;
+    and the loss formula at the traffic each run dispatched, without the adversary's answer
+    (``predicted_at_simulated_traffic``)."""
     from siegeline.engines import simulate
     from siegeline.scenario.loader import apply_overrides, validate_scenario
 
-    empty = PlanResult(**{**result.__dict__, "details": {
-        **result.details, "levels": dict.fromkeys(result.details["levels"], 0)}})
-    runs = {}
-    for name, plan in (("without", empty), ("with", result)):
-        doc = apply_overrides(apply_escort_plan(document, plan), list(assignments))
-        sc = validate_scenario(doc, f"plan {name} escorts")
-        ds = simulate(sc, replications=replications, days=days, seed=seed).dataset
-        lost = ds["tankers_lost"].sum(("day", "corridor")).values / days
-        sent = ds["tankers_dispatched"]  # (replication, day, corridor)
-        runs[name] = (sc, lost, {str(c): sent.sel(corridor=c).values
-                                 for c in sent["corridor"].values})
-    sim = _paired_interval(runs["without"][1] - runs["with"][1])
+    pilot = escort_pilot(document, replications=replications, days=days, seed=seed,
+                         assignments=assignments)
+    doc = apply_overrides(apply_escort_plan(document, result), list(assignments))
+    plan_scenario = validate_scenario(doc, "plan with escorts")
+    ds = simulate(plan_scenario, replications=replications, days=days, seed=seed).dataset
+    sent = ds["tankers_dispatched"]  # (replication, day, corridor)
+    dispatched = {
+        "without": dict(zip(pilot.corridors, np.moveaxis(pilot.sent, 2, 0), strict=True)),
+        "with": {str(c): sent.sel(corridor=c).values for c in sent["corridor"].values}}
+    lost_without = pilot.lost.sum(axis=(1, 2)) / days
+    lost_with = ds["tankers_lost"].sum(("day", "corridor")).values / days
+    simulated = lost_without - lost_with
+    sim = _paired_interval(simulated)
     levels = result.details["levels"]
+    base = expected_response(pilot, np.zeros(len(pilot.corridors)))
+    plan = expected_response(pilot, np.array([levels.get(c, 0) for c in pilot.corridors],
+                                             dtype=float), pool=result.details["pool"],
+                             baseline=base)
+    predicted = base.lost_per_day() - plan.lost_per_day()
+    error = _paired_interval(predicted - simulated)
     # The loss formula at each run's own parameter draws and the convoys it sent.
-    at_traffic = (loss_at_departures(runs["without"][0], {}, runs["without"][2], seed)
-                  - loss_at_departures(runs["with"][0], levels, runs["with"][2], seed))
+    at_traffic = (loss_at_departures(pilot.scenario, {}, dispatched["without"], seed)
+                  - loss_at_departures(plan_scenario, levels, dispatched["with"], seed))
     return {
         "replications": replications, "days": days, "seed": seed, "set": list(assignments),
         "predicted": result.baseline - result.objective,
+        "predicted_with_responses": float(predicted.mean()),
+        "prediction_error": error[0], "prediction_error_90": [error[1], error[2]],
         "predicted_at_simulated_traffic": at_traffic,
         "simulated": sim[0], "simulated_90": [sim[1], sim[2]],
-        "simulated_lost_without": float(runs["without"][1].mean()),
-        "simulated_lost_with": float(runs["with"][1].mean()),
-        "dispatched_without": {c: float(v.mean()) for c, v in runs["without"][2].items()},
-        "dispatched_with": {c: float(v.mean()) for c, v in runs["with"][2].items()},
+        "simulated_lost_without": float(lost_without.mean()),
+        "simulated_lost_with": float(lost_with.mean()),
+        "dispatched_without": {c: float(v.mean()) for c, v in dispatched["without"].items()},
+        "dispatched_with": {c: float(v.mean()) for c, v in dispatched["with"].items()},
+        "predicted_dispatched_with": dict(zip(pilot.corridors,
+                                              plan.sent.mean(axis=(0, 1)).tolist(),
+                                              strict=True)),
     }
