@@ -113,13 +113,17 @@ def test_the_optimisers_prediction_with_the_answers_is_confirmed_by_the_simulato
     assert plan.details["separable_objective"] == pytest.approx(plan.objective, rel=0.05)
     sim = simulate_escort_plan(doc, plan, replications=300, days=45, seed=2)
     assert sim["predicted_with_responses"] == pytest.approx(sim["predicted"], rel=1e-9)
+    daily = sim["daily"]  # the chart's series add up to the reported reductions
+    assert daily["saved_simulated"][-1] / 45 == pytest.approx(sim["simulated"], rel=1e-9)
+    assert daily["saved_predicted"][-1] / 45 == pytest.approx(sim["predicted_with_responses"],
+                                                              rel=1e-9)
     lo, hi = sim["prediction_error_90"]
     assert lo <= 0 <= hi or abs(sim["prediction_error"]) < 0.2 * sim["simulated"]
     fixed = escort_allocation(validate_scenario(doc), 48)
     assert abs(fixed.baseline - fixed.objective - sim["simulated"]) > 0.5 * sim["simulated"]
 
 
-def test_cli_plans_at_a_pilot_by_default_and_at_fixed_flows_with_pilot_0() -> None:
+def test_cli_plans_at_a_pilot_by_default_and_at_fixed_flows_with_pilot_0(tmp_path) -> None:
     import json
 
     res = CliRunner().invoke(app, ["plan", "escorts", "--objective", "loss", "-k", "48",
@@ -133,6 +137,15 @@ def test_cli_plans_at_a_pilot_by_default_and_at_fixed_flows_with_pilot_0() -> No
     assert "pilot" not in fixed["details"] and fixed["details"]["segments"]
     bad = CliRunner().invoke(app, ["plan", "escorts", "--objective", "loss", "-N", "10"])
     assert bad.exit_code != 0 and "--pilot 0" in bad.output
+    chart = tmp_path / "check.png"
+    drawn = CliRunner().invoke(app, ["plan", "escorts", "--objective", "loss", "-k", "48",
+                                     "--pilot", "20", "-d", "12", "--simulate", "20",
+                                     "--chart", str(chart)])
+    assert drawn.exit_code == 0, drawn.output
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    no_check = CliRunner().invoke(app, ["plan", "escorts", "--objective", "loss", "--chart",
+                                        str(chart)])
+    assert no_check.exit_code != 0 and "--simulate" in no_check.output
 
 
 def test_a_convoys_expected_loss_at_each_day_of_age_is_the_engines_hazard(pilot) -> None:

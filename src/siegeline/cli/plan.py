@@ -500,6 +500,9 @@ def escorts(
         0, "--simulate", min=0, max=100_000, help="loss: check the plan in the simulator with "
         "this many paired replications (the plan against no escorts, same seed)."),
     days: int | None = days_option("loss, --pilot, --simulate: days simulated (default 60)."),
+    chart: Path | None = typer.Option(
+        None, "--chart", help="loss, --simulate: write a PNG of the tankers lost per day "
+        "and saved, predicted against simulated, here."),
     overrides: list[str] = set_option("loss, --pilot, --simulate: override a field of the "
                                       "runs, path=value (repeatable)."),
     map_path: Path = MapOpt,
@@ -515,11 +518,13 @@ def escorts(
             raise UserError("--objective loss plans a scenario's corridors, not a --network")
         if apply and output is None:
             raise UserError("--apply writes the plan as a scenario: give -o FILE.yaml")
+        if chart is not None and not simulate_reps:
+            raise UserError("--chart draws the --simulate check: give --simulate REPS")
         if samples and pilot_reps:
             raise UserError("--samples draws the ranges at fixed flows: give it with --pilot 0 "
                             "(a pilot run draws its own)")
         _escort_loss(scenario, k, samples, seed, apply, as_json, output,
-                     (simulate_reps, days or 60, overrides), pilot_reps)
+                     (simulate_reps, days or 60, overrides), pilot_reps, chart)
         return
     from siegeline.planning import escort_placement
     from siegeline.planning.graphs import edge_label, edge_records
@@ -557,7 +562,7 @@ def escorts(
 
 def _escort_loss(scenario: str | None, pool: int, samples: int, seed: int, apply: bool,
                  as_json: bool, output: Path | None, check: tuple[int, int, list[str]],
-                 pilot_reps: int) -> None:
+                 pilot_reps: int, chart: Path | None) -> None:
     """The expected-loss escort allocation; with ``apply`` the plan written as a scenario;
     ``check`` = (replications, days, --set) of the paired simulation (none if 0 replications)
     and of the pilot (``pilot_reps`` replications; none if 0)."""
@@ -626,6 +631,10 @@ def _escort_loss(scenario: str | None, pool: int, samples: int, seed: int, apply
                     "formula at the traffic the runs dispatched, without the adversary's "
                     f"answer: {sim['predicted_at_simulated_traffic']:.3f}")
         payload["simulation"] = sim
+        if chart is not None:
+            from siegeline.planning.plots import plot_escort_check
+
+            report.notes.print(f"chart written to {plot_escort_check(sim, chart)}")
     report.finish(payload)
 
 

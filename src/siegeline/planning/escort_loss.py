@@ -532,6 +532,8 @@ def simulate_escort_plan(
                              baseline=base)
     predicted = base.lost_per_day() - plan.lost_per_day()
     error = _paired_interval(predicted - simulated)
+    saved = np.cumsum(pilot.lost.sum(axis=2) - ds["tankers_lost"].sum("corridor").values, axis=1)
+    band = [_paired_interval(saved[:, d]) for d in range(days)]
     # The loss formula at each run's own parameter draws and the convoys it sent.
     at_traffic = (loss_at_departures(pilot.scenario, {}, dispatched["without"], seed)
                   - loss_at_departures(plan_scenario, levels, dispatched["with"], seed))
@@ -549,4 +551,15 @@ def simulate_escort_plan(
         "predicted_dispatched_with": dict(zip(pilot.corridors,
                                               plan.sent.mean(axis=(0, 1)).tolist(),
                                               strict=True)),
+        "daily": {  # tankers lost per day (mean over replications) and tankers saved so far
+            "simulated_without": pilot.lost.sum(axis=2).mean(axis=0).tolist(),
+            "simulated_with": ds["tankers_lost"].sum("corridor").mean("replication").values
+            .tolist(),
+            "predicted_without": base.lost.sum(axis=2).mean(axis=0).tolist(),
+            "predicted_with": plan.lost.sum(axis=2).mean(axis=0).tolist(),
+            "saved_simulated": [b[0] for b in band],
+            "saved_simulated_90": [[b[1], b[2]] for b in band],
+            "saved_predicted": np.cumsum((base.lost - plan.lost).sum(axis=2), axis=1)
+            .mean(axis=0).tolist(),
+        },
     }

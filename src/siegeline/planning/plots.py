@@ -167,3 +167,49 @@ def plot_loss_curve(curve: LossCurve, path: str | Path, title: str | None = None
     fig.savefig(out, dpi=130)
     plt.close(fig)
     return out
+
+
+def plot_escort_check(sim: dict, path: str | Path, title: str | None = None) -> Path:
+    """The escort plan's check (``simulate_escort_plan``): tankers lost per day without and
+    with the plan, simulated and predicted (7-day means), and the tankers saved so far with
+    the simulation's paired 90% interval against the prediction."""
+    import numpy as np
+
+    daily = sim["daily"]
+    days = np.arange(1, len(daily["simulated_without"]) + 1)
+
+    def smooth(values: list[float]) -> np.ndarray:
+        """Centred 7-day mean over the days there are (no zeros padded at the ends)."""
+        v = np.asarray(values, dtype=float)
+        kernel = np.ones(min(7, len(v)))
+        return (np.convolve(v, kernel, mode="same")
+                / np.convolve(np.ones_like(v), kernel, mode="same"))
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
+    for key, colour, label in (("without", "#d62728", "without escorts"),
+                               ("with", "#1f77b4", "with the plan")):
+        top.plot(days, smooth(daily[f"simulated_{key}"]), color=colour, linewidth=2,
+                 label=f"{label}: simulated")
+        top.plot(days, smooth(daily[f"predicted_{key}"]), color=colour, linestyle="--",
+                 label=f"{label}: predicted")
+    top.set_ylabel("tankers lost per day (7-day mean)")
+    top.set_ylim(bottom=0)
+    top.legend(fontsize=8)
+    top.grid(alpha=0.3)
+    lo, hi = np.asarray(daily["saved_simulated_90"], dtype=float).T
+    bottom.fill_between(days, lo, hi, color="#2ca02c", alpha=0.25,
+                        label="simulated, paired 90% interval")
+    bottom.plot(days, daily["saved_simulated"], color="#2ca02c", linewidth=2, label="simulated")
+    bottom.plot(days, daily["saved_predicted"], color="black", linestyle="--",
+                label="predicted from the run without escorts")
+    bottom.set_xlabel("day")
+    bottom.set_ylabel("tankers saved so far by the plan")
+    bottom.legend(fontsize=8)
+    bottom.grid(alpha=0.3)
+    fig.suptitle(title or (f"Escort plan against no escorts: {sim['replications']} paired "
+                           f"replications, seed {sim['seed']}"))
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=130)
+    plt.close(fig)
+    return out
