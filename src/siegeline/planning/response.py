@@ -36,8 +36,8 @@ plan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -60,7 +60,6 @@ class Pilot:
     ready: np.ndarray  # (R, D, C, P) tankers loaded and asked to leave
     fear: np.ndarray  # (R, D, C) the drivers' fear at dispatch
     drivers: np.ndarray  # (R, D, C) drivers at the port at dispatch
-    idle: np.ndarray  # (R, D, C) tankers at the port at dispatch
     regime: np.ndarray  # (R, D) the campaign's regime
 
     @property
@@ -73,7 +72,7 @@ class Pilot:
 
 
 def run_pilot(scenario: Scenario, replications: int, days: int, seed: int,
-              progress: Any = None) -> Pilot:
+              progress: Callable[[int, int], None] | None = None) -> Pilot:
     """Run ``scenario`` (its escorts removed by the caller) with the vectorized engine, the
     same run as ``siegeline run`` with this seed, recording the state at each dispatch."""
     from siegeline.engines import vectorized as engine
@@ -82,22 +81,22 @@ def run_pilot(scenario: Scenario, replications: int, days: int, seed: int,
         raise ValueError("a pilot needs at least 2 replications and 1 day")
     m = compile_parameters(scenario, replications, days, seed)
     R, C, _ = m.shape
-    seen = {k: np.zeros((R, days, C)) for k in ("fear", "drivers", "idle")}
+    seen = {k: np.zeros((R, days, C)) for k in ("fear", "drivers")}
     seen["ready"] = np.zeros((R, days, C, m.shape[2]))
     regime = np.zeros((R, days), dtype=np.int64)
 
     def watch(process, p, tab, s, t):
         if process is engine.orders_and_dispatch:
+            # The engine's own rule: exactly the tankers dispatch is about to ask.
             seen["ready"][:, t] = engine._tankers_ready(p, tab, s, t)
             seen["fear"][:, t] = s.fear
             seen["drivers"][:, t] = s.drivers
-            seen["idle"][:, t] = s.idle.sum(axis=2)
             regime[:, t] = s.regime
 
     out = engine.simulate_vectorized(m, progress, watch)
     return Pilot(scenario, m, list(m.corridors), out["tankers_dispatched"].astype(float),
                  out["tankers_lost"].astype(float), np.asarray(out["attack_intensity"]),
-                 seen["ready"], seen["fear"], seen["drivers"], seen["idle"], regime)
+                 seen["ready"], seen["fear"], seen["drivers"], regime)
 
 
 @dataclass(frozen=True)
