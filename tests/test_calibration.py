@@ -306,3 +306,47 @@ def test_an_override_fixes_its_parameter_over_the_posterior():
     assert "posterior" not in both and validate_scenario(both, "test").posterior is None
     untouched = validate_scenario(apply_overrides(data, ["escorts.pool_size=4"]), "test")
     assert untouched.posterior.samples == [[0.13, 0.6], [0.2, 0.7]]
+
+
+# -- degenerate generations are drawn again from a defensive mixture ---------------------------
+
+def test_defensive_weights_are_bounded_and_recover_the_prior(bamako):
+    """A kernel fitted to a tight cluster proposes almost nothing elsewhere: its weighted draws
+    miss the prior (uniform) mean. Mixed with 20% of prior draws, every weight is at most 1/0.2
+    times the prior's, and the weighted mean is the prior's 0.5."""
+    from pyabc.transition import MultivariateNormalTransition
+
+    from siegeline.calibration.priors import calibration_prior
+    from siegeline.calibration.smc import _propose, importance_weights
+
+    prior = calibration_prior(bamako, list(PARAMS))
+    rng = np.random.default_rng(3)
+    cluster = pd.DataFrame(0.2 + 0.02 * rng.standard_normal((300, 2)), columns=["p0", "p1"])
+    kernel = MultivariateNormalTransition()
+    kernel.fit(cluster, np.full(300, 1 / 300))
+    plain = _propose(kernel, prior, 20_000, [1, 2])
+    mixed = _propose(kernel, prior, 20_000, [1, 2], defensive=0.2)
+    assert prior.inside(mixed).all()
+    w_plain = importance_weights(kernel, plain)
+    w_mixed = importance_weights(kernel, mixed, 0.2)
+    assert np.abs(w_plain @ plain - 0.5).max() > 0.2  # the kernel alone never looks there
+    np.testing.assert_allclose(w_mixed @ mixed, [0.5, 0.5], atol=0.03)
+    density = np.asarray(kernel.pdf(pd.DataFrame(mixed, columns=["p0", "p1"])))
+    ratio = (1 / (0.8 * density + 0.2)) / (1 / (0.8 * density + 0.2)).min()
+    assert w_mixed.max() / w_mixed.min() == pytest.approx(ratio.max(), rel=1e-9)
+    assert ratio.max() <= 1 / 0.2 * (0.8 * density.max() + 0.2)
+
+
+def test_a_degenerate_generation_is_drawn_again_before_it_is_dropped(bamako, tmp_path):
+    """With an effective sample size demanded that no generation reaches, generation 1 is
+    drawn twice (the second time with 10% from the prior), its replications counted, and then
+    dropped; the message says both sizes."""
+    log = load_log("bamako-2025")
+    strict = CalibrationSettings(population=100, budget=1500, seed=1, params=PARAMS,
+                                 min_ess=0.999)
+    res = calibrate(bamako, log, UNTIL, strict, tmp_path / "s")
+    assert "drawn again with 10% from the prior" in res.stopped
+    assert len(res.generations) == 1  # generation 0 kept
+    assert res.simulated >= 100 + 2 * 100  # generation 0 and both draws of generation 1
+    with pytest.raises(ScenarioError, match="defensive"):
+        CalibrationSettings(defensive=1.0)

@@ -8,7 +8,10 @@ them by prior / proposal density (Beaumont et al. 2009, Biometrika 96:983). Prop
 simulated in batches sized by the last acceptance rate. It stops when the budget of simulated
 replications is spent, when the acceptance rate falls below ``min_acceptance``, when ε stops
 falling, when the weights degenerate (effective sample size below ``min_ess`` of the
-population: that generation is dropped), or after ``max_generations``.
+population) twice running, or after ``max_generations``. A generation whose weights degenerate
+is drawn once more from a defensive mixture (Hesterberg 1995, Technometrics 37:185): a share
+``defensive`` of the proposals from the prior, the rest from the kernel, so no weight exceeds
+``1 / defensive`` times the prior's; if that one degenerates too, it is dropped.
 
 Every completed generation is written to the state folder; a run started again with the same
 scenario, log, date, parameters, population and seed resumes after the last completed one, and
@@ -37,6 +40,9 @@ from siegeline.observations.record import RecordContext, Target
 from siegeline.scenario.loader import ScenarioError, validate_scenario
 from siegeline.scenario.schema import Scenario
 
+# A redrawn generation's chunks are numbered from here, so its simulations' seeds differ from
+# those of its first attempt.
+REDRAWN_CHUNKS = 1_000_000
 # Called with (simulated so far, budget, generation, epsilon or None, accepted in generation).
 Progress = Callable[[int, int, int, float | None, int], None]
 
@@ -50,6 +56,7 @@ class CalibrationSettings:
     quantile: float = 0.5  # ε_t is this weighted quantile of the previous distances
     min_acceptance: float = 0.02
     min_ess: float = 0.1  # share of the population
+    defensive: float = 0.1  # prior share of the proposals when a degenerate generation is redrawn
     max_generations: int = 12
     national_share: float = 1.0
     max_params: int = 10  # calibrated at most (screened from the prior when params is empty)
@@ -63,6 +70,8 @@ class CalibrationSettings:
                              f"({2 * self.population}): generation 0 alone simulates it"))
         if not 0 < self.quantile < 1:
             problems.append(("quantile", "must lie in (0, 1)"))
+        if not 0 < self.defensive < 1:
+            problems.append(("defensive", "must lie in (0, 1)"))
         if problems:
             raise ScenarioError(problems, "calibrate")
 
@@ -197,16 +206,23 @@ class _State:
             return Discrepancy(z["low"], z["high"], z["scale"], z["weight"])
 
 
-def _propose(kernel: Any, prior: Prior, n: int, seed_parts: list[int]) -> np.ndarray:
-    """n kernel draws inside the unit cube (outside it the prior density is 0: redrawn, not
-    simulated). pyabc's kernels draw from NumPy's global stream: seeded here, then restored."""
+def _propose(kernel: Any, prior: Prior, n: int, seed_parts: list[int],
+             defensive: float = 0.0) -> np.ndarray:
+    """n draws inside the unit cube (outside it the prior density is 0: redrawn, not
+    simulated), from the kernel or, with ``defensive`` > 0, from the mixture of the prior
+    (that share) and the kernel. pyabc's kernels draw from NumPy's global stream: seeded
+    here, then restored."""
     saved = np.random.get_state()
     np.random.seed(np.random.SeedSequence(seed_parts).generate_state(1)[0])
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([*seed_parts, 9])))
     try:
         out: list[np.ndarray] = []
         have = 0
         for _ in range(1000):
-            draw = np.atleast_2d(kernel.rvs(size=max(2 * (n - have), 64)).to_numpy())
+            draw = np.atleast_2d(np.array(kernel.rvs(size=max(2 * (n - have), 64)), dtype=float))
+            if defensive:  # each draw from the prior with this chance, before the cube's cut
+                flat = rng.random(len(draw)) < defensive
+                draw[flat] = rng.random((int(flat.sum()), draw.shape[1]))
             draw = draw[prior.inside(draw)]
             out.append(draw)
             have += len(draw)
@@ -215,6 +231,16 @@ def _propose(kernel: Any, prior: Prior, n: int, seed_parts: list[int]) -> np.nda
         raise RuntimeError("the kernel almost never proposes inside the prior's ranges")
     finally:
         np.random.set_state(saved)
+
+
+def importance_weights(kernel: Any, u: np.ndarray, defensive: float = 0.0) -> np.ndarray:
+    """Normalised prior / proposal weights of draws ``u`` of ``_propose``: the prior density is
+    1 in the cube, the proposal's the kernel's (mixed with the prior's ``defensive`` share).
+    The cube's cut scales the proposal by a constant, which normalising removes."""
+    columns = [f"p{j}" for j in range(u.shape[1])]
+    density = np.asarray(kernel.pdf(pd.DataFrame(u, columns=columns)), dtype=float)
+    weights = 1.0 / np.maximum((1.0 - defensive) * density + defensive, 1e-300)
+    return weights / weights.sum()
 
 
 def calibrate(scenario: Scenario, log: pd.DataFrame, until: dt.date,
@@ -297,12 +323,17 @@ def calibrate(scenario: Scenario, log: pd.DataFrame, until: dt.date,
             stopped = "budget"
             break
         nxt = _generation(t, prev, prior, disc, executor, settings, report)
+        if nxt is not None and nxt.ess < settings.min_ess * N:
+            first = nxt.ess
+            nxt = _generation(t, prev, prior, disc, executor, settings, report,
+                              defensive=settings.defensive, spent=nxt.simulated)
+            if nxt is not None and nxt.ess < settings.min_ess * N:
+                stopped = (f"weights degenerate in generation {t} (effective sample size "
+                           f"{first:.0f} of {N}; {nxt.ess:.0f} drawn again with "
+                           f"{settings.defensive:.0%} from the prior); generation {t - 1} kept")
+                break
         if nxt is None:
             stopped = "budget (the last generation could not be completed)"
-            break
-        if nxt.ess < settings.min_ess * N:
-            stopped = (f"weights degenerate in generation {t} (effective sample size "
-                       f"{nxt.ess:.0f} of {N}); generation {t - 1} kept")
             break
         state.save(t, nxt)
         gens.append(nxt)
@@ -327,8 +358,11 @@ def calibrate(scenario: Scenario, log: pd.DataFrame, until: dt.date,
 
 
 def _generation(t: int, prev: Generation, prior: Prior, disc: Discrepancy, executor: Executor,
-                settings: CalibrationSettings, report: Callable[..., None]) -> Generation | None:
-    """Generation t from generation t-1, or None when the budget ends before N acceptances."""
+                settings: CalibrationSettings, report: Callable[..., None],
+                defensive: float = 0.0, spent: int | None = None) -> Generation | None:
+    """Generation t from generation t-1, or None when the budget ends before N acceptances;
+    ``defensive``: the prior's share of the proposals (a redrawn generation, whose first
+    attempt left ``spent`` replications simulated)."""
     from pyabc.transition import MultivariateNormalTransition
 
     N = settings.population
@@ -336,7 +370,8 @@ def _generation(t: int, prev: Generation, prior: Prior, disc: Discrepancy, execu
     kernel = MultivariateNormalTransition()
     columns = [f"p{j}" for j in range(prior.dim)]
     kernel.fit(pd.DataFrame(prev.u, columns=columns), prev.weights)
-    simulated, proposed, chunk, batch = prev.simulated, 0, 0, 0
+    simulated = prev.simulated if spent is None else spent
+    proposed, chunk, batch = 0, REDRAWN_CHUNKS if defensive else 0, 0
     rate = max(N / prev.proposed * settings.quantile, settings.min_acceptance)
     kept_u: list[np.ndarray] = []
     kept_x: list[np.ndarray] = []
@@ -353,7 +388,8 @@ def _generation(t: int, prev: Generation, prior: Prior, disc: Discrepancy, execu
         if room <= 0:
             return None
         n = int(min(room, max(250, np.ceil((N - accepted) / rate * 1.2))))
-        u = _propose(kernel, prior, n, [settings.seed, 8, t, batch])
+        u = _propose(kernel, prior, n, [settings.seed, 8, t, batch] + ([10] if defensive else []),
+                     defensive)
         x = executor.summaries(prior.paths, prior.from_unit(u), settings.seed, t, chunk, tick)
         d = disc.distance(x)
         ok = d <= eps
@@ -368,9 +404,7 @@ def _generation(t: int, prev: Generation, prior: Prior, disc: Discrepancy, execu
         batch += 1
         rate = max(accepted / proposed, settings.min_acceptance / 2)
     u = np.vstack(kept_u)[:N]
-    proposal = np.asarray(kernel.pdf(pd.DataFrame(u, columns=columns)), dtype=float)
-    weights = 1.0 / np.maximum(proposal, 1e-300)  # the prior density is 1 in the cube
-    weights /= weights.sum()
+    weights = importance_weights(kernel, u, defensive)
     return Generation(u, prior.from_unit(u), weights, np.concatenate(kept_d)[:N],
                       np.vstack(kept_x)[:N], eps, simulated, proposed)
 
