@@ -192,17 +192,26 @@ def _drivers_willing(m: ModelParameters, s: DayState, t: int, rng: np.random.Gen
     the convoy asks for that the pool can give."""
     n_ready = _per_corridor(ready)
     escorts = np.minimum(_planned_escorts(m, n_ready), np.maximum(s.escorts_free, 0)[:, None])
-    enforced = m.regime_ban_enforcement[np.arange(m.replications), s.regime]  # today's regime
-    refusal = (m.ban_refusal[:, :, t] * enforced[:, None]
-               * np.exp(-m.escort_defiance[:, None] * escorts))
-    willingness = (m.willingness_max[:, None]
-                   * np.exp(-m.fear_sensitivity[:, None] * s.fear
-                            / (1.0 + m.escort_reassurance[:, None] * escorts))
-                   * (1.0 - refusal))
+    willingness = willingness_to_leave(m, t, s.regime, s.fear, escorts)
     # On most convoy schedules nobody departs on most days: draw only where some could.
     willing = _sparse_binomial(rng, n_ready, willingness)
     limit = np.where(m.convoy[None, :], np.minimum(s.drivers, m.convoy_max_size), s.drivers)
     return _allot(m, ready, np.minimum(willing, limit))
+
+
+def willingness_to_leave(m: ModelParameters, t: int, regime: np.ndarray, fear: np.ndarray,
+                         escorts: np.ndarray | float) -> np.ndarray:
+    """(R, C) chance that a driver asked on day ``t`` leaves: fear (softened by the escorts the
+    convoy gets) and the bans' refusal as far as the campaign ``regime`` (R,) enforces them
+    (overcome by escorts as far as ``escort_defiance`` says). Planning's response model asks
+    the same question."""
+    enforced = m.regime_ban_enforcement[np.arange(m.replications), regime]
+    refusal = (m.ban_refusal[:, :, t] * enforced[:, None]
+               * np.exp(-m.escort_defiance[:, None] * escorts))
+    return (m.willingness_max[:, None]
+            * np.exp(-m.fear_sensitivity[:, None] * fear
+                     / (1.0 + m.escort_reassurance[:, None] * escorts))
+            * (1.0 - refusal))
 
 
 def _allot(m: ModelParameters, ready: np.ndarray, n_go: np.ndarray) -> np.ndarray:
@@ -389,13 +398,21 @@ def adversary_adaptation(m: ModelParameters, tab: Tables, s: DayState, t: int,
                          rng: np.random.Generator, out: Outputs) -> None:
     """The adversary shifts effort towards busy, weakly escorted corridors, keeping the total
     hazard mass fixed."""
-    escort_ratio = s.escorts_out / np.maximum(s.traffic / 10.0, 1.0)
-    attract = (s.traffic + 1.0) * np.exp(-m.escort_aversion[:, None] * escort_ratio)
+    s.adapt = attention_update(m, tab, s.adapt, s.traffic, s.escorts_out)
+
+
+def attention_update(m: ModelParameters, tab: Tables, adapt: np.ndarray, traffic: np.ndarray,
+                     escorts_out: np.ndarray) -> np.ndarray:
+    """(R, C) the adversary's attention after one day's move towards corridors with much
+    ``traffic`` on the road and few ``escorts_out`` per tanker, the hazard mass kept (also
+    planning's response model, at expected traffic)."""
+    escort_ratio = escorts_out / np.maximum(traffic / 10.0, 1.0)
+    attract = (traffic + 1.0) * np.exp(-m.escort_aversion[:, None] * escort_ratio)
     norm = (np.einsum("rc,rc->r", attract, tab.exposure_mass)
             / np.maximum(tab.exposure_total, 1e-300))[:, None]
     target = attract / np.maximum(norm, 1e-300)
     rate = m.adaptation_rate[:, None]
-    s.adapt = (1.0 - rate) * s.adapt + rate * target
+    return (1.0 - rate) * adapt + rate * target
 
 
 def recruitment(m: ModelParameters, tab: Tables, s: DayState, t: int, rng: np.random.Generator,

@@ -258,11 +258,11 @@ def escort_allocation(
     allowed = names if candidates is None else set(candidates)
     if allowed - names:
         raise ValueError(f"unknown corridors: {', '.join(sorted(allowed - names))}")
-    model = (AttackModel.sampled(scenario, samples, seed) if samples
-             else AttackModel.central(scenario))
     levels = [range(min(max_level, pool // o.convoys_out) + 1 if o.name in allowed else 1)
               for o in options]
     if pilot is None:
+        model = (AttackModel.sampled(scenario, samples, seed) if samples
+                 else AttackModel.central(scenario))
         losses = _losses(options, levels, model)
     else:
         base, losses = _response_losses(pilot, levels, pool, progress)

@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import networkx as nx  # noqa: E402
+import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from siegeline.network.outlines import extent_of, outlines_for_extent  # noqa: E402
@@ -173,8 +174,6 @@ def plot_escort_check(sim: dict, path: str | Path, title: str | None = None) -> 
     """The escort plan's check (``simulate_escort_plan``): tankers lost per day without and
     with the plan, simulated and predicted (7-day means), and the tankers saved so far with
     the simulation's paired 90% interval against the prediction."""
-    import numpy as np
-
     daily = sim["daily"]
     days = np.arange(1, len(daily["simulated_without"]) + 1)
 

@@ -41,7 +41,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from siegeline.engines.state import age_tables, initial_state, phase_tables
+from siegeline.engines import vectorized as engine
+from siegeline.engines.state import Tables, age_tables, initial_state, phase_tables
+from siegeline.engines.vectorized import attention_update, willingness_to_leave
 from siegeline.model.parameters import ModelParameters, compile_parameters
 from siegeline.scenario.schema import Scenario
 
@@ -75,8 +77,6 @@ def run_pilot(scenario: Scenario, replications: int, days: int, seed: int,
               progress: Callable[[int, int], None] | None = None) -> Pilot:
     """Run ``scenario`` (its escorts removed by the caller) with the vectorized engine, the
     same run as ``siegeline run`` with this seed, recording the state at each dispatch."""
-    from siegeline.engines import vectorized as engine
-
     if replications < 2 or days < 1:
         raise ValueError("a pilot needs at least 2 replications and 1 day")
     m = compile_parameters(scenario, replications, days, seed)
@@ -177,7 +177,7 @@ def expected_response(pilot: Pilot, levels: np.ndarray | list[int], *, pool: flo
             sent = pilot.sent[:, t]
         orders_and_dispatch(p, s, t, sent, _escort_convoys(convoy, e, free, sent), convoy, out)
         attacks(p, s, t, exposure[k], pilot.intensity[:, t], convoy, out)
-        adversary_adaptation(p, tables[k].exposure_mass, s, escorts_seen=adversary)
+        adversary_adaptation(p, tables[k], s, escorts_seen=adversary)
     return Expected(e, out["sent"], out["lost"], out["fear"], out["attention"])
 
 
@@ -201,20 +201,13 @@ def _drivers_willing(m: ModelParameters, pilot: Pilot, s: _State, t: int,
     decisions: those who left still leave, and of those who refused the share that the higher
     willingness turns goes too (or, if willingness falls, the leavers are thinned), so with no
     change the pilot's departures come back exactly."""
-    def willing(fear: np.ndarray, escorts: np.ndarray | float) -> np.ndarray:
-        refusal = (m.ban_refusal[:, :, t]
-                   * m.regime_ban_enforcement[np.arange(len(fear)), pilot.regime[:, t]][:, None]
-                   * np.exp(-m.escort_defiance[:, None] * escorts))
-        return (m.willingness_max[:, None]
-                * np.exp(-m.fear_sensitivity[:, None] * fear
-                         / (1.0 + m.escort_reassurance[:, None] * escorts)) * (1.0 - refusal))
-
     ready_pilot = pilot.ready[:, t]  # (R, C, P)
     ready = np.minimum(ready_pilot, np.floor(m.port_capacity * s.since[..., None])).sum(axis=2)
     share = ready / np.maximum(ready_pilot.sum(axis=2), 1e-12)
     sent = pilot.sent[:, t] * share  # the pilot's leavers among the tankers still ready
-    before = willing(pilot.fear[:, t], 0.0)
-    after = willing(np.maximum(pilot.fear[:, t] + extra_fear, 0.0), e)
+    regime = pilot.regime[:, t]
+    before = willingness_to_leave(m, t, regime, pilot.fear[:, t], 0.0)
+    after = willingness_to_leave(m, t, regime, np.maximum(pilot.fear[:, t] + extra_fear, 0.0), e)
     more = sent + (ready - sent) * (after - before) / np.maximum(1.0 - before, 1e-12)
     fewer = sent * after / np.maximum(before, 1e-12)
     limit = np.where(convoy[None, :], np.minimum(pilot.drivers[:, t], m.convoy_max_size),
@@ -279,16 +272,10 @@ def attacks(m: ModelParameters, s: _State, t: int, exposure: np.ndarray, intensi
     out["lost"][:, t] = today
 
 
-def adversary_adaptation(m: ModelParameters, exposure_mass: np.ndarray, s: _State, *,
+def adversary_adaptation(m: ModelParameters, tab: Tables, s: _State, *,
                          escorts_seen: bool) -> None:
-    """Attention moves towards busy, weakly escorted corridors, the hazard mass kept fixed
-    (the engine's rule at the expected traffic)."""
-    traffic = s.traffic()
-    attract = traffic + 1.0
-    if escorts_seen:
-        ratio = s.escorts.sum(axis=0) / np.maximum(traffic / 10.0, 1.0)
-        attract = attract * np.exp(-m.escort_aversion[:, None] * ratio)
-    norm = (np.einsum("rc,rc->r", attract, exposure_mass)
-            / np.maximum(exposure_mass.sum(axis=1), 1e-300))[:, None]
-    rate = m.adaptation_rate[:, None]
-    s.attention = (1.0 - rate) * s.attention + rate * attract / np.maximum(norm, 1e-300)
+    """Attention moves towards busy, weakly escorted corridors, the hazard mass kept fixed:
+    the engine's rule (``attention_update``) at the expected traffic; ``escorts_seen=False``
+    shows it no escorts."""
+    escorts = s.escorts.sum(axis=0) if escorts_seen else np.zeros_like(s.attention)
+    s.attention = attention_update(m, tab, s.attention, s.traffic(), escorts)
