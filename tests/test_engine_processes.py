@@ -463,7 +463,7 @@ def test_a_run_can_start_from_a_stored_run_at_a_date(tmp_path):
     assert np.all(conservation_gap_of(same) == 0)
     data["escorts"]["pool_size"] = 60
     data["timeline"] = [e for e in data["timeline"] if "escorts.pool_size" not in e["set"]]
-    data["adversary"]["intensity"] = 1.0
+    data = apply_overrides(data, ["adversary.intensity=1.0"])  # fixed: its posterior column goes
     changed = simulate(validate_scenario(data, "test"), days=30).dataset
     assert np.array_equal(changed["escort_pool"].values, np.full((12, 30), 60))
     assert not np.array_equal(changed["tankers_lost"].values,

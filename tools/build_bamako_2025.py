@@ -859,6 +859,12 @@ scenario = {
         "power_sector": "power",
         "power_hours_normal": float(FACTS["power_hours_normal"]["value"]),
         "thermal_share": 0.7,
+        "power_finance": {
+            "sales_cover": [1.0, 2.3],
+            "margin": [0.0, 0.05],
+            "credit_days": [0.0, 15.0],
+            "bailout_days": [120.0, 540.0],
+        },
         "disruption_served_share": [0.5, 0.7],
         "disruption_min_days": 7,
         "recovery_served_share": 0.6,
@@ -877,6 +883,54 @@ fact(
 fact("stations.count", "bamako_filling_stations")
 fact("impacts.power_hours_normal", "power_hours_normal")
 fact("impacts.thermal_share", "edm_fuel_need", "thermal plants about 70% of power")
+# EDM buys its fuel with cash (docs/model.md, "Power"): the mechanism was chosen with the
+# record's late-November power (IN-SAMPLE); its ranges come from pre-blockade reporting.
+EDM_CASH = ("IN-SAMPLE choice of mechanism (EDM's 6 h in late November while stations reopened, "
+            "log row 121); ranges from pre-blockade reporting. ")
+sources["impacts.power_finance.sales_cover"] = {
+    "source": "EDM via reussirbusiness (2013): https://reussirbusiness.com/mali-energie-edm-face-"
+              "a-de-serieuses-difficultes-de-gestion ; EDM via croissanceafrique (2021): "
+              "https://croissanceafrique.com/mali-30-millions-deuros-sous-forme-de-ratification-"
+              "dun-nouveau-financement-de-litfc-en-soutien-a-ledm-sa ; Verificateur general via "
+              "L'Essor (2024): https://www.lessor.ml/posts/mali-energie-du-mali-le-verificateur-"
+              "general-decele-des-irregularites-dans-la-gestion-de-la-societe-66abefb26163b",
+    "confidence": "low",
+    "note": EDM_CASH + "EDM's sales over its fuel purchases: about 100 over 72 bn FCFA in 2012, "
+            "239.4 over 103.4 bn FCFA in 2020; fuel purchases rose to 248.7 bn FCFA in 2022 "
+            "(and 309 bn FCFA needed in 2024, fact edm_fuel_need) with no later sales figure, "
+            "so the ratio may have fallen to about 1",
+}
+sources["impacts.power_finance.margin"] = {
+    "source": "maliweb (Jul 2024): https://www.maliweb.net/economie/energie-du-mali/mali-crise-"
+              "energetique-la-hausse-des-tarifs-est-elle-inevitable-3069657.html",
+    "confidence": "estimate",
+    "note": EDM_CASH + "EDM sells at a loss (average price 100 FCFA/kWh against a cost of 149.1) "
+            "and owes about 600 bn FCFA, so little cash is left on a normal day; 0 to 5% of the "
+            "fuel bill is a siegeline estimate",
+}
+sources["impacts.power_finance.credit_days"] = {
+    "source": "maliweb (Jul 2024): https://www.maliweb.net/economie/energie-du-mali/mali-crise-"
+              "energetique-la-hausse-des-tarifs-est-elle-inevitable-3069657.html ; EDM's "
+              "director to Studio Tamani (Mar 2024): https://studiotamani.org/159302-le-mali-vers-"
+              "la-reduction-des-delestages-pendant-le-ramadan",
+    "confidence": "estimate",
+    "note": EDM_CASH + "Fuel suppliers demanded payment in advance and banks no longer lent to "
+            "EDM (2024); EDM held no fuel stock and bought day to day; up to 15 days of the "
+            "fuel bill is a siegeline estimate",
+}
+sources["impacts.power_finance.bailout_days"] = {
+    "source": "maliweb (Jul 2025, Apr 2025): https://www.maliweb.net/economie/energie-du-mali/"
+              "edm-sa-lurgence-dune-bonne-gestion-le-paradoxe-de-la-subvention-et-du-deficit-"
+              "3107735.html ; https://www.maliweb.net/economie/energie-du-mali/application-du-"
+              "plan-unique-par-ledm-sa-le-satisfecit-du-ministre-boubacar-diane-3101927.html ; "
+              "Bloomberg (Mar 2024): https://www.bnnbloomberg.ca/russia-s-fuel-gift-to-help-mali-"
+              "keep-lights-on-during-ramadan-1.2044287",
+    "confidence": "low",
+    "note": EDM_CASH + "The last time EDM could not pay for its fuel (cuts from July 2023, when "
+            "it could no longer borrow), the state mobilised 42 M L for Ramadan 2024 after about "
+            "8 months and its 'Plan Unique' restored 19 h from February 2025, after about 19; "
+            "4 to 18 months",
+}
 fact(
     "prices.cap_multiple",
     "informal_price_range",

@@ -51,6 +51,9 @@ class DayState:
     disrupted: np.ndarray  # (R,) bool: schools and services disrupted
     low_run: np.ndarray  # (R,) consecutive low-supply days (while not disrupted)
     ok_run: np.ndarray  # (R,) consecutive recovered days (while disrupted)
+    power_credit: np.ndarray  # (R,) the power sector's unused credit, in normal fuel bills
+    power_sales: np.ndarray  # (R,) yesterday's electricity as a share of normal (its sales)
+    power_short_run: np.ndarray  # (R,) consecutive days its cash could not buy its full need
 
     # Flat views: cohort slot (k, r, c) is row k*R*C + r*C + c; 1-D gathers are numpy's fast
     # path. copy=False makes a layout that would need a copy fail instead of dropping writes.
@@ -187,7 +190,8 @@ def warm_start(m: ModelParameters, cohort: np.ndarray, size: np.ndarray, traffic
 def initial_state(m: ModelParameters) -> DayState:
     """The state at the start of day 0: fleets and drivers at the port, the pre-blockade
     traffic on the road (``warm_start``, unless the scenario starts with empty roads), the full
-    escort pool, the initial depot stock, convoys ready to leave, the campaign's first regime."""
+    escort pool, the initial depot stock, convoys ready to leave, the campaign's first regime, the
+    power sector's full credit after a normal day."""
     R, C, P = m.shape
     K = m.slots
     s = DayState(
@@ -213,6 +217,9 @@ def initial_state(m: ModelParameters) -> DayState:
         disrupted=np.zeros(R, dtype=bool),
         low_run=np.zeros(R, dtype=np.int64),
         ok_run=np.zeros(R, dtype=np.int64),
+        power_credit=m.power_credit_days.astype(float),
+        power_sales=np.ones(R),
+        power_short_run=np.zeros(R, dtype=np.int64),
     )
     if m.initial_state == "pre_blockade":
         warm_start(m, s.cohort, s.size, s.traffic, s.transit, s.idle, s.drivers)

@@ -424,17 +424,51 @@ def recruitment(m: ModelParameters, tab: Tables, s: DayState, t: int, rng: np.ra
 
 def city_day(m: ModelParameters, tab: Tables, s: DayState, t: int, rng: np.random.Generator,
              out: Outputs) -> None:
-    """The city: rationing by cover, panic buying, priority allocation of the depot stock, then
-    stations, queues, prices, electricity and disruption."""
+    """The city: rationing by cover, panic buying, what the power sector can pay for, priority
+    allocation of the depot stock, then stations, queues, prices, electricity and disruption, and
+    the power sector's accounts."""
     normal_demand = tab.normal_demand
     cover = s.stock / np.maximum(normal_demand, 1e-300)
     caps = rationing_caps(cover, m.rationing_thresholds, m.rationing_caps)
     scarcity = np.clip(1.0 - cover / np.maximum(m.panic_cover_days[:, None], 1e-300), 0, 1)
     demand = m.base_demand * (1.0 + m.panic_multiplier[:, :, None] * scarcity[:, None, :])
+    if m.power_finance:
+        budget = power_budget(m, s)
+        caps[:, m.power_sector, :] *= power_purchase_share(m, s, budget)[:, None]
     served = allocate_by_priority(demand * caps, s.stock, m.sector_priority)
     s.stock = np.maximum(s.stock - np.einsum("rsp->rp", served), 0.0)
     _city_indicators(m, tab, s, out, served, demand)
+    if m.power_finance:
+        power_accounts(m, s, budget, out["served_share"][:, m.power_sector],
+                       out["electricity_hours"])
     out["stock_litres"][...] = s.stock
+
+
+def power_budget(m: ModelParameters, s: DayState) -> np.ndarray:
+    """(R,) the power sector's cash for fuel today, in normal daily fuel bills: a normal day's
+    (1 + margin) less the sales lost with yesterday's lost hours (fixed costs and subsidies do
+    not move with the hours supplied)."""
+    return 1.0 + m.power_margin - m.power_sales_cover * (1.0 - s.power_sales)
+
+
+def power_purchase_share(m: ModelParameters, s: DayState, budget: np.ndarray) -> np.ndarray:
+    """(R,) share of its normal fuel the power sector can pay for today: today's cash and its
+    unused credit, at most its need."""
+    return np.clip(budget + s.power_credit, 0.0, 1.0)
+
+
+def power_accounts(m: ModelParameters, s: DayState, budget: np.ndarray, bought: np.ndarray,
+                   hours: np.ndarray) -> None:
+    """The power sector pays for the fuel it got (``bought``, a share of its normal bill) from
+    today's cash, then its credit; cash left over repays credit up to the limit. After
+    ``power_bailout_days`` consecutive days unable to pay for its full need, the state restores
+    its credit. Tomorrow's sales follow today's ``hours``."""
+    s.power_short_run = np.where(budget + s.power_credit < 1.0, s.power_short_run + 1, 0)
+    credit = np.clip(s.power_credit + budget - bought, 0.0, m.power_credit_days)
+    bailout = s.power_short_run >= m.power_bailout_days
+    s.power_credit = np.where(bailout, m.power_credit_days, credit)
+    s.power_short_run = np.where(bailout, 0, s.power_short_run)
+    s.power_sales = hours / m.power_hours_normal
 
 
 def _city_indicators(m: ModelParameters, tab: Tables, s: DayState, out: Outputs,

@@ -166,6 +166,7 @@ STRUCTURAL = {
     "sector_priority": "sector priorities",
     "retail": "which sectors buy at stations",
     "power_sector": "impacts.power_sector",
+    "power_finance": "impacts.power_finance (whether the power sector's cash limits its buying)",
     "pumps_per_station": "stations.pumps_per_station",
     "service_rate": "stations.service_rate_per_pump_per_hour",
     "opening_hours": "stations.opening_hours",
@@ -280,6 +281,13 @@ class ModelParameters:
     power_sector: int  # index or -1
     power_hours_normal: float
     thermal_share: np.ndarray  # (R,)
+    # The power sector's cash (impacts.power_finance), in normal daily fuel bills; a sector
+    # with no finance block has no cash limit (power_finance False).
+    power_finance: bool
+    power_sales_cover: np.ndarray  # (R,) sales at normal hours
+    power_margin: np.ndarray  # (R,) cash left on a normal day
+    power_credit_days: np.ndarray  # (R,) credit limit
+    power_bailout_days: np.ndarray  # (R,) days short before the credit is restored (inf: never)
     disruption_served_share: np.ndarray  # (R,) retail served share below which a day is low
     disruption_min_days: int
     recovery_served_share: np.ndarray  # (R,) retail served share at which a day is recovered
@@ -729,6 +737,7 @@ def _compile_phase(
         power_sector=sectors.index(power) if power else -1,
         power_hours_normal=scenario.impacts.power_hours_normal,
         thermal_share=ps.get("impacts.thermal_share"),
+        **_power_finance(scenario, ps),
         disruption_served_share=ps.get("impacts.disruption_served_share"),
         disruption_min_days=scenario.impacts.disruption_min_days,
         recovery_served_share=ps.get("impacts.recovery_served_share"),
@@ -738,6 +747,23 @@ def _compile_phase(
         phase_of_day=np.zeros(horizon, dtype=np.int64),
         sampled=dict(ps.used),
     )
+
+
+def _power_finance(scenario: Scenario, ps: ParameterSource) -> dict[str, Any]:
+    """The power sector's cash parameters; without a finance block nothing limits its buying
+    (unbounded credit, never used)."""
+    fin = scenario.impacts.power_finance
+    base = "impacts.power_finance"
+    if fin is None:
+        zero = np.zeros(ps.n)
+        return dict(power_finance=False, power_sales_cover=zero, power_margin=zero,
+                    power_credit_days=np.full(ps.n, np.inf),
+                    power_bailout_days=np.full(ps.n, np.inf))
+    bailout = (np.full(ps.n, np.inf) if fin.bailout_days is None
+               else ps.get(f"{base}.bailout_days"))
+    return dict(power_finance=True, power_sales_cover=ps.get(f"{base}.sales_cover"),
+                power_margin=ps.get(f"{base}.margin"),
+                power_credit_days=ps.get(f"{base}.credit_days"), power_bailout_days=bailout)
 
 
 def _ban_refusal(scenario: Scenario, ps: ParameterSource, corridors: list[str], horizon: int

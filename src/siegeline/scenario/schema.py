@@ -643,6 +643,42 @@ class Prices(StrictModel):
     )
 
 
+class PowerFinance(StrictModel):
+    """The power utility buys fuel with the cash its sales bring in, after its fixed costs, plus
+    a limited credit: a shortage that cuts its sales can leave it unable to buy fuel once fuel is
+    back, until the state restores its credit. Units: the utility's normal daily fuel bill."""
+
+    sales_cover: Uncertain = uparam(
+        unit="x normal fuel bill",
+        description=(
+            "Electricity sales at normal hours, as a multiple of the normal fuel bill; sales fall "
+            "in proportion to the hours supplied while fixed costs and subsidies do not."
+        ),
+        ge=0,
+    )
+    margin: Uncertain = uparam(
+        0.0,
+        unit="x normal fuel bill",
+        description="Cash left on a normal day after fuel and fixed costs; it rebuilds credit.",
+        ge=0,
+    )
+    credit_days: Uncertain = uparam(
+        unit="day",
+        description="Credit (suppliers, banks) covering fuel bills beyond the day's cash, in "
+        "days of the normal fuel bill.",
+        ge=0,
+    )
+    bailout_days: Uncertain | None = uparam(
+        None,
+        unit="day",
+        description=(
+            "Days the utility cannot buy its full need before the state restores its credit "
+            "(none: never)."
+        ),
+        gt=0,
+    )
+
+
 class Impacts(StrictModel):
     power_sector: Identifier | None = param(
         None, unit="-", description="Sector that generates electricity."
@@ -652,6 +688,11 @@ class Impacts(StrictModel):
     )
     thermal_share: Uncertain = uparam(
         0.7, unit="share", description="Share of power from fuel-fired plants.", ge=0, le=1
+    )
+    power_finance: PowerFinance | None = param(
+        None,
+        unit="-",
+        description="How the power sector pays for its fuel (none: it buys all it can get).",
     )
     disruption_served_share: Uncertain = uparam(
         0.5,
@@ -947,6 +988,13 @@ class Scenario(StrictModel):
                     problems.append(f"depot {d.name!r} has negative capacity for {prod!r}")
         if self.impacts.power_sector is not None and self.impacts.power_sector not in sector_names:
             problems.append(f"impacts.power_sector {self.impacts.power_sector!r} is not a sector")
+        if self.impacts.power_finance is not None:
+            if self.impacts.power_sector is None:
+                problems.append("impacts.power_finance needs impacts.power_sector (whose fuel "
+                                "it buys)")
+            if self.impacts.power_hours_normal <= 0:
+                problems.append("impacts.power_finance needs impacts.power_hours_normal > 0 "
+                                "(its sales follow the hours supplied)")
         if self.adversary.campaign is not None:
             _check_campaign(self.adversary.campaign, problems)
         horizon = self.simulation.horizon_days

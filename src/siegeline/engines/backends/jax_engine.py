@@ -115,6 +115,7 @@ class Static:
     has_free: bool
     checkpoints: int  # Q: checkpoint levels per corridor with any positive probability
     product_order: tuple[int, ...]  # dispatch priority, also the unloading order at the gate
+    power_finance: bool  # the power sector's cash limits its buying
 
 
 # Per-day capacities and sizes meaning "no limit" are huge (UNLIMITED, 2**40): float32 holds them
@@ -129,7 +130,8 @@ _FLOAT_NAMES = (
     "regime_multiplier", "regime_switch_prob", "regime_transition", "regime_ban_enforcement",
     "elasticity",
     "price_cap_multiple", "goods_pass_through", "thermal_share", "station_exponent",
-    "official_price", "tanker_litres", "disruption_served_share", "recovery_served_share")
+    "official_price", "tanker_litres", "disruption_served_share", "recovery_served_share",
+    "power_sales_cover", "power_margin", "power_credit_days", "power_bailout_days")
 _SCALAR_NAMES = (
     "station_count", "service_rate", "litres_per_fill", "opening_hours", "max_wait_hours",
     "power_hours_normal", "stockout_unserved_share")
@@ -212,6 +214,9 @@ class DayState(NamedTuple):
     disrupted: jnp.ndarray  # (R,) bool: schools and services disrupted
     low_run: jnp.ndarray  # (R,) int32: consecutive low-supply days (while not disrupted)
     ok_run: jnp.ndarray  # (R,) int32: consecutive recovered days (while disrupted)
+    power_credit: jnp.ndarray  # (R,) float32: the power sector's unused credit (fuel bills)
+    power_sales: jnp.ndarray  # (R,) float32: yesterday's electricity, share of normal
+    power_short_run: jnp.ndarray  # (R,) int32: consecutive days it could not pay its need
     root: jax.Array  # the run's random key, folded with the day
 
 
@@ -497,19 +502,51 @@ def recruitment(s: Static, c: dict, state: DayState, t: jnp.ndarray) -> tuple[Da
 
 
 def city_day(s: Static, c: dict, state: DayState, t: jnp.ndarray) -> tuple[DayState, dict]:
-    """The city: rationing by cover, panic buying, priority allocation of the stock, then
-    stations, queues, prices, electricity and disruption."""
+    """The city: rationing by cover, panic buying, what the power sector can pay for, priority
+    allocation of the stock, then stations, queues, prices, electricity and disruption, and the
+    power sector's accounts."""
     stock = state.stock
     normal_demand = _normal_demand(c)
     cover = stock / jnp.maximum(normal_demand, TINY)
     caps = jax_city.rationing_caps(cover, c["rationing_thresholds"], c["rationing_caps"])
     scarcity = jnp.clip(1.0 - cover / jnp.maximum(c["panic_cover_days"][:, None], TINY), 0, 1)
     demand = c["base_demand"] * (1.0 + c["panic_multiplier"][:, :, None] * scarcity[:, None, :])
+    if s.power_finance:
+        budget = power_budget(c, state)
+        caps = caps.at[:, s.power_sector, :].multiply(
+            power_purchase_share(state, budget)[:, None])
     served = jax_city.allocate_by_priority(demand * caps, stock, s.priority)
     stock = jnp.maximum(stock - served.sum(axis=1), 0.0)
     city, retail_share = _city_outputs(s, c, served, demand, stock)
     state, disruption = _disruption(c, state._replace(stock=stock), retail_share)
+    if s.power_finance:
+        state = power_accounts(c, state, budget, city["served_share"][:, s.power_sector],
+                               city["electricity_hours"])
     return state, {**city, "disruption": disruption, "stock_litres": stock}
+
+
+def power_budget(c: dict, state: DayState) -> jnp.ndarray:
+    """(R,) the power sector's cash for fuel today (normal fuel bills). Mirrors
+    ``vectorized.power_budget``."""
+    return 1.0 + c["power_margin"] - c["power_sales_cover"] * (1.0 - state.power_sales)
+
+
+def power_purchase_share(state: DayState, budget: jnp.ndarray) -> jnp.ndarray:
+    """(R,) share of its normal fuel it can pay for today. Mirrors
+    ``vectorized.power_purchase_share``."""
+    return jnp.clip(budget + state.power_credit, 0.0, 1.0)
+
+
+def power_accounts(c: dict, state: DayState, budget: jnp.ndarray, bought: jnp.ndarray,
+                   hours: jnp.ndarray) -> DayState:
+    """Pay for the fuel bought, repay credit, restore it after the bailout delay. Mirrors
+    ``vectorized.power_accounts``."""
+    short_run = jnp.where(budget + state.power_credit < 1.0, state.power_short_run + 1, 0)
+    credit = jnp.clip(state.power_credit + budget - bought, 0.0, c["power_credit_days"])
+    bailout = short_run >= c["power_bailout_days"]
+    return state._replace(power_credit=jnp.where(bailout, c["power_credit_days"], credit),
+                          power_short_run=jnp.where(bailout, 0, short_run),
+                          power_sales=hours / c["power_hours_normal"])
 
 
 def _stations(s: Static, c: dict, retail_supply: jnp.ndarray, retail_demand: jnp.ndarray
@@ -623,7 +660,7 @@ def _static(m: ModelParameters) -> Static:
                   tuple(bool(v) for v in m.wait_for_escorts),
                   tuple(int(v) for v in m.sector_priority), tuple(bool(v) for v in m.retail),
                   int(m.power_sector), int(m.pumps_per_station), not bool(m.convoy.all()),
-                  q_used, tuple(int(v) for v in m.product_order))
+                  q_used, tuple(int(v) for v in m.product_order), bool(m.power_finance))
 
 
 def _start(m: ModelParameters) -> tuple[Static, dict, DayState, np.ndarray]:
@@ -644,7 +681,8 @@ def _start(m: ModelParameters) -> tuple[Static, dict, DayState, np.ndarray]:
         stock=jnp.minimum(f(s.stock), _today(consts, 0)["depot_capacity"]),
         pending=jnp.asarray(s.pending), since=f(s.since), regime=i(s.regime),
         disrupted=jnp.asarray(s.disrupted), low_run=i(s.low_run), ok_run=i(s.ok_run),
-        root=root)
+        power_credit=f(s.power_credit), power_sales=f(s.power_sales),
+        power_short_run=i(s.power_short_run), root=root)
     return _static(m), consts, state, s.transit.sum(axis=1)
 
 

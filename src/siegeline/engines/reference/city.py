@@ -41,6 +41,11 @@ class City:
         self.disrupted = False
         self.low_run = 0  # consecutive low-supply days (while not disrupted)
         self.ok_run = 0  # consecutive recovered days (while disrupted)
+        # The power sector's accounts, in normal daily fuel bills: credit left, yesterday's
+        # sales (electricity as a share of normal), days it could not pay for its full need.
+        self.power_credit = float(model.p["power_credit_days"])
+        self.power_sales = 1.0
+        self.power_short_run = 0
 
     def stock(self) -> np.ndarray:
         return np.array([d.level for d in self.depots])
@@ -96,8 +101,8 @@ class City:
         return served
 
     def city_day(self, day: int, out: dict[str, np.ndarray]) -> None:
-        """Rationing by cover, panic buying and priority withdrawals; records the day's
-        indicators."""
+        """Rationing by cover, panic buying, what the power sector can pay for and priority
+        withdrawals; records the day's indicators and keeps the power sector's accounts."""
         m, p = self.m, self.model.p
         base_demand = p["base_demand"]  # (S, P)
         normal = base_demand.sum(axis=0)
@@ -105,6 +110,9 @@ class City:
         caps = rationing_caps(cover, p["rationing_thresholds"], p["rationing_caps"])  # (S, P)
         scarcity = np.clip(1.0 - cover / max(p["panic_cover_days"], 1e-300), 0.0, 1.0)
         demand = base_demand * (1.0 + p["panic_multiplier"][:, None] * scarcity[None, :])
+        if m.power_finance:
+            budget = self.power_budget()
+            caps[m.power_sector] *= min(max(budget + self.power_credit, 0.0), 1.0)
         served = self.withdraw(demand * caps)
 
         out["cover_days"][day] = self.stock() / np.maximum(normal, 1e-300)
@@ -128,6 +136,27 @@ class City:
         normal_retail = retail_normal.sum()
         share = retail_supply.sum() / normal_retail if normal_retail > 0 else 1.0
         out["disruption"][day] = self.disruption(share)
+        if m.power_finance:
+            self.power_accounts(budget, float(out["served_share"][day][m.power_sector]),
+                                float(out["electricity_hours"][day]))
+
+    def power_budget(self) -> float:
+        """Today's cash for fuel (normal daily fuel bills): a normal day's, less the sales lost
+        with yesterday's lost hours."""
+        p = self.model.p
+        return 1.0 + p["power_margin"] - p["power_sales_cover"] * (1.0 - self.power_sales)
+
+    def power_accounts(self, budget: float, bought: float, hours: float) -> None:
+        """Pay for the fuel bought from today's cash, then credit; repay credit up to its limit;
+        the state restores the credit after ``power_bailout_days`` days short."""
+        p = self.model.p
+        short = budget + self.power_credit < 1.0
+        self.power_short_run = self.power_short_run + 1 if short else 0
+        self.power_credit = min(max(self.power_credit + budget - bought, 0.0),
+                                p["power_credit_days"])
+        if self.power_short_run >= p["power_bailout_days"]:
+            self.power_credit, self.power_short_run = float(p["power_credit_days"]), 0
+        self.power_sales = hours / p["power_hours_normal"]
 
     def stations(self, day: int, out: dict[str, np.ndarray], supply: np.ndarray,
                  demand: np.ndarray, normal: np.ndarray) -> None:
