@@ -142,3 +142,16 @@ def test_power_finance_needs_a_power_sector():
     data["impacts"]["power_sector"] = None
     with pytest.raises(ScenarioError, match="power_finance needs impacts.power_sector"):
         validate_scenario(data, "test")
+
+
+def test_switching_the_cash_off_drops_its_sources_and_posterior_columns():
+    """``--set impacts.power_finance=null`` gives a valid scenario in which the plants take all
+    the fuel the allocation gives them: the block's sources and posterior columns go with it."""
+    from siegeline.scenario.loader import apply_overrides
+
+    data = apply_overrides(load_raw("bamako-2025"), ["impacts.power_finance=null"])
+    scenario = validate_scenario(data, "test")
+    assert scenario.impacts.power_finance is None
+    assert not any(k.startswith("impacts.power_finance") for k in scenario.sources)
+    assert not any(p.startswith("impacts.power_finance") for p in scenario.posterior.parameters)
+    assert not compile_parameters(scenario, 2, 5, seed=1).power_finance

@@ -313,10 +313,20 @@ def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, A
             value = raw
         path = path.strip()
         release_from_posterior(out, canonical_path(out, path))
+        if value is None:
+            _drop_sources(out, canonical_path(out, path))
         set_path(out, path, value)
         if not path.startswith("timeline"):
             _override_timeline(out, path, value)
     return out
+
+
+def _drop_sources(data: dict[str, Any], path: str) -> None:
+    """A section switched off (set to null) takes its fields' ``sources`` entries with it."""
+    sources = data.get("sources")
+    if isinstance(sources, dict):
+        for key in [k for k in sources if k == path or k.startswith(path + ".")]:
+            del sources[key]
 
 
 def release_from_posterior(data: dict[str, Any], path: str) -> None:
