@@ -324,9 +324,9 @@ def _attack_cohorts(
     rep = on_road // C % R
     group_hazard = (hazard.ravel()[on_road] * np.power(n.ravel()[on_road], m.size_exponent[rep])
                     * np.exp(-m.deterrence[rep] * esc.ravel()[on_road]))
-    hit = np.zeros(n.shape, dtype=bool)
-    hit.ravel()[on_road] = rng.random(on_road.size) < -np.expm1(-group_hazard)
-    n_attacks = hit.sum(axis=0)  # one attack per convoy hit (einsum would OR booleans)
+    # Flat (age, replication, corridor) cells attacked: one attack per convoy hit.
+    hit = on_road[rng.random(on_road.size) < -np.expm1(-group_hazard)]
+    n_attacks = np.bincount(hit % (R * C), minlength=R * C).reshape(R, C)
     if free_cols.size:
         shape = (len(live), R, free_cols.size)
         cells, free_hit = _free_hits(
@@ -335,10 +335,12 @@ def _attack_cohorts(
                                 flat // free_cols.size % R, free_cols[flat % free_cols.size]])
         fa, fr, fc = np.unravel_index(cells, shape)
         np.add.at(n_attacks, (fr, free_cols[fc]), free_hit.sum(axis=1))
-        hit[fa, fr, free_cols[fc]] = True
+        # In flat order, as the draws below expect (convoy and free corridors never share one).
+        hit = np.sort(np.concatenate([hit, np.ravel_multi_index((fa, fr, free_cols[fc]),
+                                                                n.shape)]))
         free_rows = np.full(shape, -1, dtype=np.int64)  # where each hit cohort's row is
         free_rows.ravel()[cells] = np.arange(cells.size)
-    a, r, c = np.nonzero(hit)
+    a, r, c = np.unravel_index(hit, n.shape)
     if not a.size:
         return np.zeros((R, C), dtype=np.int64), n_attacks, np.zeros((R, P), dtype=np.int64)
     k = slots[a]
