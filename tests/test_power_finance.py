@@ -93,10 +93,11 @@ def test_jax_accounts_match_numpy(bamako):
     assert np.allclose(after["power_sales"], s.power_sales, atol=1e-5)
 
 
-def _shortage(sales_cover, bailout=None):
+def _shortage(sales_cover, bailout=None, subsidy_day=None):
     """Normal times (no adversary, no ban, no timeline) except that customs clear a single
     tanker a day from day 15 to day 45: the depots run dry and the power plants go short, then
-    fuel flows again. The utility starts with two days of credit."""
+    fuel flows again. The utility starts with two days of credit; ``subsidy_day``: the state
+    pays it 30 days of its fuel bill that day (a one-day margin, set by the timeline)."""
     data = load_raw("bamako-2025")
     data.pop("posterior", None)
     data["adversary"]["intensity"] = 0.0
@@ -105,6 +106,11 @@ def _shortage(sales_cover, bailout=None):
         {"day": 15, "set": {"city.unloading_capacity_tankers_per_day": 1}},
         {"day": 45, "set": {"city.unloading_capacity_tankers_per_day": 250}},
     ]
+    if subsidy_day is not None:
+        data["timeline"] += [
+            {"day": subsidy_day, "set": {"impacts.power_finance.margin": 30.0}},
+            {"day": subsidy_day + 1, "set": {"impacts.power_finance.margin": 0.0}},
+        ]
     data["impacts"]["power_finance"] = {"sales_cover": sales_cover, "margin": 0.0,
                                         "credit_days": 2.0, "bailout_days": bailout}
     return validate_scenario(data, "shortage")
@@ -115,9 +121,10 @@ def test_a_utility_losing_more_sales_than_fuel_stays_dark_until_bailed_out(engin
     kind, backend = ("reference", "numpy") if engine == "reference" else ("vectorized", engine)
     reps = 2 if kind == "reference" else 8
     hours = {}
-    for label, (cover, bailout) in {"saves": (1.0, None), "trapped": (2.3, None),
-                                    "bailed out": (2.3, 20)}.items():
-        ds = simulate(_shortage(cover, bailout), engine=kind, backend=backend,
+    for label, (cover, bailout, subsidy) in {
+            "saves": (1.0, None, None), "trapped": (2.3, None, None),
+            "bailed out": (2.3, 20, None), "subsidised": (2.3, None, 80)}.items():
+        ds = simulate(_shortage(cover, bailout, subsidy), engine=kind, backend=backend,
                       replications=reps, days=110, seed=2).dataset
         hours[label] = ds["electricity_hours"].values
         served = ds["served_share"].sel(sector="private").values
@@ -134,6 +141,10 @@ def test_a_utility_losing_more_sales_than_fuel_stays_dark_until_bailed_out(engin
     bailed = hours["bailed out"]
     assert bailed[:, 100:].min() == pytest.approx(19.0)
     assert (bailed[:, 45:100] <= hydro + 1e-6).any(axis=1).all()  # dark for a while first
+    # A one-day subsidy on day 80 (the timeline) pays for a normal day: normal from then on.
+    subsidised = hours["subsidised"]
+    assert subsidised[:, 60:80].max() == pytest.approx(hydro)
+    assert subsidised[:, 81:].min() == pytest.approx(19.0)
 
 
 def test_power_finance_needs_a_power_sector():
