@@ -5,7 +5,6 @@ state restores its credit, while one that saves more recovers with the fuel."""
 
 import dataclasses
 import importlib.util
-import types
 
 import numpy as np
 import pytest
@@ -75,10 +74,10 @@ def test_jax_accounts_match_numpy(bamako):
     c = {k: jnp.asarray(getattr(m, k), jnp.float32) for k in (
         "power_margin", "power_sales_cover", "power_credit_days", "power_bailout_days")}
     c["power_hours_normal"] = jnp.float32(m.power_hours_normal)
-    state = types.SimpleNamespace(power_credit=jnp.asarray(s.power_credit, jnp.float32),
-                                  power_sales=jnp.asarray(s.power_sales, jnp.float32),
-                                  power_short_run=jnp.asarray(s.power_short_run, jnp.int32),
-                                  _replace=lambda **kw: kw)
+    state = jax_engine.DayState(*[None] * len(jax_engine.DayState._fields))._replace(
+        power_credit=jnp.asarray(s.power_credit, jnp.float32),
+        power_sales=jnp.asarray(s.power_sales, jnp.float32),
+        power_short_run=jnp.asarray(s.power_short_run, jnp.int32))
     bought, hours = rng.uniform(0, 1, 6), rng.uniform(5.7, 19, 6)
     budget_j = jax_engine.power_budget(c, state)
     share_j = jax_engine.power_purchase_share(state, budget_j)
@@ -88,9 +87,9 @@ def test_jax_accounts_match_numpy(bamako):
     share = vectorized.power_purchase_share(m, s, budget)
     vectorized.power_accounts(m, s, budget, bought, hours)
     assert np.allclose(budget_j, budget, atol=1e-5) and np.allclose(share_j, share, atol=1e-5)
-    assert np.allclose(after["power_credit"], s.power_credit, atol=1e-5)
-    assert np.array_equal(after["power_short_run"], s.power_short_run)
-    assert np.allclose(after["power_sales"], s.power_sales, atol=1e-5)
+    assert np.allclose(after.power_credit, s.power_credit, atol=1e-5)
+    assert np.array_equal(after.power_short_run, s.power_short_run)
+    assert np.allclose(after.power_sales, s.power_sales, atol=1e-5)
 
 
 def _shortage(sales_cover, bailout=None, subsidy_day=None):

@@ -112,7 +112,7 @@ class City:
         demand = base_demand * (1.0 + p["panic_multiplier"][:, None] * scarcity[None, :])
         if m.power_finance:
             budget = self.power_budget()
-            caps[m.power_sector] *= min(max(budget + self.power_credit, 0.0), 1.0)
+            caps[m.power_sector] *= self.power_purchase_share(budget)
         served = self.withdraw(demand * caps)
 
         out["cover_days"][day] = self.stock() / np.maximum(normal, 1e-300)
@@ -145,6 +145,11 @@ class City:
         with yesterday's lost hours."""
         p = self.model.p
         return 1.0 + p["power_margin"] - p["power_sales_cover"] * (1.0 - self.power_sales)
+
+    def power_purchase_share(self, budget: float) -> float:
+        """Share of its normal fuel the power sector can pay for today: today's cash and its
+        unused credit, at most its need."""
+        return min(max(budget + self.power_credit, 0.0), 1.0)
 
     def power_accounts(self, budget: float, bought: float, hours: float) -> None:
         """Pay for the fuel bought from today's cash, then credit; repay credit up to its limit;
